@@ -1,0 +1,197 @@
+"""The test-facing control API under ``/_admin`` (no auth), and the seed document.
+
+Like moto's ``moto_api``: tests, the demo and the benchmarks create networks,
+servers and ports, read the whole state and the request log, and reset the
+backend between runs. The seed document (``--seed FILE``, ``POST /_admin/seed``)
+holds lists of the same bodies the create routes take.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from emulator.errors import BadRequest
+from emulator.models import FakeBackend
+from emulator.records import AttachRequest
+from emulator.wire import Request, Response, Router
+
+AdminHandler = Callable[[Request, dict[str, str]], Response]
+OPTIONS = {"nova_errors": bool, "build_seconds": float, "port_down_seconds": float,
+           "detach_delay_seconds": float}  # fmt: skip
+
+
+class _Doc:
+    """A JSON object from an admin body, read field by field with clear 400s."""
+
+    def __init__(self, doc: object, what: str, allowed: set[str]) -> None:
+        if not isinstance(doc, dict):
+            raise BadRequest(f"{what} must be a JSON object, not {type(doc).__name__}.")
+        unknown = sorted(set(doc) - allowed)
+        if unknown:
+            raise BadRequest(f"{what}: unknown field(s) {unknown}; allowed: {sorted(allowed)}.")
+        self.doc: dict[str, Any] = doc
+        self.what = what
+
+    def get(self, key: str, kind: type | tuple[type, ...], required: bool) -> Any:
+        value = self.doc.get(key)
+        if value is None:
+            if required:
+                raise BadRequest(f"{self.what}: {key} is required.")
+            return None
+        if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+            raise BadRequest(f"{self.what}: {key} has the wrong type ({value!r}).")
+        return value
+
+    def text(self, key: str, *, required: bool = False) -> str | None:
+        value: str | None = self.get(key, str, required)
+        return value
+
+    def number(self, key: str) -> float | None:
+        value: float | None = self.get(key, (int, float), False)
+        return value
+
+    def items(self, key: str) -> list[Any]:
+        value: list[Any] | None = self.get(key, list, False)
+        return value or []
+
+    def texts(self, key: str) -> list[str]:
+        values = self.items(key)
+        if not all(isinstance(value, str) for value in values):
+            raise BadRequest(f"{self.what}: {key} must be a list of strings.")
+        return values
+
+
+def create_network(backend: FakeBackend, body: object) -> dict[str, Any]:
+    doc = _Doc(body, "network", {"id", "name", "cidr", "subnet_id"})
+    network = backend.create_network(
+        doc.text("cidr", required=True) or "", id=doc.text("id"), name=doc.text("name"),
+        subnet_id=doc.text("subnet_id"),
+    )  # fmt: skip
+    return network.to_dict()
+
+
+def create_port(backend: FakeBackend, body: object) -> dict[str, Any]:
+    doc = _Doc(body, "port", {"id", "net_id", "fixed_ip"})
+    net_id = doc.text("net_id", required=True) or ""
+    port = backend.create_port(net_id, id=doc.text("id"), fixed_ip=doc.text("fixed_ip"))
+    return port.to_dict()
+
+
+def _interface(body: object) -> AttachRequest:
+    doc = _Doc(body, "interface", {"net_id", "port_id", "fixed_ip", "tag"})
+    return AttachRequest(doc.text("net_id"), doc.text("port_id"), doc.text("fixed_ip"),
+                         doc.text("tag"))  # fmt: skip
+
+
+def create_server(backend: FakeBackend, body: object) -> dict[str, Any]:
+    allowed = {"id", "project_id", "name", "tags", "status", "build_seconds", "interfaces"}
+    doc = _Doc(body, "server", allowed)
+    server = backend.create_server(
+        doc.text("project_id", required=True) or "",
+        id=doc.text("id"),
+        name=doc.text("name"),
+        tags=doc.texts("tags"),
+        status=doc.text("status") or "ACTIVE",
+        build_seconds=doc.number("build_seconds"),
+        interfaces=[_interface(item) for item in doc.items("interfaces")],
+    )
+    return server.to_dict()
+
+
+def add_token(backend: FakeBackend, body: object) -> None:
+    """A token: a string (any project), or ``{"token": ..., "projects": [...]}``."""
+    if isinstance(body, str):
+        backend.add_token(body)
+        return
+    doc = _Doc(body, "token", {"token", "projects"})
+    projects = doc.texts("projects") if "projects" in doc.doc else None
+    backend.add_token(doc.text("token", required=True) or "", projects)
+
+
+def apply_seed(backend: FakeBackend, body: object) -> dict[str, Any]:
+    """Create what a seed document lists: networks, then ports, servers and tokens."""
+    doc = _Doc(body, "seed", {"networks", "servers", "ports", "tokens"})
+    created = {
+        "networks": [create_network(backend, item) for item in doc.items("networks")],
+        "ports": [create_port(backend, item) for item in doc.items("ports")],
+        "servers": [create_server(backend, item) for item in doc.items("servers")],
+    }
+    for token in doc.items("tokens"):
+        add_token(backend, token)
+    return created
+
+
+def set_options(backend: FakeBackend, body: object) -> dict[str, Any]:
+    doc = _Doc(body, "options", set(OPTIONS))
+    for name, kind in OPTIONS.items():
+        value = doc.get(name, kind if kind is bool else (int, float), False)
+        if value is not None:
+            setattr(backend, name, value)
+    return backend.options()
+
+
+class AdminApp:
+    """Routes of the control API; bodies are parsed here, the work is the backend's."""
+
+    def __init__(self, backend: FakeBackend) -> None:
+        self.backend = backend
+        self.router: Router[AdminHandler] = Router()
+        self.router.add("/_admin/networks", {"POST": self._created(create_network, "network")})
+        self.router.add("/_admin/ports", {"POST": self._created(create_port, "port")})
+        self.router.add("/_admin/servers", {"POST": self._created(create_server, "server")})
+        self.router.add("/_admin/servers/{server_id}", {"GET": self.show_server,
+                                                       "PATCH": self.update_server})  # fmt: skip
+        self.router.add("/_admin/state", {"GET": self.state})
+        self.router.add("/_admin/reset", {"POST": self.reset})
+        self.router.add("/_admin/requests", {"GET": self.requests, "DELETE": self.clear_requests})
+        self.router.add("/_admin/seed", {"POST": self.seed})
+        self.router.add("/_admin/tokens", {"POST": self.add_token})
+        self.router.add("/_admin/options", {"GET": self.options, "PATCH": self.set_options})
+
+    def handle(self, request: Request) -> Response:
+        handler, params = self.router.match(request.method, request.path)
+        return handler(request, params)
+
+    def _created(
+        self, create: Callable[[FakeBackend, object], dict[str, Any]], key: str
+    ) -> AdminHandler:
+        return lambda request, _: Response(201, {key: create(self.backend, request.json())})
+
+    def show_server(self, _: Request, params: dict[str, str]) -> Response:
+        return Response(200, {"server": self.backend.admin_server(params["server_id"]).to_dict()})
+
+    def update_server(self, request: Request, params: dict[str, str]) -> Response:
+        doc = _Doc(request.json(), "server update", {"status", "tags"})
+        tags = doc.texts("tags") if "tags" in doc.doc else None
+        server = self.backend.update_server(
+            params["server_id"], status=doc.text("status"), tags=tags
+        )
+        return Response(200, {"server": server.to_dict()})
+
+    def state(self, *_: object) -> Response:
+        return Response(200, self.backend.state())
+
+    def reset(self, *_: object) -> Response:
+        self.backend.reset()
+        return Response(200, {"reset": True})
+
+    def requests(self, *_: object) -> Response:
+        return Response(200, {"requests": self.backend.requests_log()})
+
+    def clear_requests(self, *_: object) -> Response:
+        self.backend.clear_requests()
+        return Response(204)
+
+    def seed(self, request: Request, _: dict[str, str]) -> Response:
+        return Response(201, apply_seed(self.backend, request.json()))
+
+    def add_token(self, request: Request, _: dict[str, str]) -> Response:
+        add_token(self.backend, request.json())
+        return Response(204)
+
+    def options(self, *_: object) -> Response:
+        return Response(200, self.backend.options())
+
+    def set_options(self, request: Request, _: dict[str, str]) -> Response:
+        return Response(200, set_options(self.backend, request.json()))

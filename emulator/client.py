@@ -1,0 +1,117 @@
+"""A small client for the emulator's ``/_admin`` API, for tests, the demo and benchmarks.
+
+Each call opens and closes its own connection, so nothing is left to close.
+Any answer other than 2xx raises ``AdminError`` with the status and body.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import requests
+
+
+class AdminError(RuntimeError):
+    """The admin API refused a call."""
+
+    def __init__(self, method: str, path: str, status: int, body: str) -> None:
+        super().__init__(f"{method} {path} answered {status}: {body[:500]}")
+        self.status = status
+        self.body = body
+
+
+class AdminClient:
+    def __init__(self, url: str, *, timeout: float = 10.0) -> None:
+        self.url = url.rstrip("/")
+        self.timeout = timeout
+
+    def _call(self, method: str, path: str, body: object = None) -> Any:
+        response = requests.request(
+            method, f"{self.url}/_admin{path}", json=body, timeout=self.timeout
+        )
+        if not 200 <= response.status_code < 300:
+            raise AdminError(method, path, response.status_code, response.text)
+        return response.json() if response.content else None
+
+    def create_network(
+        self, cidr: str, id: str | None = None, name: str | None = None,
+        subnet_id: str | None = None,
+    ) -> dict[str, Any]:  # fmt: skip
+        body = _without_none({"cidr": cidr, "id": id, "name": name, "subnet_id": subnet_id})
+        network: dict[str, Any] = self._call("POST", "/networks", body)["network"]
+        return network
+
+    def create_server(
+        self, project_id: str, tags: Iterable[str] = (), id: str | None = None,
+        status: str = "ACTIVE", build_seconds: float | None = None,
+        interfaces: Iterable[Mapping[str, Any]] = (), name: str | None = None,
+    ) -> dict[str, Any]:  # fmt: skip
+        """``build_seconds`` None means the emulator's default (``--build-seconds``)."""
+        body = _without_none(
+            {
+                "project_id": project_id,
+                "tags": list(tags),
+                "id": id,
+                "status": status,
+                "build_seconds": build_seconds,
+                "interfaces": [dict(i) for i in interfaces],
+                "name": name,
+            }  # fmt: skip
+        )
+        server: dict[str, Any] = self._call("POST", "/servers", body)["server"]
+        return server
+
+    def create_port(
+        self, net_id: str, id: str | None = None, fixed_ip: str | None = None
+    ) -> dict[str, Any]:
+        body = _without_none({"net_id": net_id, "id": id, "fixed_ip": fixed_ip})
+        port: dict[str, Any] = self._call("POST", "/ports", body)["port"]
+        return port
+
+    def server(self, id: str) -> dict[str, Any]:
+        """The server with every attached interface (also while it builds)."""
+        server: dict[str, Any] = self._call("GET", f"/servers/{id}")["server"]
+        return server
+
+    def interfaces(self, id: str) -> list[dict[str, Any]]:
+        interfaces: list[dict[str, Any]] = self.server(id)["interfaces"]
+        return interfaces
+
+    def update_server(
+        self, id: str, status: str | None = None, tags: Iterable[str] | None = None
+    ) -> dict[str, Any]:
+        body = _without_none({"status": status, "tags": None if tags is None else list(tags)})
+        server: dict[str, Any] = self._call("PATCH", f"/servers/{id}", body)["server"]
+        return server
+
+    def state(self) -> dict[str, Any]:
+        state: dict[str, Any] = self._call("GET", "/state")
+        return state
+
+    def requests_log(self) -> list[dict[str, Any]]:
+        log: list[dict[str, Any]] = self._call("GET", "/requests")["requests"]
+        return log
+
+    def clear_requests(self) -> None:
+        self._call("DELETE", "/requests")
+
+    def reset(self) -> None:
+        self._call("POST", "/reset")
+
+    def seed(self, doc: Mapping[str, Any]) -> dict[str, Any]:
+        created: dict[str, Any] = self._call("POST", "/seed", dict(doc))
+        return created
+
+    def add_token(self, token: str, projects: Iterable[str] | None = None) -> None:
+        body = {"token": token, **({} if projects is None else {"projects": list(projects)})}
+        self._call("POST", "/tokens", body)
+
+    def set_options(self, **options: float | bool) -> dict[str, Any]:
+        """Change backend options: nova_errors, build_seconds, port_down_seconds, ..."""
+        current: dict[str, Any] = self._call("PATCH", "/options", options)
+        return current
+
+
+def _without_none(body: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in body.items() if value is not None}

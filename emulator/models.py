@@ -1,0 +1,357 @@
+"""The in-memory backend of the emulator: servers, tokens and the request log.
+
+As in moto, the backend knows nothing about HTTP: it raises ``FakeApiError``s
+that already carry Nova's status code and message. One re-entrant lock guards
+all state (networks and ports live in ``FakeNeutron``, under the same lock);
+every public method takes it and returns frozen snapshots. Time comes from an
+injectable clock, and everything that depends on it (BUILD → ACTIVE, ports
+DOWN → ACTIVE, delayed detaches) is computed lazily when read, so tests need
+no sleeps.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+from emulator.errors import (
+    BadRequest,
+    Conflict,
+    FakeApiError,
+    Forbidden,
+    ItemNotFound,
+    Unauthorized,
+)
+from emulator.neutron import FakeNeutron, new_id
+from emulator.records import (
+    INTERFACE_STATES,
+    VM_STATES,
+    AttachRequest,
+    FakeNetwork,
+    FakePort,
+    FakeServer,
+    InterfaceSnapshot,
+    PortSnapshot,
+    ServerSnapshot,
+)
+
+#: The request log keeps the most recent this many requests.
+REQUEST_LOG_LIMIT = 100_000
+
+
+def _now_iso() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _check_request(request: AttachRequest) -> None:
+    """The checks Nova's controller makes once the server is found."""
+    if request.net_id and request.port_id:
+        raise BadRequest("Must not input both network_id and port_id")
+    if request.ip_address and not request.net_id:
+        raise BadRequest("Must input network_id when request IP address")
+
+
+def _check_status(status: str | None) -> None:
+    if status is not None and status not in VM_STATES:
+        raise BadRequest(f"Invalid status {status!r}: one of {sorted(VM_STATES)}.")
+
+
+class FakeBackend:
+    """All state of one emulated cloud (the networks are shared by every project).
+
+    Options (plain attributes, may be changed while running):
+        clock: monotonic seconds; inject a fake one to drive time in tests.
+        nova_errors: answer like real Nova where it is unhelpful (an unknown
+            network and a fixed IP outside the subnet become 500 computeFault
+            instead of 404 / 400).
+        build_seconds: how long new servers stay BUILD unless told otherwise.
+        port_down_seconds: new attachments report ``port_state`` DOWN this long.
+        detach_delay_seconds: a detached interface stays visible this long
+            (Nova detaches asynchronously; 0 = at once).
+        rng: source of MAC addresses.
+    """
+
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        nova_errors: bool = False,
+        build_seconds: float = 0.0,
+        port_down_seconds: float = 0.0,
+        detach_delay_seconds: float = 0.0,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.clock = clock
+        self.build_seconds = build_seconds
+        self.port_down_seconds = port_down_seconds
+        self.detach_delay_seconds = detach_delay_seconds
+        self._lock = threading.RLock()
+        self._neutron = FakeNeutron(nova_errors=nova_errors, rng=rng or random.Random())
+        self._tokens: dict[str, frozenset[str] | None] = {}
+        self._requests: deque[dict[str, Any]] = deque(maxlen=REQUEST_LOG_LIMIT)
+        self._servers: dict[str, FakeServer] = {}
+        self._seq = 0
+
+    @property
+    def nova_errors(self) -> bool:
+        return self._neutron.nova_errors
+
+    @nova_errors.setter
+    def nova_errors(self, value: bool) -> None:
+        self._neutron.nova_errors = value
+
+    # -- tokens and request log ---------------------------------------------------
+
+    def add_token(self, token: str, projects: Iterable[str] | None = None) -> None:
+        """Accept ``token``; with ``projects``, only for those projects."""
+        with self._lock:
+            self._tokens[token] = None if projects is None else frozenset(projects)
+
+    def authorize(self, token: str | None, project_id: str) -> None:
+        """Unauthorized for an unknown token, Forbidden for a token bound elsewhere."""
+        with self._lock:
+            if token is None or token not in self._tokens:
+                raise Unauthorized()
+            projects = self._tokens[token]
+        if projects is not None and project_id not in projects:
+            raise Forbidden(f"Policy doesn't allow this token to act in project {project_id}.")
+
+    def record_request(self, entry: Mapping[str, Any]) -> None:
+        with self._lock:
+            self._requests.append(dict(entry))
+
+    def requests_log(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [dict(entry) for entry in self._requests]
+
+    def clear_requests(self) -> None:
+        with self._lock:
+            self._requests.clear()
+
+    # -- admin -----------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Forget every network, port, server and logged request; keep tokens and options."""
+        with self._lock:
+            self._neutron.clear()
+            self._servers.clear()
+            self._requests.clear()
+
+    def create_network(
+        self, cidr: str, *, id: str | None = None, name: str | None = None,
+        subnet_id: str | None = None,
+    ) -> FakeNetwork:  # fmt: skip
+        with self._lock:
+            return self._neutron.create_network(cidr, id, name, subnet_id)
+
+    def create_port(
+        self, net_id: str, *, id: str | None = None, fixed_ip: str | None = None
+    ) -> PortSnapshot:
+        """A free port on ``net_id``, to attach later by ``port_id``."""
+        with self._lock:
+            return self._neutron.port_snapshot(self._neutron.create_port(net_id, id, fixed_ip))
+
+    def create_server(
+        self, project_id: str, *, id: str | None = None, name: str | None = None,
+        tags: Iterable[str] = (), status: str = "ACTIVE", build_seconds: float | None = None,
+        interfaces: Sequence[AttachRequest] = (),
+    ) -> ServerSnapshot:  # fmt: skip
+        """A server in ``project_id`` with its boot interfaces attached.
+
+        It is BUILD for ``build_seconds`` (default: the backend's), then ``status``
+        (ACTIVE when ``status`` is BUILD; with no build time, BUILD lasts until changed).
+        """
+        _check_status(status)
+        with self._lock:
+            server = self._new_server(project_id, new_id(id), name, list(tags), status)
+            if build_seconds is not None:
+                server.build_seconds = build_seconds
+            if status == "BUILD" and server.build_seconds > 0:
+                server.status = "ACTIVE"  # a timed build ends ACTIVE; untimed BUILD lasts
+            try:
+                for request in interfaces:
+                    self._attach(server, request, server.created_at + server.build_seconds)
+            except FakeApiError:
+                for port_id in server.port_ids:
+                    self._neutron.release(self._neutron.ports[port_id])
+                raise
+            self._servers[server.id] = server
+            return self._snapshot(server)
+
+    def update_server(
+        self, server_id: str, *, status: str | None = None, tags: Iterable[str] | None = None
+    ) -> ServerSnapshot:
+        """Change a server's status (ending any BUILD at once) or its tags."""
+        _check_status(status)
+        with self._lock:
+            server = self._admin_server(server_id)
+            if status is not None:
+                server.status, server.build_seconds = status, 0.0
+            if tags is not None:
+                server.tags = list(tags)
+            server.updated = _now_iso()
+            return self._snapshot(server)
+
+    def admin_server(self, server_id: str) -> ServerSnapshot:
+        with self._lock:
+            return self._snapshot(self._admin_server(server_id))
+
+    def state(self) -> dict[str, Any]:
+        """Everything but the tokens, as JSON-ready dicts."""
+        with self._lock:
+            self._settle()
+            neutron = self._neutron
+            return {
+                "networks": [network.to_dict() for network in neutron.networks.values()],
+                "ports": [neutron.port_snapshot(p).to_dict() for p in neutron.ports.values()],
+                "servers": [self._snapshot(server).to_dict() for server in self._ordered()],
+                "options": self.options(),
+            }
+
+    def options(self) -> dict[str, Any]:
+        return {
+            "nova_errors": self.nova_errors,
+            "build_seconds": self.build_seconds,
+            "port_down_seconds": self.port_down_seconds,
+            "detach_delay_seconds": self.detach_delay_seconds,
+        }
+
+    # -- the compute API ---------------------------------------------------------------
+
+    def get_server(self, project_id: str, server_id: str) -> ServerSnapshot:
+        with self._lock:
+            return self._snapshot(self._server(project_id, server_id))
+
+    def list_servers(
+        self, project_id: str, *, limit: int | None = None, marker: str | None = None
+    ) -> list[ServerSnapshot]:
+        """One page of the project's servers, newest first (Nova's default sort)."""
+        with self._lock:
+            servers = [s for s in self._ordered() if s.project_id == project_id]
+            if marker is not None:
+                ids = [server.id for server in servers]
+                if marker not in ids:
+                    raise BadRequest(f"marker [{marker}] not found")
+                servers = servers[ids.index(marker) + 1 :]
+            page = servers if limit is None else servers[:limit]
+            return [self._snapshot(server) for server in page]
+
+    def list_interfaces(self, project_id: str, server_id: str) -> list[InterfaceSnapshot]:
+        """The attached interfaces; none while the server builds (as Nova shows it)."""
+        snapshot = self.get_server(project_id, server_id)
+        return [] if snapshot.status == "BUILD" else list(snapshot.interfaces)
+
+    def get_interface(self, project_id: str, server_id: str, port_id: str) -> InterfaceSnapshot:
+        with self._lock:
+            server = self._server(project_id, server_id)
+            port = self._neutron.port(port_id)
+            if port.server_id != server.id:
+                raise ItemNotFound(f"Instance {server_id} does not have a port with id {port_id}")
+            return self._interface(port)
+
+    def attach_interface(
+        self, project_id: str, server_id: str, request: AttachRequest
+    ) -> InterfaceSnapshot:
+        """Attach like Nova: any number of interfaces on one network is fine."""
+        with self._lock:
+            server = self._server(project_id, server_id)
+            _check_request(request)
+            self._check_state(server, "attach_interface")
+            port = self._attach(server, request, self.clock())
+            server.updated = _now_iso()
+            return self._interface(port)
+
+    def detach_interface(self, project_id: str, server_id: str, port_id: str) -> None:
+        """Start a detach; like Nova, a port that is not attached is silently ignored."""
+        with self._lock:
+            server = self._server(project_id, server_id)
+            self._check_state(server, "detach_interface")
+            port = self._neutron.ports.get(port_id)
+            if port is None or port.server_id != server.id or port.detach_at is not None:
+                return
+            port.detach_at = self.clock() + self.detach_delay_seconds
+            server.updated = _now_iso()
+            self._settle()
+
+    # -- internals (call with the lock held) ------------------------------------------------
+
+    def _settle(self) -> None:
+        """Finish the detaches whose time has come."""
+        now = self.clock()
+        for port in list(self._neutron.ports.values()):
+            if port.detach_at is not None and port.detach_at <= now:
+                self._servers[port.server_id or ""].port_ids.remove(port.id)
+                self._neutron.release(port)
+
+    def _ordered(self) -> list[FakeServer]:
+        return sorted(self._servers.values(), key=lambda server: -server.seq)
+
+    def _status(self, server: FakeServer) -> str:
+        if self.clock() < server.created_at + server.build_seconds:
+            return "BUILD"
+        return server.status
+
+    def _server(self, project_id: str, server_id: str) -> FakeServer:
+        server = self._admin_server(server_id)
+        if server.project_id != project_id:
+            raise ItemNotFound(f"Instance {server_id} could not be found.")
+        return server
+
+    def _admin_server(self, server_id: str) -> FakeServer:
+        self._settle()
+        server = self._servers.get(server_id)
+        if server is None:
+            raise ItemNotFound(f"Instance {server_id} could not be found.")
+        return server
+
+    def _check_state(self, server: FakeServer, action: str) -> None:
+        status = self._status(server)
+        if status not in INTERFACE_STATES:
+            raise Conflict(
+                f"Cannot '{action}' instance {server.id} while it is in vm_state "
+                f"{VM_STATES[status]}"
+            )
+
+    def _new_server(
+        self, project_id: str, server_id: str, name: str | None, tags: list[str], status: str
+    ) -> FakeServer:
+        if not project_id:
+            raise BadRequest("project_id is required.")
+        if server_id in self._servers:
+            raise Conflict(f"Server {server_id} already exists.")
+        self._seq += 1
+        stamp = _now_iso()
+        return FakeServer(
+            server_id, project_id, name or f"server-{self._seq}", tags, status,
+            self.build_seconds, self.clock(), stamp, stamp, self._seq,
+        )  # fmt: skip
+
+    def _attach(self, server: FakeServer, request: AttachRequest, now: float) -> FakePort:
+        _check_request(request)
+        neutron = self._neutron
+        if request.port_id is not None:
+            port = neutron.free_port(request.port_id)
+        else:
+            network = neutron.pick_network(request.net_id, server.project_id)
+            port = neutron.new_port(network, request.ip_address, new_id(None))
+            port.created_by_attach = True
+        port.server_id, port.tag, port.attached_at = server.id, request.tag, now
+        server.port_ids.append(port.id)
+        return port
+
+    def _interface(self, port: FakePort) -> InterfaceSnapshot:
+        down = self.clock() < port.attached_at + self.port_down_seconds
+        return self._neutron.interface(port, "DOWN" if down else "ACTIVE")
+
+    def _snapshot(self, server: FakeServer) -> ServerSnapshot:
+        ports = self._neutron.ports
+        interfaces = tuple(self._interface(ports[port_id]) for port_id in server.port_ids)
+        return ServerSnapshot(
+            server.id, server.project_id, server.name, self._status(server), tuple(server.tags),
+            server.created, server.updated, interfaces,
+        )  # fmt: skip

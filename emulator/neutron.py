@@ -1,0 +1,139 @@
+"""The networking half of the emulated cloud: networks, their one subnet, and ports.
+
+Nova asks Neutron for these during an attach; the errors here are the ones
+Nova passes on (or, with ``nova_errors``, fails to translate into anything
+better than a 500). Not thread-safe on its own: ``FakeBackend`` calls it with
+its lock held.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+
+from emulator import ipam
+from emulator.errors import BadRequest, Conflict, ItemNotFound, unexpected_error
+from emulator.records import FakeNetwork, FakePort, InterfaceSnapshot, PortSnapshot
+
+NETWORK_NOT_FOUND_CLASS = "neutronclient.common.exceptions.NetworkNotFoundClient"
+INVALID_INPUT_CLASS = "nova.exception.InvalidInput"
+
+
+def new_id(given: str | None) -> str:
+    return given.strip() if given and given.strip() else str(uuid.uuid4())
+
+
+class FakeNeutron:
+    """Networks and ports, shared by every project."""
+
+    def __init__(self, *, nova_errors: bool, rng: random.Random) -> None:
+        self.nova_errors = nova_errors
+        self.networks: dict[str, FakeNetwork] = {}
+        self.ports: dict[str, FakePort] = {}
+        self._rng = rng
+
+    def clear(self) -> None:
+        self.networks.clear()
+        self.ports.clear()
+
+    def create_network(
+        self, cidr: str, net_id: str | None, name: str | None, subnet_id: str | None
+    ) -> FakeNetwork:
+        network_id = new_id(net_id)
+        if network_id in self.networks:
+            raise Conflict(f"Network {network_id} already exists.")
+        network = FakeNetwork(
+            network_id, name or f"net-{network_id[:8]}", ipam.parse_cidr(cidr), new_id(subnet_id)
+        )
+        self.networks[network.id] = network
+        return network
+
+    def create_port(self, net_id: str, port_id: str | None, fixed_ip: str | None) -> FakePort:
+        port_id = new_id(port_id)
+        if port_id in self.ports:
+            raise Conflict(f"Port {port_id} already exists.")
+        return self.new_port(self.network(net_id), fixed_ip, port_id)
+
+    def network(self, net_id: str) -> FakeNetwork:
+        network = self.networks.get(net_id)
+        if network is None:
+            if self.nova_errors:
+                raise unexpected_error(NETWORK_NOT_FOUND_CLASS)
+            raise ItemNotFound(f"Network {net_id} could not be found.")
+        return network
+
+    def port(self, port_id: str) -> FakePort:
+        port = self.ports.get(port_id)
+        if port is None:
+            raise ItemNotFound(f"Port id {port_id} could not be found.")
+        return port
+
+    def free_port(self, port_id: str) -> FakePort:
+        port = self.port(port_id)
+        if port.server_id is not None:
+            raise Conflict(f"Port {port_id} is still in use.")
+        return port
+
+    def pick_network(self, net_id: str | None, project_id: str) -> FakeNetwork:
+        """The network asked for, or the only one there is (Nova's auto-pick)."""
+        if net_id is not None:
+            return self.network(net_id)
+        if len(self.networks) > 1:
+            raise BadRequest(
+                "Multiple possible networks found, use a Network ID to be more specific."
+            )
+        if not self.networks:
+            raise BadRequest(
+                "No specific network was requested and none are available for project "
+                f"'{project_id}'."
+            )
+        return next(iter(self.networks.values()))
+
+    def new_port(self, network: FakeNetwork, fixed_ip: str | None, port_id: str) -> FakePort:
+        """A port on ``network`` with ``fixed_ip`` or the first free address."""
+        used = {port.ip_address for port in self.ports.values() if port.net_id == network.id}
+        ip = self._check_fixed_ip(network, fixed_ip, used) if fixed_ip else None
+        ip = ip or ipam.first_free_ip(network.cidr, used)
+        if ip is None:
+            raise BadRequest(f"No fixed IP addresses available for network: {network.id}")
+        mac = ipam.random_mac(self._rng, {port.mac_addr for port in self.ports.values()})
+        port = FakePort(port_id, network.id, mac, ip)
+        self.ports[port.id] = port
+        return port
+
+    def _check_fixed_ip(self, network: FakeNetwork, ip: str, used: set[str]) -> str:
+        if not ipam.is_host_address(network.cidr, ip):
+            if self.nova_errors:
+                raise unexpected_error(INVALID_INPUT_CLASS)
+            raise BadRequest(
+                f"Invalid input received: IP address {ip} is not a valid IP for the "
+                f"subnet {network.subnet_id} of network {network.id}."
+            )
+        if ip in used or ip == ipam.gateway_ip(network.cidr):
+            raise Conflict(f"Fixed IP {ip} is already in use.")
+        return ip
+
+    def release(self, port: FakePort) -> None:
+        """Unbind a detached port; delete it when an attach created it (as Nova does)."""
+        port.server_id, port.detach_at, port.tag = None, None, None
+        if port.created_by_attach:
+            del self.ports[port.id]
+
+    def interface(self, port: FakePort, port_state: str) -> InterfaceSnapshot:
+        network = self.networks[port.net_id]
+        return InterfaceSnapshot(
+            port.id,
+            port.net_id,
+            network.name,
+            port.mac_addr,
+            port.ip_address,
+            network.subnet_id,
+            port_state,
+            port.tag,
+        )
+
+    def port_snapshot(self, port: FakePort) -> PortSnapshot:
+        subnet_id = self.networks[port.net_id].subnet_id
+        return PortSnapshot(
+            port.id, port.net_id, port.mac_addr, port.ip_address, subnet_id, port.server_id
+        )

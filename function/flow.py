@@ -1,0 +1,217 @@
+"""One server, start to outcome: tags, desired NICs, wait, read, attach, re-read, undo duplicates.
+
+Converge, don't replay: every write is preceded by a read, and the loop
+that re-reads is the retry. Whatever happens, ``run`` returns exactly one
+``Outcome``; only programming errors escape it.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable
+
+from function.config import Settings
+from function.ecs import EcsClient
+from function.errors import ApiPermanentError, ApiTemporaryError, PermanentError, TemporaryError
+from function.model import ServerRef
+from function.outcome import Outcome, completed, failed, skipped
+from function.plan import Interface, attach_body, kept, plan_attach, plan_detach
+from function.policy import Desired, NicRequest, Policy, evaluate
+from function.tags import Tags, parse_tags
+
+log = logging.getLogger("nicattach.flow")
+
+READY = frozenset({"ACTIVE", "SHUTOFF", "PAUSED", "SUSPENDED"})
+GONE = frozenset({"DELETED", "SOFT_DELETED"})
+ROUNDS = 3
+
+
+class Flow:
+    """Brings one server to the policy's NICs. Stateless between servers; thread-safe."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        policy: Policy,
+        client: EcsClient,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._settings = settings
+        self._policy = policy
+        self._client = client
+        self._sleep = sleep
+        self._clock = clock
+
+    def run(self, ref: ServerRef, tags: Tags | None) -> Outcome:
+        project = ref.project_id or self._settings.project_id
+        if project is None:
+            return failed(
+                ref.server_id,
+                None,
+                "no_project",
+                "the event names no project and NICATTACH_PROJECT_ID is not set",
+                retryable=False,
+            )
+        if not self._settings.project_allowed(project):
+            return skipped(ref.server_id, project, "project_not_allowed")
+        run = _Run(self, ref.server_id, project, self._clock() + self._settings.deadline_s)
+        try:
+            return run.execute(ref.status, tags)
+        except _ServerGone:
+            return skipped(ref.server_id, project, "server_gone")
+        except TemporaryError as exc:
+            return failed(
+                ref.server_id, project, exc.code, exc.message, retryable=True, rules=run.rules
+            )
+        except PermanentError as exc:
+            return failed(
+                ref.server_id, project, exc.code, exc.message, retryable=False, rules=run.rules
+            )
+
+
+class _ServerGone(Exception):
+    """The server disappeared (404 or DELETED): nothing to do, not a failure."""
+
+
+class _Run:
+    """The state of one server's run: ids, deadline, what the first read saw."""
+
+    def __init__(self, flow: Flow, server_id: str, project_id: str, deadline: float) -> None:
+        self.flow = flow
+        self.client = flow._client
+        self.server_id = server_id
+        self.project_id = project_id
+        self.deadline = deadline
+        self.rules: tuple[str, ...] = ()
+
+    def execute(self, status: str | None, tags: Tags | None) -> Outcome:
+        if tags is None:
+            server = self._get_server()
+            status = str(server.get("status", "")) or None
+            tags = parse_tags(self._tags_of(server))
+        desired = evaluate(self.flow._policy, tags)
+        self.rules = desired.rules
+        if not desired.nics:
+            return skipped(self.server_id, self.project_id, "no_rule_matched")
+        if status is not None and status.upper() not in READY:
+            self._wait_ready(status)
+        return self._converge(desired)
+
+    def _converge(self, desired: Desired) -> Outcome:
+        actual = self._list()
+        first_read = frozenset(i.port_id for i in actual)
+        attached = False
+        last_error: Exception | None = None
+        for _ in range(ROUNDS):
+            missing = plan_attach(desired.nics, actual)
+            if not missing:
+                break
+            for nic in missing:
+                posted, last_error = self._attach(nic)
+                attached = attached or posted
+            actual = self._undo_duplicates(desired, first_read, self._list())
+        else:
+            if plan_attach(desired.nics, actual):
+                raise last_error or TemporaryError("NICs still missing", code="not_converged")
+        interfaces = tuple(kept(nic, actual, first_read) for nic in desired.nics)
+        return completed(
+            self.server_id,
+            self.project_id,
+            desired.rules,
+            attached,
+            tuple(i for i in interfaces if i is not None),
+        )
+
+    def _attach(self, nic: NicRequest) -> tuple[bool, Exception | None]:
+        """POST one NIC. Ambiguous or busy answers are left to the re-read that follows."""
+        self._check_deadline()
+        try:
+            self.client.attach(self.project_id, self.server_id, attach_body(nic))
+            log.info("attached %s to server %s", _describe(nic), self.server_id)
+            return True, None
+        except ApiPermanentError as exc:
+            if exc.code != "fixed_ip_in_use":  # a racing copy may hold it: re-read decides
+                raise
+            return False, exc
+        except ApiTemporaryError as exc:
+            log.warning("attach %s: %s; re-reading", _describe(nic), exc.code)
+            if exc.code == "server_busy":
+                self._wait_ready("BUSY")
+            else:
+                self._pause(exc.delay)
+            return False, exc
+
+    def _undo_duplicates(
+        self, desired: Desired, first_read: frozenset[str], actual: list[Interface]
+    ) -> list[Interface]:
+        detach = plan_detach(desired.nics, first_read, actual)
+        for item in detach:
+            log.warning(
+                "detaching duplicate NIC %s from server %s (keeping %s)",
+                item.port_id,
+                self.server_id,
+                item.keep,
+            )
+            self.client.detach(self.project_id, self.server_id, item.port_id)
+        gone = {item.port_id for item in detach}
+        return [i for i in actual if i.port_id not in gone]
+
+    def _wait_ready(self, status: str) -> None:
+        """Poll until the server can take a NIC (capped exponential backoff with jitter)."""
+        limit = min(self.deadline, self.flow._clock() + self.flow._settings.wait_active_s)
+        attempt = 0
+        while True:
+            if status.upper() == "ERROR":
+                raise PermanentError(
+                    f"server {self.server_id} is in ERROR", code="server_error_state"
+                )
+            if status.upper() in GONE:
+                raise _ServerGone()
+            if status.upper() in READY:
+                return
+            if self.flow._clock() >= limit:
+                raise TemporaryError(
+                    f"server {self.server_id} still {status}", code="server_not_ready"
+                )
+            attempt += 1
+            self.flow._sleep(min(0.25 * 2**attempt, 5.0) * (0.5 + random.random() / 2))
+            status = str(self._get_server().get("status", ""))
+
+    def _get_server(self) -> dict[str, object]:
+        try:
+            return self.client.get_server(self.project_id, self.server_id)
+        except ApiPermanentError as exc:
+            if exc.status == 404:
+                raise _ServerGone() from exc
+            raise
+
+    def _tags_of(self, server: dict[str, object]) -> object:
+        if "tags" in server:
+            return server["tags"]
+        return self.client.get_tags(self.project_id, self.server_id)
+
+    def _list(self) -> list[Interface]:
+        try:
+            return self.client.list_interfaces(self.project_id, self.server_id)
+        except ApiPermanentError as exc:
+            if exc.status == 404:
+                raise _ServerGone() from exc
+            raise
+
+    def _pause(self, hint: float | None) -> None:
+        delay = hint if hint is not None else 0.2 + random.random() * 0.3
+        self.flow._sleep(min(delay, max(0.0, self.deadline - self.flow._clock())))
+
+    def _check_deadline(self) -> None:
+        if self.flow._clock() >= self.deadline:
+            raise TemporaryError("the event's deadline passed", code="deadline_exceeded")
+
+
+def _describe(nic: NicRequest) -> str:
+    if nic.port_id is not None:
+        return f"port {nic.port_id}"
+    return f"net {nic.net_id}" + (f" ip {nic.fixed_ip}" if nic.fixed_ip else "")

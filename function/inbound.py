@@ -1,0 +1,90 @@
+"""HTTP request → (Trigger, data): CloudEvents in binary or structured mode, or bare JSON.
+
+This is the only module that knows how events travel over HTTP; what the
+data means is ``events.py``'s business.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from function.errors import InputError
+from function.model import Trigger
+
+STRUCTURED = "application/cloudevents+json"
+BATCH = "application/cloudevents-batch+json"
+BARE_SOURCE = "urn:nic-autoattach:bare-json"
+BARE_TYPE = "bare-json"
+
+
+def decode_request(headers: Mapping[str, str], body: bytes) -> tuple[Trigger, Any]:
+    """Decode one inbound event; raise ``InputError`` saying what is wrong."""
+    lowered = {k.lower(): v for k, v in headers.items()}
+    content_type = lowered.get("content-type", "").split(";")[0].strip().lower()
+    if content_type == BATCH:
+        raise InputError("CloudEvents batch mode is not supported: send one event per request")
+    if "ce-specversion" in lowered:
+        return _decode_binary(lowered, body)
+    document = _load_json(body)
+    if isinstance(document, Mapping) and "specversion" in document:
+        return _decode_structured(document)
+    if content_type == STRUCTURED:
+        raise InputError("structured CloudEvent without 'specversion'")
+    return _bare_trigger(body), document
+
+
+def _decode_binary(headers: Mapping[str, str], body: bytes) -> tuple[Trigger, Any]:
+    _check_specversion(headers["ce-specversion"])
+    trigger = _trigger(headers.get("ce-id"), headers.get("ce-source"), headers.get("ce-type"))
+    return trigger, _load_json(body) if body.strip() else None
+
+
+def _decode_structured(document: Mapping[str, Any]) -> tuple[Trigger, Any]:
+    _check_specversion(document.get("specversion"))
+    trigger = _trigger(document.get("id"), document.get("source"), document.get("type"))
+    if "data_base64" in document:
+        raise InputError("data_base64 is not supported: send the event data as JSON")
+    data = document.get("data")
+    if isinstance(data, str) and _is_json_type(document.get("datacontenttype")):
+        data = _load_json(data.encode())
+    return trigger, data
+
+
+def _trigger(event_id: object, source: object, event_type: object) -> Trigger:
+    for name, value in (("id", event_id), ("source", source), ("type", event_type)):
+        if not isinstance(value, str) or not value.strip():
+            raise InputError(f"CloudEvent attribute '{name}' is missing or empty")
+        if len(value) > 1024:
+            raise InputError(f"CloudEvent attribute '{name}' is longer than 1024 characters")
+    return Trigger(id=str(event_id), source=str(source), type=str(event_type))
+
+
+def _check_specversion(value: object) -> None:
+    if value not in ("1.0", "0.3"):
+        raise InputError(f"unsupported CloudEvents specversion {value!r} (expected '1.0')")
+
+
+def _bare_trigger(body: bytes) -> Trigger:
+    """A stable identity for a bare JSON body: redelivering it yields the same ids."""
+    digest = hashlib.sha256(body).hexdigest()[:32]
+    return Trigger(id=f"sha256:{digest}", source=BARE_SOURCE, type=BARE_TYPE)
+
+
+def _load_json(body: bytes) -> Any:
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError("body is not UTF-8 text") from None
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise InputError(f"body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise InputError("body is nested too deeply") from None
+
+
+def _is_json_type(content_type: object) -> bool:
+    return isinstance(content_type, str) and "json" in content_type.lower()

@@ -1,0 +1,52 @@
+"""Structured logs: one JSON object per line on stderr.
+
+Context (event id, server id, …) is passed with ``extra={"ctx": {...}}``.
+Secrets never reach a log record: the code never formats credentials, and
+``redact`` cuts anything that looks like a token from messages as a last guard.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import time
+from typing import Any
+
+_SECRET = re.compile(
+    r"(?i)(x-auth-token|token|password|secret|signature|authorization)"
+    r"([\"']?\s*[:=]\s*[\"']?)[^\s\"',}]+"
+)
+
+
+def redact(text: str) -> str:
+    return _SECRET.sub(r"\1\2***", text)
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+            + f".{int(record.msecs):03d}Z",
+            "level": record.levelname,
+            "logger": record.name,
+            "message": redact(record.getMessage()),
+        }
+        ctx = getattr(record, "ctx", None)
+        if isinstance(ctx, dict):
+            entry.update(ctx)
+        if record.exc_info and record.exc_info[0] is not None:
+            entry["exception"] = record.exc_info[0].__name__
+        return json.dumps(entry, default=str)
+
+
+def configure(level: str = "INFO") -> None:
+    """Send the ``nicattach`` loggers to stderr as JSON lines (idempotent)."""
+    logger = logging.getLogger("nicattach")
+    if not any(getattr(h, "_nicattach", False) for h in logger.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(JsonFormatter())
+        handler._nicattach = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
+    logger.setLevel(level.upper() if level.upper() in logging._nameToLevel else "INFO")

@@ -1,0 +1,69 @@
+"""Entry points only: ``handle_event`` (HTTP, functions-framework) and ``handler`` (FunctionGraph).
+
+    functions-framework --source function/main.py --target handle_event
+
+The service is built when this module is imported, so a bad policy or
+configuration stops the function at start-up with one log line, instead of
+failing every event later.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from typing import Any
+
+if __package__ in (None, ""):  # loaded from a file path by functions-framework or FunctionGraph
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import flask  # noqa: E402
+import functions_framework  # noqa: E402
+
+from function import emit, logs  # noqa: E402
+from function.config import LOG_LEVEL, Settings  # noqa: E402
+from function.errors import NicAttachError  # noqa: E402
+from function.service import Service  # noqa: E402
+
+log = logging.getLogger("nicattach.main")
+
+
+def _start() -> Service:
+    logs.configure(os.environ.get(LOG_LEVEL, "INFO"))
+    try:
+        return Service.from_settings(Settings.from_env())
+    except NicAttachError as exc:
+        log.critical("nic-autoattach cannot start: %s", exc.message)
+        raise SystemExit(f"nic-autoattach cannot start: {exc.message}") from None
+
+
+SERVICE = _start()
+
+
+@functions_framework.http
+def handle_event(request: flask.Request) -> flask.Response:
+    """HTTP entry: a CloudEvent (binary or structured) or a bare JSON body."""
+    # Read at most one byte more than allowed, so an oversized body is refused unread.
+    body = request.stream.read(SERVICE.settings.max_body_bytes + 1)
+    reply = SERVICE.handle(dict(request.headers), body)
+    return flask.Response(reply.body, status=reply.status, headers=reply.headers)
+
+
+def handler(event: dict[str, Any], context: Any) -> Any:
+    """FunctionGraph's native event-function signature: the same code path as HTTP.
+
+    Returns the outcome event(s) as structured-mode JSON; raises on a
+    retryable failure so the platform retries the invocation.
+    """
+    reply = SERVICE.handle({"Content-Type": "application/json"}, json.dumps(event).encode())
+    if reply.status == 503:
+        raise RetryableFailure(reply.body.decode())
+    if not reply.events:
+        return json.loads(reply.body)
+    events = [emit.structured_json(e) for e in reply.events]
+    return events[0] if len(events) == 1 else events
+
+
+class RetryableFailure(Exception):
+    """Raised from ``handler`` so FunctionGraph records a failure and retries."""

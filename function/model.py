@@ -1,0 +1,88 @@
+"""Plain data shared by the pure parts: what an event asks for, and why one is ignored.
+
+No I/O, no third-party imports: these types cross every layer.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from function.errors import InputError
+
+PROJECT_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+JsonObject = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Trigger:
+    """The identity of the input event, copied into every outcome event."""
+
+    id: str
+    source: str
+    type: str
+
+
+@dataclass(frozen=True)
+class ServerRef:
+    """One server an event is about.
+
+    ``tags`` is the raw tag value from the event (list of ``k=v`` strings, a
+    ``{"k": "v"}`` object, or Huawei ``[{"key", "value"}]``), or ``None`` when
+    the event carries none and they must be read from the API.
+    """
+
+    server_id: str
+    project_id: str | None = None
+    tags: object | None = None
+    status: str | None = None
+
+
+@dataclass(frozen=True)
+class ParsedEvent:
+    """An input event reduced to what the flow needs."""
+
+    trigger: Trigger
+    servers: tuple[ServerRef, ...] = ()
+    ignored_reason: str | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+class Ignored(Exception):
+    """Raised by a source parser for a valid event that is not about a new or re-tagged server."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def check_server_id(value: object, where: str = "server_id") -> str:
+    """Return a canonical server id, or raise ``InputError`` if it is not a UUID."""
+    if not isinstance(value, str):
+        raise InputError(f"{where} must be a string UUID, got {type(value).__name__}")
+    text = value.strip()
+    try:
+        parsed = uuid.UUID(text)
+    except ValueError:
+        raise InputError(f"{where} is not a UUID: {_shorten(text)!r}") from None
+    if len(text) not in (32, 36):  # uuid.UUID also accepts urn: and braces forms
+        raise InputError(f"{where} is not a UUID: {_shorten(text)!r}")
+    return str(parsed)
+
+
+def check_project_id(value: object, where: str = "project_id") -> str:
+    """Return a project id, or raise ``InputError`` unless it is 1-64 of [A-Za-z0-9_-]."""
+    if not isinstance(value, str):
+        raise InputError(f"{where} must be a string, got {type(value).__name__}")
+    text = value.strip()
+    if not PROJECT_ID_RE.fullmatch(text):
+        raise InputError(f"{where} must be 1-64 characters of [A-Za-z0-9_-]: {_shorten(text)!r}")
+    return text
+
+
+def _shorten(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"

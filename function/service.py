@@ -1,0 +1,159 @@
+"""Request body in, reply out: the one code path behind every entry point.
+
+``Service`` is built once per process (settings, policy, one HTTP session)
+and is safe to share between threads. ``main.py`` (HTTP and FunctionGraph)
+and ``cli.py`` (``invoke``) only translate to and from it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+from cloudevents.http import CloudEvent
+
+from function import emit
+from function.auth import auth_from_settings
+from function.config import Settings
+from function.ecs import EcsClient
+from function.errors import BodyTooLarge, InputError
+from function.events import parse_event
+from function.flow import Flow
+from function.inbound import BATCH, decode_request
+from function.model import ParsedEvent, ServerRef
+from function.outcome import Kind, Outcome
+from function.policy import Policy
+from function.policy_load import load_policy
+from function.tags import Tags, parse_tags
+
+log = logging.getLogger("nicattach.service")
+
+
+@dataclass
+class Reply:
+    """What the entry point sends back."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    outcomes: list[Outcome] = field(default_factory=list)
+    events: list[CloudEvent] = field(default_factory=list)
+    ignored_reason: str | None = None
+
+
+class Service:
+    def __init__(self, settings: Settings, policy: Policy, session: requests.Session) -> None:
+        self.settings = settings
+        self.policy = policy
+        self.session = session
+        client = EcsClient(
+            session,
+            settings.ecs_endpoint,
+            auth_from_settings(settings),
+            api_version=settings.api_version,
+            timeout=(settings.connect_timeout_s, settings.read_timeout_s),
+        )
+        self.client = client
+        self.flow = Flow(settings, policy, client)
+        self.sink = emit.Sink(session, settings.sink) if settings.sink else None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Service:
+        return cls(settings, load_policy(settings.policy_path), requests.Session())
+
+    def handle(self, headers: Mapping[str, str], body: bytes) -> Reply:
+        """Decode, handle every server the event names, and build the reply."""
+        started = time.monotonic()
+        try:
+            parsed = self.parse(headers, body)
+            servers = [(ref, _event_tags(ref)) for ref in parsed.servers]
+        except InputError as exc:
+            log.info("rejected input: %s", exc.message, extra={"ctx": {"outcome": "bad_input"}})
+            return _error_reply(exc)
+        if parsed.ignored_reason is not None:
+            return self._ignored(parsed)
+        outcomes = [self._run(parsed, ref, tags, started) for ref, tags in servers]
+        source = self.settings.event_source
+        events = [emit.to_cloudevent(o, parsed.trigger, source) for o in outcomes]
+        if self.sink is not None:
+            for event in events:
+                self.sink.send(event)
+        return _outcome_reply(outcomes, events)
+
+    def parse(self, headers: Mapping[str, str], body: bytes) -> ParsedEvent:
+        if len(body) > self.settings.max_body_bytes:
+            raise BodyTooLarge(
+                f"body is {len(body)} bytes; the limit is {self.settings.max_body_bytes}"
+            )
+        trigger, data = decode_request(headers, body)
+        return parse_event(trigger, data)
+
+    def _run(
+        self, parsed: ParsedEvent, ref: ServerRef, tags: Tags | None, started: float
+    ) -> Outcome:
+        calls_before = self.client.calls
+        outcome = self.flow.run(ref, tags)
+        ctx = {
+            "event_id": parsed.trigger.id,
+            "server_id": ref.server_id,
+            "project_id": outcome.project_id,
+            "rules": list(outcome.rules),
+            "outcome": outcome.label,
+            "duration_ms": round((time.monotonic() - started) * 1000, 1),
+            "api_calls": self.client.calls - calls_before,
+        }
+        detail = outcome.status or outcome.reason or outcome.error_code
+        log.info("server %s: %s (%s)", ref.server_id, outcome.label, detail, extra={"ctx": ctx})
+        return outcome
+
+    def _ignored(self, parsed: ParsedEvent) -> Reply:
+        reason = parsed.ignored_reason
+        log.info(
+            "ignored event %s: %s",
+            parsed.trigger.id,
+            reason,
+            extra={"ctx": {"event_id": parsed.trigger.id, "outcome": "ignored"}},
+        )
+        body = {"outcome": "ignored", "reason": reason, "trigger": _trigger_json(parsed)}
+        return Reply(200, _JSON, json.dumps(body).encode(), ignored_reason=reason)
+
+
+_JSON = {"Content-Type": "application/json"}
+
+
+def _event_tags(ref: ServerRef) -> Tags | None:
+    """Tags carried by the event, validated before anything is called."""
+    return None if ref.tags is None else parse_tags(ref.tags)
+
+
+def _error_reply(exc: InputError) -> Reply:
+    body = {"error": {"code": exc.code, "message": exc.message}}
+    return Reply(exc.http_status, dict(_JSON), json.dumps(body).encode())
+
+
+def _outcome_reply(outcomes: list[Outcome], events: list[CloudEvent]) -> Reply:
+    if len(events) == 1:
+        headers, body = emit.binary(events[0])
+        return Reply(outcomes[0].http_status, headers, body, outcomes, events)
+    batch = [emit.structured_json(e) for e in events]
+    headers = {"Content-Type": BATCH}
+    return Reply(batch_status(outcomes), headers, json.dumps(batch).encode(), outcomes, events)
+
+
+def batch_status(outcomes: list[Outcome]) -> int:
+    """503 if any server should be retried (redelivery is idempotent), else 422 if any
+    failed for good, else 200."""
+    failed = [o for o in outcomes if o.kind is Kind.FAILED]
+    if any(o.retryable for o in failed):
+        return 503
+    return 422 if failed else 200
+
+
+def _trigger_json(parsed: ParsedEvent) -> dict[str, Any]:
+    t = parsed.trigger
+    return {"id": t.id, "source": t.source, "type": t.type}

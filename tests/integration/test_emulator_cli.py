@@ -1,0 +1,53 @@
+"""``python -m emulator``: one line on stdout with the URL, serves, exits 0 on SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+SEED = ROOT / "examples" / "emulator-seed.json"
+
+
+def run(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "emulator", "--port", "0", *args],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
+def test_serves_the_seed_until_signalled(tmp_path: Path, stop: signal.Signals) -> None:
+    seed = json.loads(SEED.read_text())
+    project, server = seed["servers"][0]["project_id"], seed["servers"][0]["id"]
+    process = run("--seed", str(SEED), "--token", "cli-token", "--build-seconds", "0")
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        assert line.startswith("emulator listening on http://127.0.0.1:")
+        url = line.split()[-1]
+        answer = requests.get(
+            f"{url}/v2.1/{project}/servers/{server}", headers={"X-Auth-Token": "cli-token"},
+            timeout=5,
+        )  # fmt: skip
+        assert answer.status_code == 200
+    finally:
+        process.send_signal(stop)
+        out, err = process.communicate(timeout=10)
+    assert process.returncode == 0, err
+    assert out == ""  # exactly one line in all
+
+
+def test_bad_seed_exits_2(tmp_path: Path) -> None:
+    seed = tmp_path / "seed.json"
+    seed.write_text('{"networks": [{"cidr": "nope"}]}')
+    process = run("--seed", str(seed))
+    out, err = process.communicate(timeout=10)
+    assert process.returncode == 2 and out == ""
+    assert "cannot load seed" in err
