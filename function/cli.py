@@ -25,7 +25,13 @@ from function.tags import parse_tags
 EXIT_OK, EXIT_PERMANENT, EXIT_INPUT, EXIT_RETRY = 0, 1, 2, 75
 
 
+DEV_COMMANDS = {"emulator": "emulator.server", "demo": "emulator.demo"}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in DEV_COMMANDS:  # their options are their own
+        return _dev_command(DEV_COMMANDS[argv[0]], argv[1:])
     args = _parser().parse_args(argv)
     logs.configure(os.environ.get(config.LOG_LEVEL, "INFO"))
     command: int = args.run(args)
@@ -38,6 +44,9 @@ def _parser() -> argparse.ArgumentParser:
 
     invoke = sub.add_parser("invoke", help="run the function on an event file, print outcomes")
     invoke.add_argument("event_file", type=Path, help="bare JSON or structured CloudEvent")
+    invoke.add_argument(
+        "--dry-run", action="store_true", help="reads only: print tags, rules, planned attaches"
+    )
     _add_settings_options(invoke)
     invoke.set_defaults(run=cmd_invoke)
 
@@ -50,13 +59,8 @@ def _parser() -> argparse.ArgumentParser:
     explain_.add_argument("--tag", action="append", default=[], metavar="K=V")
     explain_.set_defaults(run=cmd_explain)
 
-    emulator = sub.add_parser("emulator", help="run the bundled ECS/Nova emulator (development)")
-    emulator.add_argument("rest", nargs=argparse.REMAINDER)
-    emulator.set_defaults(run=lambda a: _dev_command("emulator.server", a.rest))
-
-    demo = sub.add_parser("demo", help="emulator + sample event + completion event, end to end")
-    demo.add_argument("rest", nargs=argparse.REMAINDER)
-    demo.set_defaults(run=lambda a: _dev_command("emulator.demo", a.rest))
+    sub.add_parser("emulator", help="run the bundled ECS/Nova emulator (development; --help)")
+    sub.add_parser("demo", help="emulator + sample event + completion event (development)")
     return parser
 
 
@@ -79,9 +83,22 @@ def cmd_invoke(args: argparse.Namespace) -> int:
         service = Service.from_settings(config.Settings.from_env(env))
     except OSError as exc:
         return _fail(f"cannot read {args.event_file}: {exc.strerror}", EXIT_INPUT)
+    except PolicyError as exc:
+        return _fail("invalid policy:\n" + "\n".join(exc.problems), EXIT_INPUT)
     except NicAttachError as exc:
         return _fail(exc.message, EXIT_INPUT)
-    return print_reply(service.handle({"Content-Type": "application/json"}, body))
+    headers = {"Content-Type": "application/json"}
+    try:
+        if args.dry_run:
+            for view in service.dry_run(headers, body):
+                print(json.dumps(view, indent=2))
+            return EXIT_OK
+        return print_reply(service.handle(headers, body))
+    except InputError as exc:
+        print(json.dumps({"error": {"code": exc.code, "message": exc.message}}), file=sys.stderr)
+        return EXIT_INPUT
+    finally:
+        service.session.close()
 
 
 def print_reply(reply: Reply) -> int:

@@ -11,6 +11,7 @@ import logging
 import random
 import time
 from collections.abc import Callable
+from typing import Any
 
 from function.config import Settings
 from function.ecs import EcsClient
@@ -45,6 +46,19 @@ class Flow:
         self._client = client
         self._sleep = sleep
         self._clock = clock
+
+    def preview(self, ref: ServerRef, tags: Tags | None) -> dict[str, Any]:
+        """Reads only: the tags, the matching rules and the attach requests ``run`` would send."""
+        project = ref.project_id or self._settings.project_id
+        view: dict[str, Any] = {"server_id": ref.server_id, "project_id": project}
+        if project is None or not self._settings.project_allowed(project):
+            return {**view, "skipped": "no_project" if project is None else "project_not_allowed"}
+        try:
+            return _Run(self, ref.server_id, project, self._clock() + 60).preview(ref.status, tags)
+        except _ServerGone:
+            return {**view, "skipped": "server_gone"}
+        except (TemporaryError, PermanentError) as exc:
+            return {**view, "error": {"code": exc.code, "message": exc.message}}
 
     def run(self, ref: ServerRef, tags: Tags | None) -> Outcome:
         project = ref.project_id or self._settings.project_id
@@ -89,10 +103,7 @@ class _Run:
         self.rules: tuple[str, ...] = ()
 
     def execute(self, status: str | None, tags: Tags | None) -> Outcome:
-        if tags is None:
-            server = self._get_server()
-            status = str(server.get("status", "")) or None
-            tags = parse_tags(self._tags_of(server))
+        status, tags = self._status_and_tags(status, tags)
         desired = evaluate(self.flow._policy, tags)
         self.rules = desired.rules
         if not desired.nics:
@@ -100,6 +111,23 @@ class _Run:
         if status is not None and status.upper() not in READY:
             self._wait_ready(status)
         return self._converge(desired)
+
+    def preview(self, status: str | None, tags: Tags | None) -> dict[str, Any]:
+        """What ``execute`` would do, using reads only (``invoke --dry-run``)."""
+        status, tags = self._status_and_tags(status, tags)
+        view: dict[str, Any] = {"server_id": self.server_id, "project_id": self.project_id,
+                                "status": status, "tags": tags.as_strings()}  # fmt: skip
+        desired = evaluate(self.flow._policy, tags)
+        view["rules"] = list(desired.rules)
+        missing = plan_attach(desired.nics, self._list()) if desired.nics else []
+        view["planned"] = [attach_body(nic) for nic in missing]
+        return view
+
+    def _status_and_tags(self, status: str | None, tags: Tags | None) -> tuple[str | None, Tags]:
+        if tags is not None:
+            return status, tags
+        server = self._get_server()
+        return str(server.get("status", "")) or None, parse_tags(self._tags_of(server))
 
     def _converge(self, desired: Desired) -> Outcome:
         actual = self._list()

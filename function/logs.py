@@ -41,12 +41,23 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is now (test runners and CLIs swap it)."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
+
+
 def configure(level: str = "INFO") -> None:
     """Send the ``nicattach`` loggers to stderr as JSON lines (idempotent)."""
     logger = logging.getLogger("nicattach")
-    if not any(getattr(h, "_nicattach", False) for h in logger.handlers):
-        handler = logging.StreamHandler(sys.stderr)
+    if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
+        handler = _StderrHandler()
         handler.setFormatter(JsonFormatter())
-        handler._nicattach = True  # type: ignore[attr-defined]
         logger.addHandler(handler)
     logger.setLevel(level.upper() if level.upper() in logging._nameToLevel else "INFO")

@@ -85,6 +85,16 @@ class Service:
                 self.sink.send(event)
         return _outcome_reply(outcomes, events)
 
+    def dry_run(self, headers: Mapping[str, str], body: bytes) -> list[dict[str, Any]]:
+        """Per server: tags, matching rules, planned attach requests. Reads only.
+
+        Raises ``InputError`` for a body ``handle`` would answer with 400."""
+        parsed = self.parse(headers, body)
+        if parsed.ignored_reason is not None:
+            return [{"ignored": parsed.ignored_reason}]
+        servers = [(ref, _event_tags(ref)) for ref in parsed.servers]
+        return [self.flow.preview(ref, tags) for ref, tags in servers]
+
     def parse(self, headers: Mapping[str, str], body: bytes) -> ParsedEvent:
         if len(body) > self.settings.max_body_bytes:
             raise BodyTooLarge(

@@ -1,0 +1,107 @@
+"""The nic-autoattach command: invoke (+ --dry-run) exit codes, validate, explain."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from emulator.client import AdminClient
+from emulator.server import EmulatorServer
+from function.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+EVENTS = ROOT / "events"
+PROJECT = "0605767a5a80d5762fe6c0125d3c5b0e"
+SERVER = "9d4b2f3e-6a1c-4e5b-8f7a-1c2d3e4f5a6b"
+
+
+@pytest.fixture
+def env(emulator: EmulatorServer, admin: AdminClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    admin.seed(json.loads((ROOT / "examples" / "emulator-seed.json").read_text()))
+    monkeypatch.setenv("NICATTACH_POLICY", str(ROOT / "examples" / "policy.yaml"))
+    monkeypatch.setenv("NICATTACH_ECS_ENDPOINT", emulator.url)
+    monkeypatch.setenv("NICATTACH_TOKEN", "emulator-token")
+    monkeypatch.setenv("NICATTACH_WAIT_ACTIVE_S", "0.3")
+    for name in ("NICATTACH_SINK", "K_SINK", "NICATTACH_ALLOWED_PROJECTS", "NICATTACH_PROJECT_ID"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def write(tmp_path: Path, body: object) -> str:
+    path = tmp_path / "event.json"
+    path.write_text(json.dumps(body))
+    return str(path)
+
+
+def test_invoke_prints_structured_events_and_exits_0(
+    env: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["invoke", str(EVENTS / "server-created.json")]) == 0
+    event = json.loads(capsys.readouterr().out)
+    assert event["specversion"] == "1.0"
+    assert event["type"] == "nicattach.attachment.completed"
+
+
+def test_invoke_exit_codes(env: None, admin: AdminClient, tmp_path: Path) -> None:
+    ghost_policy = tmp_path / "ghost.yaml"
+    ghost_policy.write_text(
+        "version: 1\nrules:\n  - name: ghost\n    when: {}\n    attach:\n"
+        "      - net_id: 11111111-2222-4333-8444-555555555555\n"
+    )
+    event = write(tmp_path, {"server_id": SERVER, "project_id": PROJECT, "tags": ["a=b"]})
+    assert main(["invoke", event, "--policy", str(ghost_policy)]) == 1  # network not found
+    building = "1e2d3c4b-5a69-4788-9a0b-1c2d3e4f5a6b"
+    admin.create_server(PROJECT, tags=["role=db", "env=prod"], id=building, status="BUILD")
+    event = write(tmp_path, {"server_id": building, "project_id": PROJECT})
+    assert main(["invoke", event]) == 75  # still BUILD after NICATTACH_WAIT_ACTIVE_S
+    assert main(["invoke", write(tmp_path, {"server_id": "nope"})]) == 2
+    assert main(["invoke", str(tmp_path / "missing.json")]) == 2
+    assert main(["invoke", str(EVENTS / "ignored-cts-delete-server.json")]) == 0
+
+
+def test_dry_run_only_reads(
+    env: None, admin: AdminClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    admin.clear_requests()
+    assert main(["invoke", "--dry-run", str(EVENTS / "generic-no-tags.json")]) == 0
+    view = json.loads(capsys.readouterr().out)
+    assert view["tags"] == ["env=prod", "role=db", "team=payments"]
+    assert view["rules"] == ["db-storage", "db-backup"]
+    assert [p["interfaceAttachment"]["net_id"] for p in view["planned"]] == [
+        "3cb9bc59-5699-4588-a4b1-b87f96708bc6",
+        "0dc714fa-9022-4a03-bb22-9821a396bb9d",
+    ]
+    assert {r["method"] for r in admin.requests_log()} == {"GET"}
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in EVENTS.glob("*.json")))
+def test_invoke_works_for_every_sample(env: None, admin: AdminClient, name: str) -> None:
+    for sid in ("6a1c3b7e-0d5b-4c1e-9a57-2f7d0c2b9e11", "7b2d4c8f-1e6c-4d2f-8b68-3a8e1d3caf22",
+                "8c3e5d90-2f7d-4e30-9c79-4b9f2e4db033"):  # fmt: skip
+        admin.create_server(PROJECT, tags=["role=db", "env=prod"], id=sid)
+    assert main(["invoke", str(EVENTS / name)]) == 0
+
+
+def test_validate_reports_every_mistake(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", str(ROOT / "examples" / "policy-invalid-five.yaml")]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 5 and all("rule '" in line for line in lines)
+    assert main(["validate", str(ROOT / "examples" / "policy.yaml")]) == 0
+
+
+def test_explain(capsys: pytest.CaptureFixture[str]) -> None:
+    policy = str(ROOT / "examples" / "policy.yaml")
+    assert main(["explain", "--policy", policy, "--tag", "role=db", "--tag", "env=dev"]) == 0
+    out = capsys.readouterr().out
+    assert "no match  'db-storage'" in out and "env" in out
+
+
+def test_console_script_runs_emulator_help() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "function.cli", "emulator", "--help"],
+        capture_output=True, text=True, check=False, cwd=ROOT,
+    )  # fmt: skip
+    assert result.returncode == 0 and "--port" in result.stdout
