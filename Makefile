@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SOURCES := function emulator tests
 
-.PHONY: demo test lint typecheck unit clean
+.PHONY: demo test lint typecheck unit contract package bench faults clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,22 @@ typecheck: $(STAMP)
 
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit
+
+# -- contract suite against real Nova (tests/contract) ----------------------------
+contract: $(STAMP)
+	@echo "contract suite: not built yet" && exit 1
+
+# -- FunctionGraph zip (function/ + runtime deps) ---------------------------------
+package: $(STAMP)
+	@echo "package: not built yet" && exit 1
+
+# -- benchmarks (bench/) ----------------------------------------------------------
+bench: $(STAMP)
+	@echo "bench: not built yet" && exit 1
+
+# -- fault suite (tests/faults) ---------------------------------------------------
+faults: $(STAMP)
+	@echo "faults: not built yet" && exit 1
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage

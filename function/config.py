@@ -27,6 +27,8 @@ DEADLINE_S = "NICATTACH_DEADLINE_S"
 MAX_BODY_BYTES = "NICATTACH_MAX_BODY_BYTES"
 EVENT_SOURCE = "NICATTACH_EVENT_SOURCE"
 LOG_LEVEL = "NICATTACH_LOG_LEVEL"
+WAIT_PORT_ACTIVE_S = "NICATTACH_WAIT_PORT_ACTIVE_S"
+DEVICE_TAGS = "NICATTACH_DEVICE_TAGS"
 
 ENV_VARS = (
     POLICY,
@@ -81,6 +83,10 @@ class Settings:
     """Larger request bodies are refused with HTTP 413."""
     event_source: str = "/nic-autoattach"
     """``source`` attribute of the events this function emits."""
+    wait_port_active_s: float = 10.0
+    """How long to wait for a new NIC's ``port_state`` to become ACTIVE (0 disables)."""
+    device_tags: bool = False
+    """Tag the NICs this function creates (microversion 2.49); off for Huawei ECS."""
     connect_timeout_s: float = 3.05
     read_timeout_s: float = 20.0
 
@@ -100,6 +106,8 @@ class Settings:
             deadline_s=_number(env, DEADLINE_S, 50.0),
             max_body_bytes=int(_number(env, MAX_BODY_BYTES, 1_048_576)),
             event_source=env.get(EVENT_SOURCE) or "/nic-autoattach",
+            wait_port_active_s=_number(env, WAIT_PORT_ACTIVE_S, 10.0),
+            device_tags=_flag(env, DEVICE_TAGS),
         )
         if settings.auth == "token" and not settings.token:
             raise ConfigError(f"{AUTH}=token needs {TOKEN}")
@@ -137,6 +145,15 @@ def _number(env: Mapping[str, str], name: str, default: float) -> float:
     if value < 0:
         raise ConfigError(f"{name} must not be negative, got {raw!r}")
     return value
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise ConfigError(f"{name} must be true or false, got {raw!r}")
 
 
 def _csv(raw: str) -> tuple[str, ...]:
