@@ -25,6 +25,7 @@ from emulator.errors import (
     MethodNotAllowed,
     unexpected_error,
 )
+from emulator.faults import Faults
 from emulator.models import FakeBackend
 from emulator.records import ServerSnapshot
 from emulator.schemas import parse_attach_body
@@ -40,6 +41,7 @@ from emulator.wire import Request, Response, Router
 
 LOG = logging.getLogger("emulator")
 API_PATH = re.compile(r"^/(v2|v2\.1)/([^/]+)(/.*)?$")
+SERVER_IN_PATH = re.compile(r"^/servers/([^/]+)")
 DISCOVERY = {"/": None, "/v2.1": "v2.1", "/v2.1/": "v2.1", "/v2": "v2", "/v2/": "v2"}
 MAX_LIMIT = 1000
 #: The request log keeps this much of each body (bodies carry no secrets; headers do).
@@ -162,20 +164,43 @@ class ComputeApp:
 class EmulatorApp:
     """Admin API, version discovery and compute API behind one ``handle``."""
 
-    def __init__(self, backend: FakeBackend) -> None:
+    def __init__(self, backend: FakeBackend, faults: Faults | None = None) -> None:
         self.backend = backend
+        self.faults = faults if faults is not None else Faults()
         self.admin = AdminApp(backend)
         self.compute = ComputeApp(backend)
 
     def handle(self, request: Request) -> Response:
+        if request.path == "/_admin/faults":
+            return self._safely(lambda: self._faults_admin(request))
         if request.path == "/_admin" or request.path.startswith("/_admin/"):
             return self._safely(lambda: self.admin.handle(request))
         request_id = f"req-{uuid.uuid4()}"
-        response = self._safely(lambda: self._route(request))
+        match = API_PATH.match(request.path)
+        fault = None
+        if match is not None:
+            server = SERVER_IN_PATH.match(match.group(3) or "")
+            fault = self.faults.before(request, server.group(1) if server else None)
+        response = fault or self._safely(lambda: self._route(request))
+        if match is not None and fault is None and response.status < 300:
+            response = self.faults.after(request, response)
         response.headers["x-openstack-request-id"] = request_id
         response.headers["x-compute-request-id"] = request_id
         self._record(request, response, request_id)
         return response
+
+    def _faults_admin(self, request: Request) -> Response:
+        if request.method == "GET":
+            return Response(200, self.faults.plan.as_dict())
+        if request.method != "PATCH":
+            raise MethodNotAllowed(("GET", "PATCH"))
+        body = request.json()
+        if not isinstance(body, dict):
+            raise BadRequest("fault options must be a JSON object")
+        try:
+            return Response(200, self.faults.configure(body))
+        except (TypeError, ValueError) as exc:
+            raise BadRequest(str(exc)) from None
 
     def _route(self, request: Request) -> Response:
         match = API_PATH.match(request.path)

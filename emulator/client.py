@@ -113,5 +113,11 @@ class AdminClient:
         return current
 
 
+    def set_faults(self, **plan: Any) -> dict[str, Any]:
+        """Change fault injection (see emulator/faults.py): error_rate, latency_ms, ..."""
+        current: dict[str, Any] = self._call("PATCH", "/faults", plan)
+        return current
+
+
 def _without_none(body: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in body.items() if value is not None}

@@ -22,6 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 from emulator.admin import apply_seed
 from emulator.app import EmulatorApp
 from emulator.errors import FakeApiError
+from emulator.faults import FaultPlan, Faults
 from emulator.models import FakeBackend
 from emulator.wire import Request, Response
 
@@ -91,6 +92,9 @@ class _Handler(BaseHTTPRequestHandler):
             response = Response(411, {"badRequest": {"code": 411, "message": "Length Required"}})
         else:
             response = self.server.app.handle(self._request())
+        if response.status == 0:  # an injected dropped connection: hang up without a word
+            self.close_connection = True
+            return
         self._send(response)
 
     def _send(self, response: Response) -> None:
@@ -115,8 +119,10 @@ class EmulatorServer:
         *,
         backend: FakeBackend | None = None,
         tokens: Iterable[str] = (DEFAULT_TOKEN,),
+        faults: Faults | None = None,
     ) -> None:
         self.host = host
+        self.faults = faults if faults is not None else Faults()
         self.port = port
         self.backend = backend if backend is not None else FakeBackend()
         for token in tokens:
@@ -126,7 +132,7 @@ class EmulatorServer:
         self._thread: threading.Thread | None = None
 
     def start(self) -> EmulatorServer:
-        httpd = _HTTPServer((self.host, self.port), EmulatorApp(self.backend))
+        httpd = _HTTPServer((self.host, self.port), EmulatorApp(self.backend, self.faults))
         self.port = httpd.server_address[1]
         self.url = f"http://{self.host}:{self.port}"
         self._httpd = httpd
@@ -181,7 +187,28 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--build-seconds", type=float, default=0.0, help="how long new servers stay BUILD"
     )
+    faults = parser.add_argument_group("fault injection (also PATCH /_admin/faults)")
+    faults.add_argument("--latency-ms", type=float, default=0.0, help="added to every call")
+    faults.add_argument("--error-rate", type=float, default=0.0, help="500/503 before the call")
+    faults.add_argument(
+        "--ambiguous-rate", type=float, default=0.0,
+        help="writes carried out, then answered 500 or the connection dropped",
+    )  # fmt: skip
+    faults.add_argument("--throttle-rate", type=float, default=0.0, help="429 + Retry-After")
+    faults.add_argument("--retry-after-s", type=float, default=0.1)
+    faults.add_argument("--drop-rate", type=float, default=0.0, help="connection dropped")
+    faults.add_argument("--busy-rate", type=float, default=0.0, help="409 on attach/detach")
+    faults.add_argument("--fault-seed", type=int, default=None, help="replayable faults")
     return parser
+
+
+def _fault_plan(args: argparse.Namespace) -> FaultPlan:
+    return FaultPlan(
+        latency_ms=args.latency_ms, error_rate=args.error_rate,
+        ambiguous_rate=args.ambiguous_rate, throttle_rate=args.throttle_rate,
+        retry_after_s=args.retry_after_s, drop_rate=args.drop_rate, busy_rate=args.busy_rate,
+        seed=args.fault_seed,
+    )  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -201,8 +228,15 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGINT, _on_signal)
     signal.signal(signal.SIGTERM, _on_signal)
-    with EmulatorServer(args.host, args.port, backend=backend, tokens=args.token or
-                        (DEFAULT_TOKEN,)) as server:  # fmt: skip
+    try:
+        faults = Faults(_fault_plan(args))
+    except ValueError as exc:
+        print(f"emulator: {exc}", file=sys.stderr)
+        return 2
+    tokens = args.token or (DEFAULT_TOKEN,)
+    with EmulatorServer(
+        args.host, args.port, backend=backend, tokens=tokens, faults=faults
+    ) as server:
         print(f"emulator listening on {server.url}", flush=True)
         while not stop.wait(0.5):
             pass

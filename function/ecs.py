@@ -8,9 +8,11 @@ are retried on transport errors, 429 (honouring ``Retry-After``) and
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -24,12 +26,15 @@ from function.plan import Interface
 log = logging.getLogger("nicattach.ecs")
 
 TAGS_MICROVERSION = "2.26"
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_ERROR_TEXT = 300
 
 
 class EcsClient:
-    """One project-agnostic client; a ``requests.Session`` per process keeps connections alive."""
+    """One project-agnostic client; a ``requests.Session`` per process keeps connections alive.
+
+    ``bounded(deadline)`` gives a view of the same client whose GET retries and
+    request timeouts stop at ``deadline`` (a ``clock()`` value).
+    """
 
     def __init__(
         self,
@@ -50,8 +55,18 @@ class EcsClient:
         self._get_attempts = get_attempts
         self._sleep = sleep
         self._clock = clock
-        self.calls = 0
-        """Requests sent by this client (for logs and benchmarks)."""
+        self._deadline: float | None = None
+        self._sent = _Counter()
+
+    @property
+    def calls(self) -> int:
+        """Requests sent by this client and its bounded views (for logs and benchmarks)."""
+        return self._sent.value
+
+    def bounded(self, deadline: float) -> EcsClient:
+        view = copy.copy(self)
+        view._deadline = deadline
+        return view
 
     # -- calls ---------------------------------------------------------------
 
@@ -65,13 +80,34 @@ class EcsClient:
         body = self._get(project_id, f"servers/{server_id}/tags", microversion=TAGS_MICROVERSION)
         return [t for t in _field(body, "tags", list) if isinstance(t, str)]
 
-    def list_interfaces(self, project_id: str, server_id: str) -> list[Interface]:
-        body = self._get(project_id, f"servers/{server_id}/os-interface")
+    def list_servers(
+        self, project_id: str, limit: int = 100, marker: str | None = None
+    ) -> list[dict[str, Any]]:
+        """One page of ``GET /servers/detail`` (with tags, at 2.26)."""
+        query = f"?limit={limit}" + (f"&marker={marker}" if marker else "")
+        body = self._get(project_id, f"servers/detail{query}", microversion=TAGS_MICROVERSION)
+        return [s for s in _field(body, "servers", list) if isinstance(s, dict)]
+
+    def list_interfaces(
+        self, project_id: str, server_id: str, microversion: str | None = None
+    ) -> list[Interface]:
+        body = self._get(project_id, f"servers/{server_id}/os-interface", microversion)
         items = _field(body, "interfaceAttachments", list)
         return [Interface.from_api(i) for i in items if isinstance(i, Mapping)]
 
-    def attach(self, project_id: str, server_id: str, body: Mapping[str, Any]) -> Interface:
-        answer = self._send("POST", project_id, f"servers/{server_id}/os-interface", body=body)
+    def get_interface(self, project_id: str, server_id: str, port_id: str) -> Interface:
+        body = self._get(project_id, f"servers/{server_id}/os-interface/{port_id}")
+        return Interface.from_api(_field(body, "interfaceAttachment", dict))
+
+    def attach(
+        self,
+        project_id: str,
+        server_id: str,
+        body: Mapping[str, Any],
+        microversion: str | None = None,
+    ) -> Interface:
+        path = f"servers/{server_id}/os-interface"
+        answer = self._send("POST", project_id, path, body=body, microversion=microversion)
         return Interface.from_api(_field(answer, "interfaceAttachment", dict))
 
     def detach(self, project_id: str, server_id: str, port_id: str) -> None:
@@ -84,19 +120,27 @@ class EcsClient:
             try:
                 return self._send("GET", project_id, path, microversion=microversion)
             except ApiTemporaryError as exc:
-                if attempt == self._get_attempts:
-                    raise
                 delay = _backoff(attempt, exc.delay)
+                if attempt == self._get_attempts or not self._time_left(delay):
+                    raise
                 log.warning(
                     "GET %s attempt #%d/%d failed (%s); will retry in %.2fs",
-                    path,
-                    attempt,
-                    self._get_attempts,
-                    exc.code,
-                    delay,
-                )
+                    path, attempt, self._get_attempts, exc.code, delay,
+                )  # fmt: skip
                 self._sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _time_left(self, needed: float = 0.0) -> bool:
+        return self._deadline is None or self._clock() + needed < self._deadline
+
+    def _timeouts(self) -> tuple[float, float]:
+        connect, read = self._timeout
+        if self._deadline is None:
+            return connect, read
+        remaining = self._deadline - self._clock()
+        if remaining <= 0:
+            raise TemporaryError("the event's deadline passed", code="deadline_exceeded")
+        return min(connect, remaining), min(read, remaining)
 
     def _send(
         self,
@@ -114,23 +158,37 @@ class EcsClient:
             headers["Content-Type"] = "application/json"
         if microversion is not None:
             headers["X-OpenStack-Nova-API-Version"] = microversion
-        self.calls += 1
+        timeouts = self._timeouts()
+        self._sent.add()
         try:
             response = self._session.request(
-                method, url, data=data, headers=headers, timeout=self._timeout
+                method, url, data=data, headers=headers, timeout=timeouts
             )
         except requests.Timeout as exc:
             raise ApiTemporaryError(
-                f"{method} {path}: timed out", code="timeout", status=None, request_id=None
-            ) from exc
+                f"{method} {_route(path)}: timed out", code="timeout", status=None,
+                request_id=None,
+            ) from exc  # fmt: skip
         except requests.RequestException as exc:
             raise ApiTemporaryError(
-                f"{method} {path}: {type(exc).__name__}",
+                f"{method} {_route(path)}: {type(exc).__name__}",
                 code="connection_error",
                 status=None,
                 request_id=None,
             ) from exc
-        return check_response(response, f"{method} {path}")
+        return check_response(response, f"{method} {_route(path)}")
+
+
+class _Counter:
+    """A thread-safe count shared by a client and its bounded views."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.value = 0
+
+    def add(self) -> None:
+        with self._lock:
+            self.value += 1
 
 
 def check_response(response: requests.Response, what: str) -> Any:
@@ -151,7 +209,7 @@ def check_response(response: requests.Response, what: str) -> Any:
     message = f"{what}: HTTP {status}: {fault_message(response)}"
     code = classify(status, message)
     request_id = _request_id(response)
-    if status in RETRY_STATUSES or status == 401 or code in TEMPORARY_CODES:
+    if code in TEMPORARY_CODES:
         delay = _retry_after(response) if status == 429 else None
         raise ApiTemporaryError(
             message, code=code, status=status, request_id=request_id, delay=delay
@@ -159,7 +217,12 @@ def check_response(response: requests.Response, what: str) -> Any:
     raise ApiPermanentError(message, code=code, status=status, request_id=request_id)
 
 
-TEMPORARY_CODES = frozenset({"server_busy", "conflict", "throttled", "server_error"})
+#: Codes worth retrying. A 500 that names a missing network is permanent (Nova answers
+#: an unknown ``net_id`` with 500 NetworkNotFoundClient); a 401 may heal once a
+#: credential is rotated, so it is retried by redelivery rather than dropped.
+TEMPORARY_CODES = frozenset(
+    {"server_busy", "conflict", "throttled", "server_error", "unauthorized"}
+)
 
 
 def classify(status: int, message: str) -> str:
@@ -179,9 +242,8 @@ def classify(status: int, message: str) -> str:
         return "not_found"
     if status == 403 and ("quota" in text or "maximum number" in text):
         return "nic_quota_exceeded"
-    return {400: "bad_request", 401: "unauthorized", 403: "forbidden", 429: "throttled"}.get(
-        status, "server_error" if status >= 500 else f"http_{status}"
-    )
+    named = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 429: "throttled"}
+    return named.get(status, "server_error" if status >= 500 else f"http_{status}")
 
 
 def fault_message(response: requests.Response) -> str:
@@ -206,6 +268,11 @@ def _field(body: Any, name: str, kind: type) -> Any:
             f"answer has no {name!r}", code="bad_answer", status=None, request_id=None
         )
     return value
+
+
+def _route(path: str) -> str:
+    """The path without its query string, for messages."""
+    return path.split("?", 1)[0]
 
 
 def _request_id(response: requests.Response) -> str | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -26,7 +27,11 @@ log = logging.getLogger("nicattach.flow")
 
 READY = frozenset({"ACTIVE", "SHUTOFF", "PAUSED", "SUSPENDED"})
 GONE = frozenset({"DELETED", "SOFT_DELETED"})
-ROUNDS = 3
+ROUNDS = 3  # re-read/detach rounds of one settle
+ATTACH_ROUNDS = 6  # read → attach → re-read rounds, each also bounded by the deadline
+DEVICE_TAG_PREFIX = "nicattach:"
+DEVICE_TAG_ATTACH = "2.49"  # attach with a device tag
+DEVICE_TAG_READ = "2.70"  # the tag shows in os-interface answers
 
 
 class Flow:
@@ -96,7 +101,7 @@ class _Run:
 
     def __init__(self, flow: Flow, server_id: str, project_id: str, deadline: float) -> None:
         self.flow = flow
-        self.client = flow._client
+        self.client = flow._client.bounded(deadline)
         self.server_id = server_id
         self.project_id = project_id
         self.deadline = deadline
@@ -132,33 +137,35 @@ class _Run:
     def _converge(self, desired: Desired) -> Outcome:
         actual = self._list()
         first_read = frozenset(i.port_id for i in actual)
+        # NICs carrying our device tag are ours even if an earlier delivery made them.
+        before = first_read - {i.port_id for i in actual if i.tag.startswith(DEVICE_TAG_PREFIX)}
         attached = False
         last_error: Exception | None = None
-        for _ in range(ROUNDS):
+        for _ in range(ATTACH_ROUNDS):
             missing = plan_attach(desired.nics, actual)
             if not missing:
                 break
             for nic in missing:
+                if not self._time_for_writes():
+                    last_error = TemporaryError("deadline near", code="deadline_exceeded")
+                    break
                 posted, last_error = self._attach(nic)
                 attached = attached or posted
-            actual = self._undo_duplicates(desired, first_read, self._list())
-        else:
-            if plan_attach(desired.nics, actual):
-                raise last_error or TemporaryError("NICs still missing", code="not_converged")
-        interfaces = tuple(kept(nic, actual, first_read) for nic in desired.nics)
-        return completed(
-            self.server_id,
-            self.project_id,
-            desired.rules,
-            attached,
-            tuple(i for i in interfaces if i is not None),
-        )
+            actual = self._settle(desired, before)
+        if plan_attach(desired.nics, actual):
+            raise last_error or TemporaryError("NICs still missing", code="not_converged")
+        interfaces = [kept(nic, actual, before) for nic in desired.nics]
+        observed = tuple(self._await_active(i) for i in interfaces if i is not None)
+        return completed(self.server_id, self.project_id, desired.rules, attached, observed)
 
     def _attach(self, nic: NicRequest) -> tuple[bool, Exception | None]:
         """POST one NIC. Ambiguous or busy answers are left to the re-read that follows."""
-        self._check_deadline()
+        tag = _device_tag(nic) if self.flow._settings.device_tags else None
         try:
-            self.client.attach(self.project_id, self.server_id, attach_body(nic))
+            self.client.attach(
+                self.project_id, self.server_id, attach_body(nic, tag),
+                microversion=DEVICE_TAG_ATTACH if tag else None,
+            )  # fmt: skip
             log.info("attached %s to server %s", _describe(nic), self.server_id)
             return True, None
         except ApiPermanentError as exc:
@@ -173,20 +180,52 @@ class _Run:
                 self._pause(exc.delay)
             return False, exc
 
-    def _undo_duplicates(
-        self, desired: Desired, first_read: frozenset[str], actual: list[Interface]
-    ) -> list[Interface]:
-        detach = plan_detach(desired.nics, first_read, actual)
-        for item in detach:
-            log.warning(
-                "detaching duplicate NIC %s from server %s (keeping %s)",
-                item.port_id,
-                self.server_id,
-                item.keep,
-            )
-            self.client.detach(self.project_id, self.server_id, item.port_id)
-        gone = {item.port_id for item in detach}
-        return [i for i in actual if i.port_id not in gone]
+    def _settle(self, desired: Desired, before: frozenset[str]) -> list[Interface]:
+        """Re-read, and detach the duplicates racing copies made, until none is left.
+
+        DELETE is idempotent (202 even for a port already gone), so a failed one is
+        retried after a re-read; a duplicate left behind could not be told apart
+        from an operator's NIC by a later delivery.
+        """
+        gone: set[str] = set()
+        for attempt in range(1, ROUNDS + 2):
+            actual = [i for i in self._list() if i.port_id not in gone]
+            detach = plan_detach(desired.nics, before, actual)
+            if not detach:
+                return actual
+            try:
+                for item in detach:
+                    log.warning("detaching duplicate NIC %s from server %s (keeping %s)",
+                                item.port_id, self.server_id, item.keep)  # fmt: skip
+                    self.client.detach(self.project_id, self.server_id, item.port_id)
+                    gone.add(item.port_id)
+            except ApiTemporaryError as exc:
+                if attempt > ROUNDS or self.flow._clock() >= self.deadline:
+                    raise
+                self._pause(exc.delay)
+        return [i for i in self._list() if i.port_id not in gone]
+
+    def _await_active(self, interface: Interface) -> Interface:
+        """Poll a new NIC until its port is ACTIVE; report the state actually observed."""
+        wait = self.flow._settings.wait_port_active_s
+        limit = min(self.deadline, self.flow._clock() + wait)
+        attempt = 0
+        while interface.port_state != "ACTIVE" and wait > 0 and self.flow._clock() < limit:
+            attempt += 1
+            self.flow._sleep(min(0.1 * 2**attempt, 2.0, max(0.0, limit - self.flow._clock())))
+            try:
+                interface = self.client.get_interface(
+                    self.project_id, self.server_id, interface.port_id
+                )
+            except (ApiTemporaryError, ApiPermanentError) as exc:
+                log.info("port %s state unknown (%s)", interface.port_id, exc.code)
+                break
+        return interface
+
+    def _time_for_writes(self) -> bool:
+        """Keep a reserve of the deadline for the re-read and duplicate undo after a POST."""
+        reserve = min(5.0, self.flow._settings.deadline_s * 0.2)
+        return self.flow._clock() < self.deadline - reserve
 
     def _wait_ready(self, status: str) -> None:
         """Poll until the server can take a NIC (capped exponential backoff with jitter)."""
@@ -223,8 +262,9 @@ class _Run:
         return self.client.get_tags(self.project_id, self.server_id)
 
     def _list(self) -> list[Interface]:
+        version = DEVICE_TAG_READ if self.flow._settings.device_tags else None
         try:
-            return self.client.list_interfaces(self.project_id, self.server_id)
+            return self.client.list_interfaces(self.project_id, self.server_id, version)
         except ApiPermanentError as exc:
             if exc.status == 404:
                 raise _ServerGone() from exc
@@ -234,9 +274,11 @@ class _Run:
         delay = hint if hint is not None else 0.2 + random.random() * 0.3
         self.flow._sleep(min(delay, max(0.0, self.deadline - self.flow._clock())))
 
-    def _check_deadline(self) -> None:
-        if self.flow._clock() >= self.deadline:
-            raise TemporaryError("the event's deadline passed", code="deadline_exceeded")
+
+def _device_tag(nic: NicRequest) -> str:
+    """``nicattach:<first rule>``, within Nova's 60 characters and without '/' or ','."""
+    rule = re.sub(r"[/,]", "-", nic.rules[0] if nic.rules else "policy")
+    return (DEVICE_TAG_PREFIX + rule)[:60]
 
 
 def _describe(nic: NicRequest) -> str:

@@ -32,6 +32,8 @@ class Interface:
     port_state: str
     mac_addr: str
     fixed_ips: tuple[FixedIp, ...]
+    tag: str = ""
+    """The device tag (shown from microversion 2.70); not part of the completion event."""
 
     @classmethod
     def from_api(cls, raw: Mapping[str, Any]) -> Interface:
@@ -48,6 +50,7 @@ class Interface:
                 for ip in fixed
                 if isinstance(ip, Mapping)
             ),
+            tag=_text(raw.get("tag")),
         )
 
     def to_json(self) -> dict[str, Any]:

@@ -1,0 +1,137 @@
+"""Fault injection: the ways a real cloud API misbehaves, on demand.
+
+Faults apply to compute calls only (never to the admin API or version
+discovery). Each request draws once from a seeded generator, so a run can be
+replayed. The kinds:
+
+- ``latency_ms``: added to every compute request;
+- ``error_rate``: answered 500 or 503 before the backend sees it;
+- ``ambiguous_rate``: a write (POST/DELETE) is carried out, then answered 500
+  or its connection dropped: the caller cannot know whether it happened;
+- ``throttle_rate``: 429 with ``Retry-After: retry_after_s``;
+- ``drop_rate``: the connection is closed without an answer, before the backend;
+- ``busy_rate``: an attach or detach gets Nova's 409 "while it is in task_state";
+  ``busy_servers`` holds per-server busy windows (seconds from now).
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+from emulator.wire import Request, Response
+
+WRITE_METHODS = frozenset({"POST", "DELETE"})
+
+
+@dataclass
+class FaultPlan:
+    latency_ms: float = 0.0
+    error_rate: float = 0.0
+    ambiguous_rate: float = 0.0
+    throttle_rate: float = 0.0
+    retry_after_s: float = 0.1
+    drop_rate: float = 0.0
+    busy_rate: float = 0.0
+    seed: int | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+RATES = ("error_rate", "ambiguous_rate", "throttle_rate", "drop_rate", "busy_rate")
+NUMBERS = ("latency_ms", "retry_after_s", *RATES)
+
+
+def _fault(status: int, kind: str, message: str, headers: dict[str, str] | None = None) -> Response:
+    return Response(status, {kind: {"code": status, "message": message}}, headers or {})
+
+
+class Faults:
+    """Decides, per compute request, whether and how to misbehave. Thread-safe."""
+
+    def __init__(self, plan: FaultPlan | None = None, sleep: Callable[[float], None] = time.sleep):
+        self._lock = threading.Lock()
+        self._sleep = sleep
+        self._busy_until: dict[str, float] = {}
+        self.plan = FaultPlan()
+        self._rng = random.Random()
+        self.configure(asdict(plan or FaultPlan()))
+
+    def configure(self, changes: dict[str, Any]) -> dict[str, Any]:
+        """Apply ``changes`` (any FaultPlan field, plus ``busy_servers``); return the plan."""
+        known = {f.name for f in fields(FaultPlan)} | {"busy_servers"}
+        unknown = set(changes) - known
+        if unknown:
+            raise ValueError(f"unknown fault option(s): {', '.join(sorted(unknown))}")
+        with self._lock:
+            for name in NUMBERS:
+                if name in changes:
+                    value = float(changes[name])
+                    if value < 0 or (name in RATES and value > 1):
+                        raise ValueError(f"{name} out of range: {value}")
+                    setattr(self.plan, name, value)
+            if "seed" in changes:
+                self.plan.seed = None if changes["seed"] is None else int(changes["seed"])
+                self._rng = random.Random(self.plan.seed)
+            for server_id, seconds in dict(changes.get("busy_servers") or {}).items():
+                self._busy_until[str(server_id)] = time.monotonic() + float(seconds)
+            return self.plan.as_dict()
+
+    def before(self, request: Request, server_id: str | None) -> Response | None:
+        """A fault answer instead of the real one, or None to go on."""
+        plan = self.plan
+        if plan.latency_ms:
+            self._sleep(plan.latency_ms / 1000)
+        with self._lock:
+            draw = self._rng.random()
+            busy = server_id is not None and self._busy_until.get(server_id, 0) > time.monotonic()
+        edge = plan.drop_rate
+        if draw < edge:
+            return self._count("drop", Response(0))
+        edge += plan.error_rate
+        if draw < edge:
+            return self._count("error", self._server_error())
+        edge += plan.throttle_rate
+        if draw < edge:
+            return self._count("throttle", self._throttled())
+        is_attach = request.method in WRITE_METHODS and "/os-interface" in request.path
+        if is_attach and (busy or draw < edge + plan.busy_rate):
+            message = f"Cannot 'attach_interface' instance {server_id} while it is in task_state"
+            return self._count("busy", _fault(409, "conflictingRequest", message + " updating"))
+        return None
+
+    def after(self, request: Request, response: Response) -> Response:
+        """Turn a carried-out write into an ambiguous answer, sometimes."""
+        if request.method not in WRITE_METHODS or not self.plan.ambiguous_rate:
+            return response
+        with self._lock:
+            draw = self._rng.random()
+        if draw >= self.plan.ambiguous_rate:
+            return response
+        if draw < self.plan.ambiguous_rate / 2:
+            return self._count("ambiguous_drop", Response(0))
+        return self._count("ambiguous_500", self._server_error(500))
+
+    def _server_error(self, status: int | None = None) -> Response:
+        status = status or (500 if self._rng.random() < 0.5 else 503)
+        message = "Unexpected API Error. Please contact the administrator"
+        return _fault(status, "computeFault", message)
+
+    def _throttled(self) -> Response:
+        seconds = self.plan.retry_after_s
+        headers = {"Retry-After": f"{seconds:g}"}
+        body = {
+            "overLimit": {"code": 429, "message": "Rate limit exceeded", "retryAfter": str(seconds)}
+        }
+        return Response(429, body, headers)
+
+    def _count(self, name: str, response: Response) -> Response:
+        with self._lock:
+            self.plan.counts[name] = self.plan.counts.get(name, 0) + 1
+        return response
