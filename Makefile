@@ -34,15 +34,15 @@ contract: $(STAMP)
 
 # -- FunctionGraph zip (function/ + runtime deps) ---------------------------------
 package: $(STAMP)
-	@echo "package: not built yet" && exit 1
+	$(BIN)/python scripts/package.py $(if $(POLICY),--policy $(POLICY))
 
 # -- benchmarks (bench/) ----------------------------------------------------------
 bench: $(STAMP)
-	@echo "bench: not built yet" && exit 1
+	$(BIN)/python -m bench
 
 # -- fault suite (tests/faults) ---------------------------------------------------
 faults: $(STAMP)
-	@echo "faults: not built yet" && exit 1
+	$(BIN)/python tests/faults/fault_suite.py --servers $(or $(SERVERS),200)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage

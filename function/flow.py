@@ -27,7 +27,7 @@ log = logging.getLogger("nicattach.flow")
 
 READY = frozenset({"ACTIVE", "SHUTOFF", "PAUSED", "SUSPENDED"})
 GONE = frozenset({"DELETED", "SOFT_DELETED"})
-ROUNDS = 3  # re-read/detach rounds of one settle
+SETTLE_ROUNDS = 8  # re-read/detach rounds after the attaches, each bounded by the deadline
 ATTACH_ROUNDS = 6  # read → attach → re-read rounds, each also bounded by the deadline
 DEVICE_TAG_PREFIX = "nicattach:"
 DEVICE_TAG_ATTACH = "2.49"  # attach with a device tag
@@ -184,26 +184,27 @@ class _Run:
         """Re-read, and detach the duplicates racing copies made, until none is left.
 
         DELETE is idempotent (202 even for a port already gone), so a failed one is
-        retried after a re-read; a duplicate left behind could not be told apart
-        from an operator's NIC by a later delivery.
+        retried after a re-read.
         """
         gone: set[str] = set()
-        for attempt in range(1, ROUNDS + 2):
-            actual = [i for i in self._list() if i.port_id not in gone]
-            detach = plan_detach(desired.nics, before, actual)
-            if not detach:
-                return actual
+        for attempt in range(1, SETTLE_ROUNDS + 1):
             try:
+                actual = [i for i in self._list() if i.port_id not in gone]
+                detach = plan_detach(desired.nics, before, actual)
+                if not detach:
+                    return actual
                 for item in detach:
                     log.warning("detaching duplicate NIC %s from server %s (keeping %s)",
                                 item.port_id, self.server_id, item.keep)  # fmt: skip
                     self.client.detach(self.project_id, self.server_id, item.port_id)
                     gone.add(item.port_id)
             except ApiTemporaryError as exc:
-                if attempt > ROUNDS or self.flow._clock() >= self.deadline:
+                # Keep trying while time is left: a duplicate left behind now could not be
+                # told apart from an operator's NIC by a later delivery.
+                if attempt == SETTLE_ROUNDS or self.flow._clock() >= self.deadline:
                     raise
                 self._pause(exc.delay)
-        return [i for i in self._list() if i.port_id not in gone]
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def _await_active(self, interface: Interface) -> Interface:
         """Poll a new NIC until its port is ACTIVE; report the state actually observed."""

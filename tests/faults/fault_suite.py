@@ -1,0 +1,211 @@
+"""The fault suite: at-least-once delivery, racing copies and API faults, with figures.
+
+N servers are created in the emulator (some still BUILD), fault injection is
+switched on, and every server's creation event is delivered 3 times, up to 3
+copies at once, to independent function instances (own HTTP session each,
+like separate processes). A retryable (503) outcome is replayed like a
+platform would, a bounded number of times. At the end the emulator's state is
+checked: exactly one NIC per policy network on every server.
+
+    python tests/faults/fault_suite.py --servers 200        (make faults)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import threading
+import time
+import uuid
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from emulator.client import AdminClient  # noqa: E402
+from emulator.faults import FaultPlan, Faults  # noqa: E402
+from emulator.server import EmulatorServer  # noqa: E402
+from function.config import Settings  # noqa: E402
+from function.policy_load import load_policy  # noqa: E402
+from function.service import Service  # noqa: E402
+
+PROJECT = "0605767a5a80d5762fe6c0125d3c5b0e"
+POLICY = ROOT / "examples" / "policy.yaml"
+NETWORKS = ("3cb9bc59-5699-4588-a4b1-b87f96708bc6", "0dc714fa-9022-4a03-bb22-9821a396bb9d")
+DEFAULT_FAULTS = FaultPlan(
+    latency_ms=2, error_rate=0.03, ambiguous_rate=0.03, throttle_rate=0.03, retry_after_s=0.05,
+    drop_rate=0.02, busy_rate=0.03,
+)  # fmt: skip
+
+
+@dataclass
+class Figures:
+    servers: int = 0
+    events_sent: int = 0
+    deliveries: int = 0
+    replays: int = 0
+    converged: int = 0
+    duplicate_nics: int = 0
+    missing_nics: int = 0
+    lost_events: int = 0
+    unhandled: int = 0
+    wall_s: float = 0.0
+    outcomes: dict[str, int] = field(default_factory=dict)
+    faults_injected: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not (self.duplicate_nics or self.missing_nics or self.lost_events or self.unhandled)
+
+
+class Suite:
+    def __init__(self, url: str, copies: int, replays: int, rng: random.Random) -> None:
+        self.url = url
+        self.replays = replays
+        self.rng = rng
+        self.services = [self._service() for _ in range(copies)]
+        self.lock = threading.Lock()
+        self.figures = Figures()
+        self.outcomes: Counter[str] = Counter()
+
+    def _service(self) -> Service:
+        settings = Settings(
+            policy_path=str(POLICY), ecs_endpoint=self.url, token="emulator-token",
+            wait_active_s=3.0, deadline_s=8.0, wait_port_active_s=1.0,
+        )  # fmt: skip
+        return Service(settings, load_policy(POLICY), requests.Session())
+
+    def deliver(self, copy: int, body: bytes) -> None:
+        """One delivery, replayed on 503 like a platform would (bounded)."""
+        service = self.services[copy % len(self.services)]
+        for attempt in range(self.replays + 1):
+            try:
+                reply = service.handle({"Content-Type": "application/json"}, body)
+            except Exception as exc:  # the suite counts what must never happen
+                print(f"unhandled: {type(exc).__name__}: {exc}", file=sys.stderr)
+                self._count(unhandled=1)
+                return
+            self._count(deliveries=1, replays=1 if attempt else 0)
+            if reply.status >= 500 and reply.status != 503:
+                self._count(unhandled=1)
+                return
+            label = reply.outcomes[0].label if reply.outcomes else str(reply.status)
+            if reply.status != 503:
+                with self.lock:
+                    self.outcomes[label] += 1
+                return
+            time.sleep(0.05 * (attempt + 1))
+        self._count(lost_events=1)
+
+    def server(self, server_id: str) -> None:
+        """Three deliveries of one event: up to three copies at once, the rest later."""
+        body = json.dumps({"server_id": server_id, "project_id": PROJECT,
+                           "tags": ["role=db", "env=prod"]}).encode()  # fmt: skip
+        self._count(events_sent=1)
+        at_once = self.rng.randint(1, 3)
+        threads = [threading.Thread(target=self.deliver, args=(i, body)) for i in range(at_once)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        for i in range(at_once, 3):
+            self.deliver(i, body)
+
+    def _count(self, **counts: int) -> None:
+        with self.lock:
+            for name, value in counts.items():
+                setattr(self.figures, name, getattr(self.figures, name) + value)
+
+    def close(self) -> None:
+        for s in self.services:
+            s.session.close()
+
+
+def check(admin: AdminClient, servers: list[str], figures: Figures) -> None:
+    for server_id in servers:
+        nets = Counter(i["net_id"] for i in admin.interfaces(server_id))
+        counts = [nets.get(n, 0) for n in NETWORKS]
+        figures.duplicate_nics += sum(max(0, c - 1) for c in counts)
+        figures.missing_nics += sum(1 for c in counts if c == 0)
+        figures.converged += all(c == 1 for c in counts)
+
+
+def run(servers: int = 200, workers: int = 12, seed: int = 1, replays: int = 6,
+        plan: FaultPlan = DEFAULT_FAULTS) -> Figures:  # fmt: skip
+    rng = random.Random(seed)
+    faults = Faults(FaultPlan(**{**asdict(plan), "seed": seed, "counts": {}}))
+    started = time.monotonic()
+    with EmulatorServer(faults=faults) as emulator:
+        admin = AdminClient(emulator.url)
+        admin.seed(json.loads((ROOT / "examples" / "emulator-seed.json").read_text()))
+        ids = [str(uuid.UUID(int=rng.getrandbits(128), version=4)) for _ in range(servers)]
+        for sid in ids:
+            building = rng.random() < 0.3
+            build = rng.uniform(0.1, 1.0) if building else None
+            status = "BUILD" if building else "ACTIVE"
+            admin.create_server(
+                PROJECT, tags=["role=db", "env=prod"], id=sid, status=status, build_seconds=build
+            )
+        suite = Suite(emulator.url, copies=3, replays=replays, rng=rng)
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            list(pool.map(suite.server, ids))
+        suite.close()
+        faults.configure({"error_rate": 0, "ambiguous_rate": 0, "throttle_rate": 0,
+                          "drop_rate": 0, "busy_rate": 0, "latency_ms": 0})  # fmt: skip
+        figures = suite.figures
+        figures.servers = servers
+        figures.outcomes = dict(suite.outcomes)
+        figures.faults_injected = dict(faults.plan.counts)
+        check(admin, ids, figures)
+    figures.wall_s = round(time.monotonic() - started, 2)
+    return figures
+
+
+def report(figures: Figures) -> str:
+    faults = figures.faults_injected
+    rows = [
+        ("events sent", figures.events_sent),
+        ("deliveries (incl. replays)", figures.deliveries),
+        ("replays of 503 outcomes", figures.replays),
+        ("servers converged", f"{figures.converged}/{figures.servers}"),
+        ("duplicate NICs", figures.duplicate_nics),
+        ("missing NICs", figures.missing_nics),
+        ("lost events", figures.lost_events),
+        ("unhandled exceptions", figures.unhandled),
+        ("wall time", f"{figures.wall_s} s"),
+        ("outcomes", ", ".join(f"{k} {v}" for k, v in sorted(figures.outcomes.items()))),
+        ("faults injected", ", ".join(f"{k} {v}" for k, v in sorted(faults.items()))),
+    ]  # fmt: skip
+    width = max(len(name) for name, _ in rows)
+    return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--servers", type=int, default=200)
+    parser.add_argument("--workers", type=int, default=12)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--fault-scale", type=float, default=1.0, help="multiply every rate")
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    args = parser.parse_args(argv)
+    rates = ("error_rate", "ambiguous_rate", "throttle_rate", "drop_rate", "busy_rate")
+    plan = asdict(DEFAULT_FAULTS)
+    plan.update({name: min(1.0, plan[name] * args.fault_scale) for name in rates})
+    figures = run(servers=args.servers, workers=args.workers, seed=args.seed,
+                  plan=FaultPlan(**plan))  # fmt: skip
+    print(report(figures))
+    if args.json:
+        args.json.write_text(json.dumps(asdict(figures), indent=2))
+    print("fault suite:", "PASS" if figures.ok else "FAIL")
+    return 0 if figures.ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

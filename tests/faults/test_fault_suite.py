@@ -1,0 +1,16 @@
+"""The fault suite at a small size, inside `make test` (`make faults` runs 200 servers)."""
+
+from __future__ import annotations
+
+from fault_suite import report, run
+
+
+def test_no_duplicates_no_missing_no_lost_no_unhandled() -> None:
+    figures = run(servers=24, workers=8, seed=3)
+    print(report(figures))
+    assert figures.events_sent == 24
+    assert figures.deliveries >= 24 * 3
+    assert sum(figures.faults_injected.values()) > 0, "faults were really injected"
+    assert (figures.duplicate_nics, figures.missing_nics) == (0, 0), report(figures)
+    assert (figures.lost_events, figures.unhandled) == (0, 0), report(figures)
+    assert figures.converged == 24
