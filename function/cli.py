@@ -15,11 +15,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from function import config, emit, logs
-from function.errors import InputError, NicAttachError, PolicyError
+from function.errors import InputError, NicAttachError, PolicyError, TemporaryError
+from function.model import check_project_id
 from function.outcome import Kind
 from function.policy import explain
 from function.policy_load import load_policy
 from function.service import Reply, Service
+from function.sweep import reconcile
 from function.tags import parse_tags
 
 EXIT_OK, EXIT_PERMANENT, EXIT_INPUT, EXIT_RETRY = 0, 1, 2, 75
@@ -50,6 +52,13 @@ def _parser() -> argparse.ArgumentParser:
     _add_settings_options(invoke)
     invoke.set_defaults(run=cmd_invoke)
 
+    sweep = sub.add_parser("reconcile", help="check every ACTIVE/SHUTOFF server of a project")
+    sweep.add_argument("--project", help=f"project to sweep (default ${config.PROJECT_ID})")
+    sweep.add_argument("--dry-run", action="store_true", help="reads only: print what is missing")
+    sweep.add_argument("--concurrency", type=int, default=4, help="servers handled at once")
+    _add_settings_options(sweep)
+    sweep.set_defaults(run=cmd_reconcile)
+
     validate = sub.add_parser("validate", help="check a policy file, one line per mistake")
     validate.add_argument("policy", type=Path)
     validate.set_defaults(run=cmd_validate)
@@ -70,7 +79,8 @@ def _add_settings_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--project-id", help=f"default project (${config.PROJECT_ID})")
 
 
-def cmd_invoke(args: argparse.Namespace) -> int:
+def _service(args: argparse.Namespace) -> Service:
+    """The service from the environment, with the command line's overrides."""
     env = dict(os.environ)
     overrides = {
         config.POLICY: args.policy,
@@ -78,9 +88,39 @@ def cmd_invoke(args: argparse.Namespace) -> int:
         config.PROJECT_ID: args.project_id,
     }
     env.update({k: v for k, v in overrides.items() if v})
+    return Service.from_settings(config.Settings.from_env(env))
+
+
+def cmd_reconcile(args: argparse.Namespace) -> int:
+    try:
+        service = _service(args)
+    except PolicyError as exc:
+        return _fail("invalid policy:\n" + "\n".join(exc.problems), EXIT_INPUT)
+    except NicAttachError as exc:
+        return _fail(exc.message, EXIT_INPUT)
+    try:
+        project = args.project or service.settings.project_id
+        if not project:
+            return _fail(f"reconcile needs --project or ${config.PROJECT_ID}", EXIT_INPUT)
+        project = check_project_id(project, "--project")
+        if not service.settings.project_allowed(project):
+            return _fail(f"project {project} is not in ${config.ALLOWED_PROJECTS}", EXIT_INPUT)
+        summary = reconcile(service.client, service.flow, project,
+                            dry_run=args.dry_run, concurrency=args.concurrency)  # fmt: skip
+    except InputError as exc:
+        return _fail(exc.message, EXIT_INPUT)
+    except NicAttachError as exc:
+        return _fail(exc.message, EXIT_RETRY if isinstance(exc, TemporaryError) else 1)
+    finally:
+        service.session.close()
+    print(json.dumps(summary.as_dict(), indent=2))
+    return EXIT_PERMANENT if summary.failed else EXIT_OK
+
+
+def cmd_invoke(args: argparse.Namespace) -> int:
     try:
         body = args.event_file.read_bytes()
-        service = Service.from_settings(config.Settings.from_env(env))
+        service = _service(args)
     except OSError as exc:
         return _fail(f"cannot read {args.event_file}: {exc.strerror}", EXIT_INPUT)
     except PolicyError as exc:

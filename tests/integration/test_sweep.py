@@ -1,0 +1,65 @@
+"""nic-autoattach reconcile: the sweep over every server of a project, paged."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from emulator.client import AdminClient
+from emulator.server import EmulatorServer
+from function.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+PROJECT = "0605767a5a80d5762fe6c0125d3c5b0e"
+STORAGE = "3cb9bc59-5699-4588-a4b1-b87f96708bc6"
+BACKUP = "0dc714fa-9022-4a03-bb22-9821a396bb9d"
+
+
+@pytest.fixture
+def env(emulator: EmulatorServer, admin: AdminClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    admin.seed(json.loads((ROOT / "examples" / "emulator-seed.json").read_text()))
+    monkeypatch.setenv("NICATTACH_POLICY", str(ROOT / "examples" / "policy.yaml"))
+    monkeypatch.setenv("NICATTACH_ECS_ENDPOINT", emulator.url)
+    monkeypatch.setenv("NICATTACH_TOKEN", "emulator-token")
+    monkeypatch.setenv("NICATTACH_PROJECT_ID", PROJECT)
+    monkeypatch.delenv("NICATTACH_ALLOWED_PROJECTS", raising=False)
+
+
+def test_sweep_pages_through_every_server_and_converges(
+    env: None, admin: AdminClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # 1 seeded db server + 150 more (two pages of 100), of which 40 web, 5 BUILD, 5 ERROR
+    for i in range(150):
+        tags = ["role=web"] if i < 40 else ["role=db", "env=prod"]
+        status = "BUILD" if 40 <= i < 45 else "ERROR" if 45 <= i < 50 else "ACTIVE"
+        admin.create_server(
+            PROJECT, tags=tags, status=status, id=f"00000000-0000-4000-8000-{i:012d}"
+        )
+    admin.create_server("someone-else", tags=["role=db", "env=prod"])
+
+    assert main(["reconcile", "--dry-run"]) == 0
+    planned = json.loads(capsys.readouterr().out)
+    assert planned["checked"] == 141 and len(planned["planned"]) == 101
+    assert not [r for r in admin.requests_log() if r["method"] != "GET"]
+
+    assert main(["reconcile", "--concurrency", "8"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert (summary["checked"], summary["attached"], summary["skipped"]) == (141, 101, 40)
+    assert summary["failed"] == 0
+    paged = [r for r in admin.requests_log() if r["path"].endswith("/servers/detail")]
+    assert len(paged) >= 2 * 2, "two sweeps of two pages each"
+
+    assert main(["reconcile"]) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert (again["attached"], again["already"]) == (0, 101)
+    for i in range(50, 150, 25):
+        nets = sorted(x["net_id"] for x in admin.interfaces(f"00000000-0000-4000-8000-{i:012d}"))
+        assert nets == sorted([STORAGE, BACKUP])
+
+
+def test_sweep_refuses_a_bad_or_foreign_project(env: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert main(["reconcile", "--project", "../x"]) == 2
+    monkeypatch.setenv("NICATTACH_ALLOWED_PROJECTS", "only-this")
+    assert main(["reconcile", "--project", PROJECT]) == 2
