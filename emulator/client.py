@@ -112,7 +112,6 @@ class AdminClient:
         current: dict[str, Any] = self._call("PATCH", "/options", options)
         return current
 
-
     def set_faults(self, **plan: Any) -> dict[str, Any]:
         """Change fault injection (see emulator/faults.py): error_rate, latency_ms, ..."""
         current: dict[str, Any] = self._call("PATCH", "/faults", plan)

@@ -1,20 +1,50 @@
-"""How requests to the compute API are authenticated.
+"""How requests to the compute API (and to EventGrid) are authenticated.
 
-An ``Auth`` turns a request into the headers that authenticate it. Only
-``token`` exists today; Keystone, AK/SK signing and FunctionGraph context
-credentials plug in behind the same protocol, so the client never changes.
+An ``Auth`` turns a request into the headers that authenticate it, so the
+client never changes with the mode:
+
+- ``token``: a fixed ``X-Auth-Token`` (emulators, tests, short-lived operator tokens);
+- ``keystone``: a Keystone v3 token from ``OS_*`` (``keystone_auth.py``, imported lazily);
+- ``aksk``: ``SDK-HMAC-SHA256`` signatures with ``HUAWEICLOUD_SDK_AK``/``SK`` (``aksk.py``);
+- ``functiongraph``: the temporary credentials FunctionGraph hands each invocation.
+
+FunctionGraph credentials arrive per invocation, with the event: the native
+``handler(event, context)`` has the context's getters, an HTTP function has
+``X-CFF-*`` request headers. ``FunctionGraphAuth.invocation`` binds them to
+the current thread (a ``ContextVar``) for the length of one invocation, so two
+invocations running at once on different threads never see each other's
+credentials. Without any (local runs, a context without an agency) it falls
+back to the ``HUAWEICLOUD_SDK_*`` variables.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+import contextlib
+import logging
+import re
+from collections.abc import Iterator, Mapping
+from contextvars import ContextVar
+from dataclasses import replace
+from typing import Any, Protocol
 
+from function import tls
+from function.aksk import AkSk, sign
 from function.config import ConfigError, Settings
+from function.errors import TemporaryError
+
+log = logging.getLogger("nicattach.auth")
+
+#: The project id in a compute (``/v2.1/{p}/``) or Huawei (``/v1/{p}/``) URL.
+PROJECT_IN_URL = re.compile(r"/v[0-9.]+/([A-Za-z0-9_-]{1,64})(?:/|$)")
 
 
 class Auth(Protocol):
     def headers(self, method: str, url: str, body: bytes | None) -> dict[str, str]:
         """The headers that authenticate this request."""
+        ...
+
+    def invalidate(self) -> bool:
+        """The API answered 401: drop cached credentials. True if a retry may succeed."""
         ...
 
 
@@ -30,8 +60,180 @@ class TokenAuth:
     def headers(self, method: str, url: str, body: bytes | None) -> dict[str, str]:
         return {"X-Auth-Token": self._token}
 
+    def invalidate(self) -> bool:
+        return False
+
+
+class AkSkAuth:
+    """Signed requests; ``X-Project-Id`` is the project in the URL, else the configured one."""
+
+    def __init__(self, credentials: AkSk, project_id: str | None) -> None:
+        self._credentials = credentials
+        self._project_id = project_id
+
+    def __repr__(self) -> str:
+        return f"AkSkAuth({self._credentials!r}, project_id={self._project_id!r})"
+
+    def headers(self, method: str, url: str, body: bytes | None) -> dict[str, str]:
+        return signed_headers(self._credentials, self._project_id, method, url, body)
+
+    def invalidate(self) -> bool:
+        return False
+
+
+def signed_headers(
+    credentials: AkSk, project_id: str | None, method: str, url: str, body: bytes | None
+) -> dict[str, str]:
+    found = PROJECT_IN_URL.search(url)
+    project = found.group(1) if found else project_id
+    return sign(credentials, method, url, body, {"X-Project-Id": project} if project else {})
+
+
+class InvocationCredentials:
+    """What one FunctionGraph invocation carries: a token, or temporary AK/SK + token."""
+
+    def __init__(self, token: str = "", aksk: AkSk | None = None, project_id: str = "") -> None:
+        self.token = token
+        self.aksk = aksk
+        self.project_id = project_id
+
+    def __repr__(self) -> str:
+        kind = "aksk" if self.aksk else "token" if self.token else "none"
+        return f"InvocationCredentials({kind}, project_id={self.project_id!r})"
+
+    def __bool__(self) -> bool:
+        return bool(self.token or self.aksk)
+
+    @classmethod
+    def from_context(cls, context: Any) -> InvocationCredentials:
+        """From the native handler's context (empty strings without an agency)."""
+        return cls.of(
+            token=_getter(context, "getToken"),
+            access_key=_getter(context, "getSecurityAccessKey"),
+            secret_key=_getter(context, "getSecuritySecretKey"),
+            security_token=_getter(context, "getSecurityToken"),
+            project_id=_getter(context, "getProjectID"),
+        )
+
+    @classmethod
+    def from_headers(cls, headers: Mapping[str, str]) -> InvocationCredentials:
+        """From an HTTP function's request headers ("Include Keys" in its settings)."""
+        lowered = {k.lower(): v for k, v in headers.items()}
+        return cls.of(
+            token=lowered.get("x-cff-auth-token", ""),
+            access_key=lowered.get("x-cff-security-access-key", ""),
+            secret_key=lowered.get("x-cff-security-secret-key", ""),
+            security_token=lowered.get("x-cff-security-token", ""),
+            project_id=lowered.get("x-cff-project-id", ""),
+        )
+
+    @classmethod
+    def of(
+        cls, *, token: str, access_key: str, secret_key: str, security_token: str, project_id: str
+    ) -> InvocationCredentials:
+        aksk = AkSk(access_key, secret_key, security_token) if access_key and secret_key else None
+        return cls(token=token, aksk=aksk, project_id=project_id)
+
+
+_INVOCATION: ContextVar[InvocationCredentials | None] = ContextVar(
+    "nicattach_invocation", default=None
+)
+
+
+class FunctionGraphAuth:
+    """The current invocation's credentials: temporary AK/SK (signed, preferred, as the
+    FunctionGraph docs recommend), else its token; else the ``HUAWEICLOUD_SDK_*`` fallback."""
+
+    def __init__(self, fallback: AkSk | None, project_id: str | None) -> None:
+        self._fallback = fallback
+        self._project_id = project_id
+
+    def __repr__(self) -> str:
+        return f"FunctionGraphAuth(fallback={self._fallback!r}, project_id={self._project_id!r})"
+
+    @contextlib.contextmanager
+    def invocation(self, credentials: InvocationCredentials) -> Iterator[None]:
+        """Use ``credentials`` in this thread until the block ends."""
+        if credentials.project_id and credentials.project_id != self._project_id:
+            log.warning(
+                "the invocation's project %s is not the configured project %s; "
+                "the configured one (and the allowlist) still decide",
+                credentials.project_id,
+                self._project_id,
+            )
+        reset = _INVOCATION.set(credentials if credentials else None)
+        try:
+            yield
+        finally:
+            _INVOCATION.reset(reset)
+
+    def headers(self, method: str, url: str, body: bytes | None) -> dict[str, str]:
+        current = _INVOCATION.get()
+        if current is not None and current.aksk is not None:
+            return signed_headers(current.aksk, self._project_id, method, url, body)
+        if current is not None and current.token:
+            return {"X-Auth-Token": current.token}
+        if self._fallback is not None:
+            return signed_headers(self._fallback, self._project_id, method, url, body)
+        raise TemporaryError(  # retryable: once the agency is there, a redelivery works
+            "no FunctionGraph credentials: give the function an agency, "
+            "or set HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK",
+            code="no_credentials",
+        )
+
+    def invalidate(self) -> bool:
+        return False
+
 
 def auth_from_settings(settings: Settings) -> Auth:
     if settings.auth == "token":
         return TokenAuth(settings.token)
+    if settings.auth == "aksk":
+        return AkSkAuth(_env_aksk(settings) or AkSk("", ""), settings.project_id)
+    if settings.auth == "functiongraph":
+        return FunctionGraphAuth(_env_aksk(settings), settings.project_id)
+    if settings.auth == "keystone":
+        from function.keystone_auth import KeystoneAuth  # lazy: keystoneauth1 is heavy
+
+        return KeystoneAuth(dict(settings.openstack), verify=tls.verify(settings.ca_bundle))
     raise ConfigError(f"auth mode {settings.auth!r} is not supported")
+
+
+def _env_aksk(settings: Settings) -> AkSk | None:
+    if not (settings.access_key and settings.secret_key):
+        return None
+    return AkSk(settings.access_key, settings.secret_key, settings.security_token)
+
+
+def _getter(context: Any, name: str) -> str:
+    method = getattr(context, name, None)
+    value = method() if callable(method) else ""
+    return value if isinstance(value, str) else ""
+
+
+def bind(settings: Settings, auth: Auth) -> Settings:
+    """Settings completed by what the credentials know: with ``keystone`` the compute
+    endpoint (the catalog, unless ``NICATTACH_ECS_ENDPOINT`` is set) and the token's
+    project. This authenticates once, at start-up: bad credentials stop the function."""
+    if settings.auth == "keystone":
+        from function.keystone_auth import KeystoneAuth
+
+        assert isinstance(auth, KeystoneAuth)
+        endpoint = settings.ecs_endpoint or auth.endpoint()
+        settings = replace(settings, ecs_endpoint=endpoint)
+        settings = settings.with_credentials_project(auth.project_id())
+    if not (settings.allowed_projects or settings.credentials_project_id or settings.project_id):
+        log.warning(
+            "neither NICATTACH_ALLOWED_PROJECTS nor NICATTACH_PROJECT_ID is set: events may "
+            "name any project the token can act in"
+        )
+    return settings
+
+
+def invocation(
+    auth: Auth, credentials: InvocationCredentials
+) -> contextlib.AbstractContextManager[None]:
+    """Use an invocation's FunctionGraph credentials for its length (other modes: no-op)."""
+    if isinstance(auth, FunctionGraphAuth):
+        return auth.invocation(credentials)
+    return contextlib.nullcontext()

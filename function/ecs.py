@@ -150,6 +150,7 @@ class EcsClient:
         *,
         body: Mapping[str, Any] | None = None,
         microversion: str | None = None,
+        reauthenticated: bool = False,
     ) -> Any:
         url = f"{self._base}/{project_id}/{path}"
         data = json.dumps(body).encode() if body is not None else None
@@ -176,6 +177,11 @@ class EcsClient:
                 status=None,
                 request_id=None,
             ) from exc
+        if response.status_code == 401 and not reauthenticated and self._auth.invalidate():
+            # Revoked or expired early: one fresh authentication, one retry (nothing was done).
+            log.warning("%s %s: 401; authenticating again and retrying once", method, _route(path))
+            return self._send(method, project_id, path, body=body, microversion=microversion,
+                              reauthenticated=True)  # fmt: skip
         return check_response(response, f"{method} {_route(path)}")
 
 

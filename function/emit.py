@@ -11,17 +11,24 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import random
+import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import requests
 from cloudevents.conversion import to_binary, to_structured
 from cloudevents.http import CloudEvent
 
+from function.auth import Auth
+from function.config import ConfigError, Settings
+from function.errors import NicAttachError
 from function.model import Trigger
 from function.outcome import Kind, Outcome
 
 log = logging.getLogger("nicattach.emit")
+EG_SCHEME = "eg://"
 
 TYPE_PREFIX = "nicattach.attachment."
 ID_NAMESPACE = uuid.UUID("6f1c1d2e-5c1a-4a8e-9d0e-6e1c4b0a7a11")
@@ -29,7 +36,8 @@ ID_NAMESPACE = uuid.UUID("6f1c1d2e-5c1a-4a8e-9d0e-6e1c4b0a7a11")
 
 def event_id(trigger: Trigger, server_id: str) -> str:
     """Stable per (trigger event, server): a redelivery yields the same id."""
-    return str(uuid.uuid5(ID_NAMESPACE, f"{trigger.source}\n{trigger.id}\n{server_id}"))
+    key = json.dumps([trigger.source, trigger.id, server_id])  # unambiguous, unlike a join
+    return str(uuid.uuid5(ID_NAMESPACE, key))
 
 
 def to_cloudevent(outcome: Outcome, trigger: Trigger, source: str) -> CloudEvent:
@@ -74,25 +82,150 @@ def structured_json(event: CloudEvent) -> dict[str, Any]:
     return parsed
 
 
-class Sink:
-    """POSTs binary-mode CloudEvents to a URL, with a bounded number of attempts."""
+class SinkError(Exception):
+    """One delivery attempt failed; ``retryable`` says whether another may succeed."""
 
-    def __init__(self, session: requests.Session, url: str, attempts: int = 2) -> None:
+    def __init__(self, problem: str, *, retryable: bool, delay: float | None = None) -> None:
+        super().__init__(problem)
+        self.retryable = retryable
+        self.delay = delay
+
+
+class Sink:
+    """POSTs binary-mode CloudEvents to a URL (``NICATTACH_SINK`` / Knative's ``K_SINK``).
+
+    Bounded: ``attempts`` tries with short timeouts and exponential backoff,
+    retrying only connection errors, 429 and 5xx. A failure is logged and
+    counted and ``send`` returns False; it never raises, so a completed attach
+    stays completed and nothing asks the platform to redeliver (and attach again).
+    """
+
+    kind = "sink"
+
+    def __init__(
+        self,
+        session: requests.Session,
+        url: str,
+        *,
+        attempts: int = 3,
+        timeout: tuple[float, float] = (2.0, 5.0),
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self._session = session
         self._url = url
         self._attempts = attempts
+        self._timeout = timeout
+        self._sleep = sleep
+        self.delivered = 0
         self.failures = 0
 
     def send(self, event: CloudEvent) -> bool:
-        headers, body = binary(event)
         for attempt in range(1, self._attempts + 1):
             try:
-                response = self._session.post(self._url, data=body, headers=headers, timeout=5)
-                if response.status_code < 300:
-                    return True
-                problem = f"HTTP {response.status_code}"
-            except requests.RequestException as exc:
-                problem = type(exc).__name__
-            log.warning("sink delivery attempt #%d/%d failed: %s", attempt, self._attempts, problem)
+                self._post(event)
+                self.delivered += 1
+                return True
+            except SinkError as exc:
+                last = attempt == self._attempts or not exc.retryable
+                log.warning(
+                    "%s delivery of %s attempt #%d/%d failed: %s%s",
+                    self.kind,
+                    event["id"],
+                    attempt,
+                    self._attempts,
+                    exc,
+                    "" if last else "; will retry",
+                )
+                if last:
+                    break
+                self._sleep(_sink_backoff(attempt, exc.delay))
         self.failures += 1
+        log.error(
+            "%s delivery of %s failed; the outcome stands (failures so far: %d)",
+            self.kind,
+            event["id"],
+            self.failures,
+            extra={"ctx": {"event_id": event["id"], "sink": "failed"}},
+        )
         return False
+
+    def _post(self, event: CloudEvent) -> None:
+        headers, body = binary(event)
+        self._check(self._request(self._url, headers, body))
+
+    def _request(self, url: str, headers: dict[str, str], body: bytes) -> requests.Response:
+        try:
+            return self._session.post(url, data=body, headers=headers, timeout=self._timeout)
+        except requests.RequestException as exc:
+            raise SinkError(type(exc).__name__, retryable=True) from None
+
+    @staticmethod
+    def _check(response: requests.Response) -> None:
+        status = response.status_code
+        if status < 300:
+            return
+        delay = None
+        if status == 429:
+            try:
+                delay = float(response.headers.get("Retry-After", ""))
+            except ValueError:
+                delay = None
+        raise SinkError(f"HTTP {status}", retryable=status == 429 or status >= 500, delay=delay)
+
+
+class EventGridSink(Sink):
+    """Publishes structured CloudEvents to a Huawei EventGrid custom channel
+    (``POST /v1/{project_id}/channels/{channel_id}/events``), with the function's credentials."""
+
+    kind = "EventGrid"
+
+    def __init__(
+        self,
+        session: requests.Session,
+        endpoint: str,
+        project_id: str,
+        channel_id: str,
+        auth: Auth,
+        **options: Any,
+    ) -> None:
+        url = f"{endpoint.rstrip('/')}/v1/{project_id}/channels/{channel_id}/events"
+        super().__init__(session, url, **options)
+        self._auth = auth
+
+    def _post(self, event: CloudEvent) -> None:
+        body = json.dumps({"events": [structured_json(event)]}).encode()
+        try:  # per attempt: a signature carries its time, a token may have been renewed
+            auth = self._auth.headers("POST", self._url, body)
+        except NicAttachError as exc:
+            raise SinkError(f"no credentials: {exc.message}", retryable=False) from None
+        response = self._request(self._url, {"Content-Type": "application/json", **auth}, body)
+        self._check(response)
+        try:
+            failed = int(response.json().get("failed_count") or 0)
+        except (ValueError, AttributeError, TypeError):
+            failed = 0
+        if failed:
+            raise SinkError(f"EventGrid refused {failed} event(s)", retryable=False)
+
+
+def sink_from_settings(
+    settings: Settings, session: requests.Session, auth: Auth, **options: Any
+) -> Sink | None:
+    """``NICATTACH_SINK`` (else ``K_SINK``): an http(s) URL, or ``eg://{channel_id}``."""
+    if not settings.sink:
+        return None
+    if settings.sink.startswith(EG_SCHEME):
+        channel = settings.sink[len(EG_SCHEME) :].strip("/")
+        project = settings.credentials_project_id or settings.project_id
+        if not (channel and project and settings.eg_endpoint):
+            raise ConfigError(
+                "an eg:// sink needs a channel id, a project and NICATTACH_EG_ENDPOINT"
+            )
+        return EventGridSink(session, settings.eg_endpoint, project, channel, auth, **options)
+    return Sink(session, settings.sink, **options)
+
+
+def _sink_backoff(attempt: int, hint: float | None) -> float:
+    if hint is not None:
+        return min(max(hint, 0.0), 2.0)
+    return float(min(0.2 * 2 ** (attempt - 1), 2.0) * (0.5 + random.random() / 2))

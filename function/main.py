@@ -13,15 +13,27 @@ import json
 import logging
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 if __package__ in (None, ""):  # loaded from a file path by functions-framework or FunctionGraph
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import flask  # noqa: E402
-import functions_framework  # noqa: E402
+# The FunctionGraph package (make package) ships without flask and functions-framework:
+# ``handler`` needs neither, and leaving them out saves their import time at cold start.
+if TYPE_CHECKING:
+    import flask
+    from functions_framework import http as _http_entry
+else:
+    try:
+        from functions_framework import http as _http_entry
+    except ModuleNotFoundError:  # covered by tests/integration/test_package.py
+
+        def _http_entry(function):
+            return function
+
 
 from function import emit, logs  # noqa: E402
+from function.auth import InvocationCredentials, invocation  # noqa: E402
 from function.config import LOG_LEVEL, Settings  # noqa: E402
 from function.errors import NicAttachError  # noqa: E402
 from function.service import Service  # noqa: E402
@@ -41,12 +53,17 @@ def _start() -> Service:
 SERVICE = _start()
 
 
-@functions_framework.http
+@_http_entry
 def handle_event(request: flask.Request) -> flask.Response:
     """HTTP entry: a CloudEvent (binary or structured) or a bare JSON body."""
+    import flask  # already loaded by functions-framework; absent from the FunctionGraph zip
+
     # Read at most one byte more than allowed, so an oversized body is refused unread.
     body = request.stream.read(SERVICE.settings.max_body_bytes + 1)
-    reply = SERVICE.handle(dict(request.headers), body)
+    headers = dict(request.headers)
+    # A FunctionGraph HTTP function gets its credentials as X-CFF-* headers ("Include Keys").
+    with invocation(SERVICE.auth, InvocationCredentials.from_headers(headers)):
+        reply = SERVICE.handle(headers, body)
     return flask.Response(reply.body, status=reply.status, headers=reply.headers)
 
 
@@ -55,8 +72,15 @@ def handler(event: dict[str, Any], context: Any) -> Any:
 
     Returns the outcome event(s) as structured-mode JSON; raises on a
     retryable failure so the platform retries the invocation.
+
+    With ``NICATTACH_AUTH=functiongraph`` the context's temporary credentials
+    are used for this invocation only (bound to this thread, see ``auth.py``);
+    FunctionGraph runs one invocation per instance at a time, and concurrent
+    invocations on other threads would each see their own.
     """
-    reply = SERVICE.handle({"Content-Type": "application/json"}, json.dumps(event).encode())
+    body = json.dumps(event).encode()
+    with invocation(SERVICE.auth, InvocationCredentials.from_context(context)):
+        reply = SERVICE.handle({"Content-Type": "application/json"}, body)
     if reply.status == 503:
         raise RetryableFailure(reply.body.decode())
     if not reply.events:

@@ -17,8 +17,8 @@ from typing import Any
 import requests
 from cloudevents.http import CloudEvent
 
-from function import emit
-from function.auth import auth_from_settings
+from function import emit, tls
+from function.auth import auth_from_settings, bind
 from function.config import Settings
 from function.ecs import EcsClient
 from function.errors import BodyTooLarge, InputError
@@ -48,23 +48,27 @@ class Reply:
 
 class Service:
     def __init__(self, settings: Settings, policy: Policy, session: requests.Session) -> None:
+        self.auth = auth_from_settings(settings)
+        settings = bind(settings, self.auth)  # keystone: catalog endpoint, token's project
         self.settings = settings
         self.policy = policy
         self.session = session
         client = EcsClient(
             session,
             settings.ecs_endpoint,
-            auth_from_settings(settings),
+            self.auth,
             api_version=settings.api_version,
             timeout=(settings.connect_timeout_s, settings.read_timeout_s),
         )
         self.client = client
         self.flow = Flow(settings, policy, client)
-        self.sink = emit.Sink(session, settings.sink) if settings.sink else None
+        self.sink = emit.sink_from_settings(settings, session, self.auth)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Service:
-        return cls(settings, load_policy(settings.policy_path), requests.Session())
+        session = requests.Session()
+        session.verify = tls.verify(settings.ca_bundle)
+        return cls(settings, load_policy(settings.policy_path), session)
 
     def handle(self, headers: Mapping[str, str], body: bytes) -> Reply:
         """Decode, handle every server the event names, and build the reply."""
@@ -80,10 +84,11 @@ class Service:
         outcomes = [self._run(parsed, ref, tags, started) for ref, tags in servers]
         source = self.settings.event_source
         events = [emit.to_cloudevent(o, parsed.trigger, source) for o in outcomes]
-        if self.sink is not None:
-            for event in events:
-                self.sink.send(event)
-        return _outcome_reply(outcomes, events)
+        reply = _outcome_reply(outcomes, events)
+        if self.sink is not None:  # never changes the status: the outcome stands
+            sent = [self.sink.send(event) for event in events]
+            reply.headers[SINK_HEADER] = "delivered" if all(sent) else "failed"
+        return reply
 
     def dry_run(self, headers: Mapping[str, str], body: bytes) -> list[dict[str, Any]]:
         """Per server: tags, matching rules, planned attach requests. Reads only.
@@ -134,6 +139,8 @@ class Service:
 
 
 _JSON = {"Content-Type": "application/json"}
+SINK_HEADER = "X-Nicattach-Sink"
+"""On replies when a sink is configured: ``delivered``, or ``failed`` (logged, counted)."""
 
 
 def _event_tags(ref: ServerRef) -> Tags | None:

@@ -1,0 +1,407 @@
+"""``python -m bench``: run every benchmark against an emulator started here; table + JSON.
+
+The function runs as it does in production, under ``functions-framework`` (gunicorn,
+one worker, ``THREADS=16`` so that 16 senders are served at once); the emulator runs
+in a process of its own (``python -m emulator``; its ``latency_ms`` fault adds the 20 ms).
+Each event names a fresh ACTIVE server that lacks its policy NIC, so every event does
+the full work.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import json
+import os
+import platform
+import pstats
+import queue
+import re
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from bench.imports import HTTP_STACK, import_seconds, importtime_by_package
+from bench.proc import (
+    ROOT,
+    EmulatorProcess,
+    FunctionProcess,
+    cpu_seconds,
+    functiongraph_cold_start,
+    peak_rss_mb,
+)
+from emulator.client import AdminClient
+
+PROJECT = "0605767a5a80d5762fe6c0125d3c5b0e"
+TOKEN = "emulator-token"
+PRIVATE_NET = "5b1f2c3d-0a4e-4f6b-9c8d-7e6f5a4b3c2d"
+STORAGE_NET = "3cb9bc59-5699-4588-a4b1-b87f96708bc6"
+TAGS = ["role=db", "env=prod"]
+POLICY = f"""version: 1
+rules:
+  - name: db-storage
+    when: {{role: db}}
+    attach:
+      - net_id: {STORAGE_NET}
+"""
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+RESULTS = ROOT / "bench" / "results"
+TARGETS = {
+    "import_over_functions_framework_ms": ("<=", 60.0),
+    "cold_start_s": ("<=", 0.30),
+    "requests_per_event_tags_in_event": ("<=", 3.0),
+    "requests_per_event_tags_read": ("<=", 4.0),
+    "cpu_ms_per_event": ("<=", 2.0),
+    "throughput_share_of_bound": (">=", 0.85),
+    "peak_rss_mb": ("<=", 60.0),
+}
+
+
+class Bench:
+    def __init__(self, emulator_url: str, work: Path) -> None:
+        self.admin = AdminClient(emulator_url)
+        self.work = work
+        (work / "policy.yaml").write_text(POLICY)
+        self.admin.create_network("192.168.0.0/16", id=PRIVATE_NET, name="private")
+        self.admin.create_network("10.20.0.0/16", id=STORAGE_NET, name="storage")
+        self.env = {
+            "NICATTACH_POLICY": str(work / "policy.yaml"),
+            "NICATTACH_ECS_ENDPOINT": emulator_url,
+            "NICATTACH_TOKEN": TOKEN,
+            "NICATTACH_PROJECT_ID": PROJECT,
+            "NICATTACH_LOG_LEVEL": "INFO",
+            "THREADS": "16",
+        }
+        self.seq = 0
+
+    # -- events --------------------------------------------------------------
+
+    def new_server(self) -> str:
+        server = self.admin.create_server(PROJECT, tags=TAGS, interfaces=[{"net_id": PRIVATE_NET}])
+        return str(server["id"])
+
+    def event(self, server_id: str, with_tags: bool = True) -> tuple[dict[str, str], bytes]:
+        """A binary-mode CloudEvent, as a Knative broker delivers it."""
+        self.seq += 1
+        data: dict[str, Any] = {"server_id": server_id, "project_id": PROJECT}
+        if with_tags:
+            data["tags"] = TAGS
+        headers = {
+            "ce-specversion": "1.0", "ce-id": f"bench-{self.seq}", "ce-source": "/bench",
+            "ce-type": "com.example.server.created", "Content-Type": "application/json",
+        }  # fmt: skip
+        return headers, json.dumps(data).encode()
+
+    def send(self, session: requests.Session, url: str, server_id: str, tags: bool = True) -> int:
+        headers, body = self.event(server_id, tags)
+        return session.post(url, data=body, headers=headers, timeout=60).status_code
+
+    # -- measurements ----------------------------------------------------------
+
+    def imports(self, runs: int) -> dict[str, Any]:
+        ff = import_seconds("functions_framework", self.env, runs)
+        main = import_seconds("function.main", self.env, runs)
+        fg = import_seconds("function.main", self.env, runs, blocked=HTTP_STACK)
+        return {
+            "functions_framework_ms": round(ff * 1000, 1),
+            "function_main_ms": round(main * 1000, 1),
+            "function_main_without_http_stack_ms": round(fg * 1000, 1),
+            "import_over_functions_framework_ms": round((main - ff) * 1000, 1),
+            "importtime_self_ms_by_package": importtime_by_package("function.main", self.env),
+            "runs": runs,
+        }
+
+    def cold_starts(self, runs: int) -> dict[str, Any]:
+        """functions-framework serving our function, serving a no-op (the floor), and the
+        FunctionGraph entry (import + one ``handler`` call, no HTTP stack)."""
+        ours, floor, fg = [], [], []
+        log = self.work / "function.log"
+        noop = {"source": "bench/noop_function.py", "target": "noop"}
+        for _ in range(runs):
+            for samples, kwargs in ((ours, {}), (floor, noop)):
+                process = FunctionProcess(self.env, log, **kwargs)
+                try:
+                    samples.append(process.first_reply(*self.event(self.new_server())))
+                finally:
+                    process.stop()
+            event = {"server_id": self.new_server(), "project_id": PROJECT, "tags": TAGS}
+            fg.append(functiongraph_cold_start(self.env, json.dumps(event), log))
+        return {
+            "cold_start_s": round(statistics.median(ours), 3),
+            "noop_function_cold_start_s": round(statistics.median(floor), 3),
+            "functiongraph_handler_cold_start_s": round(statistics.median(fg), 3),
+            "samples_s": [round(s, 3) for s in ours],
+        }
+
+    def noop_cpu(self, n: int) -> float:
+        """CPU ms per request of functions-framework serving a no-op: the framework's share."""
+        process = FunctionProcess(self.env, self.work / "function.log",
+                                  source="bench/noop_function.py", target="noop")  # fmt: skip
+        try:
+            headers, body = self.event(self.new_server())
+            process.first_reply(headers, body)
+            pid = process.worker_pid()
+            with requests.Session() as session:
+                before = cpu_seconds(pid)
+                for _ in range(n):
+                    session.post(process.url, data=body, headers=headers, timeout=10)
+                return round((cpu_seconds(pid) - before) / n * 1000, 2)
+        finally:
+            process.stop()
+
+    def requests_per_event(self, url: str, with_tags: bool, n: int = 5) -> dict[str, Any]:
+        servers = [self.new_server() for _ in range(n)]
+        self.admin.clear_requests()
+        with requests.Session() as session:
+            statuses = [self.send(session, url, s, with_tags) for s in servers]
+        assert statuses == [200] * n, statuses
+        routes = Counter(
+            f"{r['method']} {UUID.sub('{id}', r['path']).replace(PROJECT, '{project}')}"
+            for r in self.admin.requests_log()
+        )
+        return {"total": sum(routes.values()) / n,
+                "by_route": {k: v / n for k, v in sorted(routes.items())}}  # fmt: skip
+
+    def cpu_per_event(self, process: FunctionProcess, n: int) -> dict[str, Any]:
+        servers = [self.new_server() for _ in range(n)]
+        pid = process.worker_pid()
+        with requests.Session() as session:
+            self.send(session, process.url, self.new_server())  # connection up
+            before, started = cpu_seconds(pid), time.perf_counter()
+            statuses = [self.send(session, process.url, s) for s in servers]
+            wall, cpu = time.perf_counter() - started, cpu_seconds(pid) - before
+        assert statuses == [200] * n, Counter(statuses)
+        return {"cpu_ms_per_event": round(cpu / n * 1000, 2),
+                "sequential_ms_per_event": round(wall / n * 1000, 2), "events": n}  # fmt: skip
+
+    def throughput(
+        self, process: FunctionProcess, n: int, senders: int, latency: float, per_event: float
+    ) -> dict[str, Any]:
+        work: queue.SimpleQueue[str] = queue.SimpleQueue()
+        for _ in range(n):
+            work.put(self.new_server())
+        statuses: list[int] = []
+        start = threading.Barrier(senders + 1)
+
+        def sender() -> None:
+            with requests.Session() as session:
+                self.send(session, process.url, self.new_server())  # connection up, warm
+                start.wait()
+                while True:
+                    try:
+                        server_id = work.get_nowait()
+                    except queue.Empty:
+                        return
+                    statuses.append(self.send(session, process.url, server_id))
+
+        threads = [threading.Thread(target=sender) for _ in range(senders)]
+        for thread in threads:
+            thread.start()
+        pid = process.worker_pid()
+        self.admin.set_faults(latency_ms=latency * 1000)
+        try:
+            start.wait()
+            before, started, own = cpu_seconds(pid), time.perf_counter(), time.process_time()
+            for thread in threads:
+                thread.join()
+            wall, cpu = time.perf_counter() - started, cpu_seconds(pid) - before
+            own = time.process_time() - own
+        finally:
+            self.admin.set_faults(latency_ms=0)
+        assert statuses == [200] * n, Counter(statuses)
+        bound = senders / (per_event * latency)
+        rate = n / wall
+        return {
+            "events_per_s": round(rate, 1), "bound_events_per_s": round(bound, 1),
+            "throughput_share_of_bound": round(rate / bound, 3), "senders": senders,
+            "latency_s": latency, "events": n, "cpu_ms_per_event": round(cpu / n * 1000, 2),
+            "function_cpu_busy": round(cpu / wall, 2),
+            "senders_cpu_busy": round(own / wall, 2),
+        }  # fmt: skip
+
+    def profile(self, n: int) -> list[dict[str, Any]]:
+        """cProfile of ``Service.handle`` in this process: where the function's CPU goes."""
+        os.environ.update(self.env)
+        from function import main  # noqa: PLC0415 - needs the environment above
+
+        events = [self.event(self.new_server()) for _ in range(n)]
+        profiler = cProfile.Profile()
+        with open(os.devnull, "w") as devnull:
+            stderr, sys.stderr = sys.stderr, devnull  # the function logs to the current stderr
+            try:
+                main.SERVICE.handle(*self.event(self.new_server()))  # connection up
+                profiler.enable()
+                for headers, body in events:
+                    main.SERVICE.handle(headers, body)
+                profiler.disable()
+            finally:
+                sys.stderr = stderr
+        out = io.StringIO()
+        stats = pstats.Stats(profiler, stream=out)
+        stats.sort_stats("tottime").print_stats(25)
+        (RESULTS / "profile.txt").write_text(out.getvalue())
+        rows = []
+        for (file, line, name), (_, calls, tottime, cumtime, _) in stats.stats.items():  # type: ignore[attr-defined]
+            where = f"{Path(file).name}:{line}({name})"
+            rows.append({"function": where, "calls_per_event": round(calls / n, 1),
+                         "tottime_ms_per_event": round(tottime / n * 1000, 3),
+                         "cumtime_ms_per_event": round(cumtime / n * 1000, 3)})  # fmt: skip
+        rows.sort(key=lambda row: -row["tottime_ms_per_event"])
+        return rows[:15]
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    results: dict[str, Any] = {
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
+                    "platform": platform.platform()},
+        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }  # fmt: skip
+    with tempfile.TemporaryDirectory() as tmp:
+        emulator = EmulatorProcess(Path(tmp) / "emulator.log")
+        try:
+            run_all(args, Bench(emulator.url, Path(tmp)), Path(tmp), results)
+        finally:
+            emulator.stop()
+    results["targets"] = check_targets(results)
+    return results
+
+
+def run_all(args: argparse.Namespace, bench: Bench, tmp: Path, results: dict[str, Any]) -> None:
+    step("import times")
+    results["imports"] = bench.imports(args.import_runs)
+    step("cold start")
+    results["cold_start"] = bench.cold_starts(args.cold_runs)
+    process = FunctionProcess(bench.env, tmp / "function.log")
+    try:
+        process.first_reply(*bench.event(bench.new_server()))
+        step("requests per event")
+        results["requests_per_event"] = {
+            "tags_in_event": bench.requests_per_event(process.url, with_tags=True),
+            "tags_read": bench.requests_per_event(process.url, with_tags=False),
+        }
+        step("CPU per event")
+        results["cpu"] = bench.cpu_per_event(process, args.cpu_events)
+        results["cpu"]["noop_function_cpu_ms_per_request"] = bench.noop_cpu(args.cpu_events)
+        step(f"throughput ({args.senders} senders, {args.latency * 1000:.0f} ms per request)")
+        per_event = results["requests_per_event"]["tags_in_event"]["total"]
+        results["throughput"] = bench.throughput(
+            process, args.events, args.senders, args.latency, per_event
+        )
+        results["rss"] = {
+            "peak_rss_mb": round(peak_rss_mb(process.worker_pid()), 1),
+            "arbiter_peak_rss_mb": round(peak_rss_mb(process.popen.pid), 1),
+        }
+    finally:
+        process.stop()
+    if args.profile:
+        step("profile")
+        results["profile_top"] = bench.profile(args.cpu_events)
+
+
+def summary(results: dict[str, Any]) -> dict[str, float]:
+    rpe = results["requests_per_event"]
+    return {
+        "import_over_functions_framework_ms": results["imports"][
+            "import_over_functions_framework_ms"
+        ],
+        "cold_start_s": results["cold_start"]["cold_start_s"],
+        "requests_per_event_tags_in_event": rpe["tags_in_event"]["total"],
+        "requests_per_event_tags_read": rpe["tags_read"]["total"],
+        "cpu_ms_per_event": results["cpu"]["cpu_ms_per_event"],
+        "throughput_share_of_bound": results["throughput"]["throughput_share_of_bound"],
+        "peak_rss_mb": results["rss"]["peak_rss_mb"],
+    }
+
+
+def check_targets(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    checked = {}
+    for name, value in summary(results).items():
+        op, limit = TARGETS[name]
+        met = value <= limit if op == "<=" else value >= limit
+        checked[name] = {"value": value, "target": f"{op} {limit:g}", "met": met}
+    return checked
+
+
+def table(results: dict[str, Any]) -> str:
+    imports, tp = results["imports"], results["throughput"]
+    rpe = results["requests_per_event"]
+    rows = [
+        ("import functions_framework (median)", f"{imports['functions_framework_ms']} ms", ""),
+        ("import function.main (median)", f"{imports['function_main_ms']} ms", ""),
+        ("  of which over functions_framework",
+         f"{imports['import_over_functions_framework_ms']} ms",
+         _target(results, "import_over_functions_framework_ms")),
+        ("import function.main without flask (FunctionGraph)",
+         f"{imports['function_main_without_http_stack_ms']} ms", ""),
+        ("cold start: process start → first reply (median)",
+         f"{results['cold_start']['cold_start_s']} s", _target(results, "cold_start_s")),
+        ("  no-op function, same framework (floor)",
+         f"{results['cold_start']['noop_function_cold_start_s']} s", ""),
+        ("  FunctionGraph handler: start → handler returns",
+         f"{results['cold_start']['functiongraph_handler_cold_start_s']} s", ""),
+        ("requests/event, tags in event", _routes(rpe["tags_in_event"]),
+         _target(results, "requests_per_event_tags_in_event")),
+        ("requests/event, tags read from the API", _routes(rpe["tags_read"]),
+         _target(results, "requests_per_event_tags_read")),
+        ("CPU per event (sequential)", f"{results['cpu']['cpu_ms_per_event']} ms",
+         _target(results, "cpu_ms_per_event")),
+        ("  no-op function, same framework (floor)",
+         f"{results['cpu']['noop_function_cpu_ms_per_request']} ms", ""),
+        (f"throughput, {tp['senders']} senders, {tp['latency_s'] * 1000:.0f} ms/request",
+         f"{tp['events_per_s']} ev/s of {tp['bound_events_per_s']} bound "
+         f"({tp['throughput_share_of_bound']:.0%})", _target(results, "throughput_share_of_bound")),
+        ("CPU per event under load", f"{tp['cpu_ms_per_event']} ms", ""),
+        ("  CPU busy: function / senders (cores)",
+         f"{tp['function_cpu_busy']} / {tp['senders_cpu_busy']}", ""),
+        ("peak RSS, worker process", f"{results['rss']['peak_rss_mb']} MB",
+         _target(results, "peak_rss_mb")),
+    ]  # fmt: skip
+    width = [max(len(row[i]) for row in rows) for i in range(3)]
+    head = ("measure", "value", "target")
+    lines = [" | ".join(h.ljust(w) for h, w in zip(head, width, strict=True))]
+    lines.append("-|-".join("-" * w for w in width))
+    lines += [" | ".join(c.ljust(w) for c, w in zip(row, width, strict=True)) for row in rows]
+    return "\n".join(lines)
+
+
+def _routes(entry: dict[str, Any]) -> str:
+    parts = [f"{count:g} {route.split(' ', 1)[0]} {route.split('/')[-1]}"
+             for route, count in entry["by_route"].items()]  # fmt: skip
+    return f"{entry['total']:g} ({', '.join(parts)})"
+
+
+def _target(results: dict[str, Any], name: str) -> str:
+    check = results["targets"][name]
+    return f"{check['target']} {'met' if check['met'] else 'MISSED'}"
+
+
+def step(what: str) -> None:
+    print(f"bench: {what} …", file=sys.stderr, flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--import-runs", type=int, default=9)
+    parser.add_argument("--cold-runs", type=int, default=5)
+    parser.add_argument("--cpu-events", type=int, default=300)
+    parser.add_argument("--events", type=int, default=640, help="events in the throughput run")
+    parser.add_argument("--senders", type=int, default=16)
+    parser.add_argument("--latency", type=float, default=0.020)
+    parser.add_argument("--no-profile", dest="profile", action="store_false")
+    parser.add_argument("--output", type=Path, default=RESULTS / "latest.json")
+    args = parser.parse_args(argv)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    results = run(args)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(results, indent=2) + "\n")
+    print(table(results))
+    print(f"\nwritten: {args.output}")
+    return 0

@@ -1,0 +1,294 @@
+"""A fake cloud front door: Keystone v3 tokens, Huawei AK/SK signatures, EventGrid publishing.
+
+``FakeCloudServer`` sits in front of the compute emulator (sharing its
+``FakeBackend``) and checks credentials the way the real services do before
+the emulator sees a request:
+
+- ``POST /v3/auth/tokens``: password or application-credential authentication;
+  answers ``X-Subject-Token`` and a token with ``expires_at``, the project and a
+  catalog whose compute endpoint is ``{url}/compute/v2.1/{project_id}``;
+- ``/compute/...``: a Keystone token it issued (not expired, not revoked), a
+  fixed token, or an ``SDK-HMAC-SHA256`` signature by a registered access key
+  (with its ``X-Security-Token`` for temporary keys), then the emulator;
+- ``POST /v1/{project_id}/channels/{channel_id}/events``: EventGrid's publish
+  call, same checks; the events are kept in ``published``.
+
+The signature check is written from the algorithm's description, separately
+from ``function/aksk.py``, so the two are not the same code checking itself.
+Counters (``auth_requests``) let tests prove caching and re-authentication.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+import re
+import secrets
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, quote, unquote, urlsplit
+
+from emulator.app import EmulatorApp
+from emulator.models import FakeBackend
+from emulator.wire import Request
+
+SIGNATURE = re.compile(r"^SDK-HMAC-SHA256 Access=([^,]+), SignedHeaders=([^,]+), Signature=(\w+)$")
+EVENTS_PATH = re.compile(r"^/v1/([^/]+)/channels/([^/]+)/events$")
+COMPUTE_PROJECT = re.compile(r"^/v2(?:\.1)?/([^/]+)")
+CLOCK_SKEW = dt.timedelta(minutes=15)
+
+
+@dataclass
+class FakeKeystone:
+    """Users, application credentials, access keys and the tokens issued to them."""
+
+    project_id: str
+    project_name: str = "demo"
+    ttl_s: float = 3600.0
+    users: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """name → (user id, password)."""
+    app_credentials: dict[str, str] = field(default_factory=dict)
+    """application credential id → secret."""
+    access_keys: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """AK → (SK, security token or "")."""
+    tokens: dict[str, dt.datetime] = field(default_factory=dict)
+    fixed_tokens: set[str] = field(default_factory=set)
+    auth_requests: int = 0
+    issued: list[str] = field(default_factory=list)
+    """Every token ever issued (tests look for them in logs)."""
+    reject_all: bool = False
+    """Answer 401 to every API call, as if every token were revoked at once."""
+    rejected: list[str] = field(default_factory=list)
+    """Why requests were refused (never a secret)."""
+    published: list[dict[str, Any]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def revoke_all(self) -> None:
+        with self.lock:
+            self.tokens.clear()
+
+    def authenticate(self, body: Any, compute_url: str) -> tuple[int, dict[str, str], Any]:
+        with self.lock:
+            self.auth_requests += 1
+        identity = body.get("auth", {}).get("identity", {}) if isinstance(body, dict) else {}
+        user_id = self._check_identity(identity)
+        if user_id is None:
+            message = "The request you have made requires authentication."
+            return 401, {}, {"error": {"code": 401, "message": message, "title": "Unauthorized"}}
+        token = secrets.token_hex(16)
+        now = dt.datetime.now(dt.timezone.utc)
+        expires = now + dt.timedelta(seconds=self.ttl_s)
+        with self.lock:
+            self.tokens[token] = expires
+            self.issued.append(token)
+        document = {"token": self._token_body(user_id, now, expires, compute_url)}
+        return 201, {"X-Subject-Token": token}, document
+
+    def _check_identity(self, identity: dict[str, Any]) -> str | None:
+        methods = identity.get("methods", [])
+        if "password" in methods:
+            user = identity.get("password", {}).get("user", {})
+            for name, (user_id, password) in self.users.items():
+                if user.get("name") in (name, None) and user.get("id") in (user_id, None):
+                    if hmac.compare_digest(str(user.get("password", "")), password):
+                        return user_id
+        if "application_credential" in methods:
+            credential = identity.get("application_credential", {})
+            secret = self.app_credentials.get(str(credential.get("id")))
+            if secret is not None and hmac.compare_digest(str(credential.get("secret")), secret):
+                return "app-user"
+        return None
+
+    def _token_body(
+        self, user_id: str, now: dt.datetime, expires: dt.datetime, compute_url: str
+    ) -> dict[str, Any]:
+        compute = f"{compute_url}/v2.1/{self.project_id}"
+        return {
+            "methods": ["password"],
+            "user": {
+                "id": user_id,
+                "name": user_id,
+                "domain": {"id": "default", "name": "Default"},
+            },
+            "project": {
+                "id": self.project_id,
+                "name": self.project_name,
+                "domain": {"id": "default", "name": "Default"},
+            },  # fmt: skip
+            "issued_at": now.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "expires_at": expires.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "roles": [{"id": "r1", "name": "member"}],
+            "catalog": [
+                {
+                    "type": "compute",
+                    "name": "nova",
+                    "id": "c1",
+                    "endpoints": [
+                        {
+                            "id": f"e-{i}",
+                            "interface": i,
+                            "region": "RegionOne",
+                            "region_id": "RegionOne",
+                            "url": compute,
+                        }  # fmt: skip
+                        for i in ("public", "internal", "admin")
+                    ],
+                }
+            ],
+        }
+
+    def check(self, method: str, raw_path: str, headers: dict[str, str], body: bytes) -> str | None:
+        """None if the request is authenticated, else why not."""
+        if self.reject_all:
+            return "every credential is refused"
+        token = headers.get("x-auth-token")
+        if token is not None:
+            with self.lock:
+                expires = self.tokens.get(token)
+            if token in self.fixed_tokens:
+                return None
+            if expires is None:
+                return "unknown or revoked token"
+            return None if expires > dt.datetime.now(dt.timezone.utc) else "expired token"
+        if "authorization" in headers:
+            return self._check_signature(method, raw_path, headers, body)
+        return "no credentials"
+
+    def _check_signature(
+        self, method: str, raw_path: str, headers: dict[str, str], body: bytes
+    ) -> str | None:
+        found = SIGNATURE.match(headers["authorization"])
+        if found is None:
+            return "malformed Authorization"
+        access_key, names, signature = found.group(1), found.group(2).split(";"), found.group(3)
+        if access_key not in self.access_keys:
+            return "unknown access key"
+        secret, security_token = self.access_keys[access_key]
+        if security_token and headers.get("x-security-token") != security_token:
+            return "missing or wrong X-Security-Token"
+        if not {"host", "x-sdk-date"} <= set(names) or any(n not in headers for n in names):
+            return "a required header is not signed"
+        date = dt.datetime.strptime(headers["x-sdk-date"], "%Y%m%dT%H%M%SZ")
+        if (
+            abs(date.replace(tzinfo=dt.timezone.utc) - dt.datetime.now(dt.timezone.utc))
+            > CLOCK_SKEW
+        ):
+            return "X-Sdk-Date too far from now"
+        expected = _signature(secret, method, raw_path, headers, names, body)
+        return None if hmac.compare_digest(expected, signature) else "signature mismatch"
+
+
+def _signature(
+    secret: str, method: str, raw_path: str, headers: dict[str, str], names: list[str], body: bytes
+) -> str:
+    parts = urlsplit(raw_path)
+    path = "/".join(quote(unquote(s), safe="~") for s in parts.path.split("/"))
+    path = path if path.endswith("/") else path + "/"
+    pairs = sorted(
+        (unquote(k), unquote(v))
+        for k, _, v in (item.partition("=") for item in parts.query.split("&") if item)
+    )
+    query = "&".join(f"{quote(k, safe='~')}={quote(v, safe='~')}" for k, v in pairs)
+    canonical_headers = "".join(f"{n}:{headers[n].strip()}\n" for n in names)
+    canonical = "\n".join([method, path, query, canonical_headers, ";".join(names),
+                           hashlib.sha256(body).hexdigest()])  # fmt: skip
+    digest = hashlib.sha256(canonical.encode()).hexdigest()
+    to_sign = f"SDK-HMAC-SHA256\n{headers['x-sdk-date']}\n{digest}"
+    return hmac.new(secret.encode(), to_sign.encode(), hashlib.sha256).hexdigest()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def do_GET(self) -> None:  # noqa: N802
+        self._serve()
+
+    do_POST = do_PUT = do_DELETE = do_PATCH = do_GET
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silent."""
+
+    def _serve(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        path = urlsplit(self.path).path
+        keystone = self.server.keystone
+        if path.rstrip("/").endswith("/v3/auth/tokens") and self.command == "POST":
+            document = json.loads(body or b"{}")
+            status, extra, document = keystone.authenticate(document, self.url() + "/compute")
+            return self._send(status, document, extra)
+        problem = keystone.check(self.command, self.path, headers, body)
+        if problem is not None:
+            keystone.rejected.append(problem)
+            return self._send(401, {"error": {"code": "APIGW.0301", "message": problem}})
+        target = COMPUTE_PROJECT.match(path.removeprefix("/compute")) or EVENTS_PATH.match(path)
+        project = target.group(1) if target else None
+        if project != keystone.project_id or headers.get("x-project-id", project) != project:
+            keystone.rejected.append("wrong project")
+            return self._send(403, {"error": {"code": "Ecs.0023", "message": "project mismatch"}})
+        if EVENTS_PATH.match(path) is not None:
+            with keystone.lock:
+                keystone.published.extend(json.loads(body)["events"])
+            return self._send(200, {"failed_count": 0, "events": []})
+        if path.startswith("/compute/"):
+            return self._compute(path.removeprefix("/compute"), headers, body)
+        return self._send(404, {"error": {"code": "404", "message": "not found"}})
+
+    def url(self) -> str:
+        return "http://{}:{}".format(*self.server.server_address[:2])
+
+    def _compute(self, path: str, headers: dict[str, str], body: bytes) -> None:
+        headers = {**headers, "x-auth-token": self.server.internal_token}
+        query = parse_qs(urlsplit(self.path).query, keep_blank_values=True)
+        request = Request(self.command, path, query, headers, body, self.url() + "/compute")
+        response = self.server.app.handle(request)
+        self._send(response.status, response.body, response.headers)
+
+    def _send(self, status: int, document: Any, headers: dict[str, str] | None = None) -> None:
+        payload = b"" if document is None else json.dumps(document).encode()
+        self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+
+    def __init__(self, keystone: FakeKeystone, backend: FakeBackend) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.keystone = keystone
+        self.internal_token = secrets.token_hex(8)
+        backend.add_token(self.internal_token)
+        self.app = EmulatorApp(backend)
+
+
+class FakeCloudServer:
+    """``FakeKeystone`` and the compute emulator behind it, on a free port."""
+
+    def __init__(self, keystone: FakeKeystone, backend: FakeBackend) -> None:
+        self.keystone = keystone
+        self._httpd = _Server(keystone, backend)
+        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
+        self.auth_url = f"{self.url}/v3"
+        self.compute_url = f"{self.url}/compute"
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True,
+                                        kwargs={"poll_interval": 0.05})  # fmt: skip
+
+    def __enter__(self) -> FakeCloudServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join()

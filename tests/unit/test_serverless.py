@@ -1,0 +1,119 @@
+"""serverless.yml names handlers that exist in the package and only variables the function reads."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+import yaml
+
+from function import config
+
+ROOT = Path(__file__).resolve().parents[2]
+EXTERNAL_PREFIXES = ("OS_", "HUAWEICLOUD_SDK_")
+
+
+def _load_packager() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("package_script", ROOT / "scripts/package.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def serverless() -> dict[str, Any]:
+    document: dict[str, Any] = yaml.safe_load((ROOT / "serverless.yml").read_text())
+    return document
+
+
+@pytest.fixture(scope="module")
+def functions(serverless: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = serverless["functions"]
+    assert found, "serverless.yml defines no function"
+    return found
+
+
+def _variables(block: dict[str, Any]) -> dict[str, Any]:
+    variables: dict[str, Any] = (block.get("environment") or {}).get("variables") or {}
+    return variables
+
+
+def test_provider_is_the_huawei_plugin_with_a_python_runtime(serverless: dict[str, Any]) -> None:
+    assert serverless["provider"]["name"] == "huawei"
+    assert "serverless-huawei-functions" in serverless["plugins"]
+    runtime = serverless["provider"]["runtime"]
+    assert runtime.startswith("Python3.")
+    assert int(runtime.removeprefix("Python3.")) >= 10, "pyproject requires Python >= 3.10"
+
+
+def test_every_environment_variable_is_read_by_the_function(
+    serverless: dict[str, Any], functions: dict[str, dict[str, Any]]
+) -> None:
+    blocks = [serverless["provider"], *functions.values()]
+    names = {name for block in blocks for name in _variables(block)}
+    unknown = {n for n in names if n not in config.ENV_VARS and not n.startswith(EXTERNAL_PREFIXES)}
+    assert not unknown, f"serverless.yml sets variables the function never reads: {unknown}"
+    assert {config.POLICY, config.ECS_ENDPOINT} <= names, "the required settings are missing"
+
+
+def test_timeout_leaves_room_for_the_event_deadline(functions: dict[str, dict[str, Any]]) -> None:
+    for function in functions.values():
+        deadline = float(_variables(function).get(config.DEADLINE_S, 50))
+        assert deadline < function["timeout"], "NICATTACH_DEADLINE_S must be below the timeout"
+        assert function["memorySize"] >= 128
+
+
+def test_cts_trigger_covers_server_creation_and_tag_changes(
+    functions: dict[str, dict[str, Any]],
+) -> None:
+    events = [e for f in functions.values() for e in f["events"]]
+    operations = [
+        op for e in events if e["triggerTypeCode"] == "CTS" for op in e["eventData"]["operations"]
+    ]
+    assert "ECS:ecs:createServer;createServerV2;createServerV21" in operations
+    assert "ECS:ecsTags:dealUnifiedTags" in operations
+
+
+def test_timer_trigger_asks_for_the_reconcile_sweep(functions: dict[str, dict[str, Any]]) -> None:
+    timers = [
+        e["eventData"]
+        for f in functions.values()
+        for e in f["events"]
+        if e["triggerTypeCode"] == "TIMER"
+    ]
+    assert len(timers) == 1
+    assert timers[0]["scheduleType"] in ("Rate", "Cron") and timers[0]["schedule"]
+    assert json.loads(timers[0]["userEvent"]) == {"nicattach": "reconcile"}
+
+
+def test_every_handler_is_importable_from_the_package_layout(
+    functions: dict[str, dict[str, Any]], tmp_path: Path
+) -> None:
+    """The code part of ``make package`` (no pip): each ``module.attribute`` imports and is
+    callable, with the package root first on sys.path as FunctionGraph puts it."""
+    _load_packager().stage_code(tmp_path)
+    for name, function in functions.items():
+        module, _, attribute = function["handler"].rpartition(".")
+        code = (
+            f"import {module} as m, function; assert callable(m.{attribute}), {name!r}; "
+            f"assert function.__file__.startswith({str(tmp_path)!r}), function.__file__"
+        )
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(tmp_path),
+            config.POLICY: str(tmp_path / "policy.yaml"),
+            config.ECS_ENDPOINT: "http://127.0.0.1:9",
+            config.TOKEN: "unused",
+        }
+        result = subprocess.run(
+            [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True
+        )
+        assert result.returncode == 0, f"{name}: {function['handler']}: {result.stderr[-2000:]}"
