@@ -29,8 +29,16 @@ unit: $(STAMP)
 	$(BIN)/pytest tests/unit
 
 # -- contract suite against real Nova (tests/contract) ----------------------------
-contract: $(STAMP)
-	@echo "contract suite: not built yet" && exit 1
+NOVA_VENV := .venv-nova
+NOVA_STAMP := $(NOVA_VENV)/.installed
+
+$(NOVA_STAMP): requirements-nova.txt
+	$(PYTHON) -m venv $(NOVA_VENV)
+	$(NOVA_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-nova.txt
+	touch $(NOVA_STAMP)
+
+contract: $(STAMP) $(NOVA_STAMP)
+	NICATTACH_NOVA_PYTHON=$(NOVA_VENV)/bin/python $(BIN)/pytest tests/contract --nova
 
 # -- FunctionGraph zip (function/ + runtime deps) ---------------------------------
 package: $(STAMP)

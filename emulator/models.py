@@ -61,6 +61,10 @@ def _check_status(status: str | None) -> None:
         raise BadRequest(f"Invalid status {status!r}: one of {sorted(VM_STATES)}.")
 
 
+#: How long after creation a BUILDing server's boot ports show in ``GET os-interface``.
+BOOT_PORTS_AFTER_S = 0.2
+
+
 class FakeBackend:
     """All state of one emulated cloud (the networks are shared by every project).
 
@@ -242,9 +246,15 @@ class FakeBackend:
             return [self._snapshot(server) for server in page]
 
     def list_interfaces(self, project_id: str, server_id: str) -> list[InterfaceSnapshot]:
-        """The attached interfaces; none while the server builds (as Nova shows it)."""
+        """The attached interfaces. Like Nova, a BUILDing server lists none right after it
+        was created, and its boot ports once "Neutron" has made them (the contract suite
+        measured this on Nova 34)."""
+        with self._lock:
+            age = self.clock() - self._server(project_id, server_id).created_at
         snapshot = self.get_server(project_id, server_id)
-        return [] if snapshot.status == "BUILD" else list(snapshot.interfaces)
+        if snapshot.status == "BUILD" and age < BOOT_PORTS_AFTER_S:
+            return []
+        return list(snapshot.interfaces)
 
     def get_interface(self, project_id: str, server_id: str, port_id: str) -> InterfaceSnapshot:
         with self._lock:

@@ -16,12 +16,10 @@ from pathlib import Path
 
 from function import config, emit, logs
 from function.errors import InputError, NicAttachError, PolicyError, TemporaryError
-from function.model import check_project_id
 from function.outcome import Kind
 from function.policy import explain
 from function.policy_load import load_policy
 from function.service import Reply, Service
-from function.sweep import reconcile
 from function.tags import parse_tags
 
 EXIT_OK, EXIT_PERMANENT, EXIT_INPUT, EXIT_RETRY = 0, 1, 2, 75
@@ -99,14 +97,10 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     except NicAttachError as exc:
         return _fail(exc.message, EXIT_INPUT)
     try:
-        project = args.project or service.settings.project_id
-        if not project:
+        if not (args.project or service.settings.project_id):
             return _fail(f"reconcile needs --project or ${config.PROJECT_ID}", EXIT_INPUT)
-        project = check_project_id(project, "--project")
-        if not service.settings.project_allowed(project):
-            return _fail(f"project {project} is not in ${config.ALLOWED_PROJECTS}", EXIT_INPUT)
-        summary = reconcile(service.client, service.flow, project,
-                            dry_run=args.dry_run, concurrency=args.concurrency)  # fmt: skip
+        summary = service.reconcile(args.project, dry_run=args.dry_run,
+                                    concurrency=args.concurrency)  # fmt: skip
     except InputError as exc:
         return _fail(exc.message, EXIT_INPUT)
     except NicAttachError as exc:

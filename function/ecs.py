@@ -19,6 +19,7 @@ from typing import Any
 
 import requests
 
+from function import logs
 from function.auth import Auth
 from function.errors import ApiPermanentError, ApiTemporaryError, TemporaryError
 from function.plan import Interface
@@ -26,6 +27,7 @@ from function.plan import Interface
 log = logging.getLogger("nicattach.ecs")
 
 TAGS_MICROVERSION = "2.26"
+CORRELATION_HEADER = "X-Request-Id"  # ties our log lines to the API's own request logs
 MAX_ERROR_TEXT = 300
 
 
@@ -159,6 +161,9 @@ class EcsClient:
             headers["Content-Type"] = "application/json"
         if microversion is not None:
             headers["X-OpenStack-Nova-API-Version"] = microversion
+        correlation_id = logs.bound("correlation_id")
+        if correlation_id:
+            headers[CORRELATION_HEADER] = correlation_id
         timeouts = self._timeouts()
         self._sent.add()
         try:

@@ -40,7 +40,9 @@ def event_id(trigger: Trigger, server_id: str) -> str:
     return str(uuid.uuid5(ID_NAMESPACE, key))
 
 
-def to_cloudevent(outcome: Outcome, trigger: Trigger, source: str) -> CloudEvent:
+def to_cloudevent(
+    outcome: Outcome, trigger: Trigger, source: str, correlation_id: str | None = None
+) -> CloudEvent:
     attributes = {
         "id": event_id(trigger, outcome.server_id),
         "source": source,
@@ -49,6 +51,8 @@ def to_cloudevent(outcome: Outcome, trigger: Trigger, source: str) -> CloudEvent
         "datacontenttype": "application/json",
         "time": dt.datetime.now(dt.timezone.utc).isoformat(),
     }
+    if correlation_id:
+        attributes["correlationid"] = correlation_id  # a CloudEvents extension attribute
     return CloudEvent(attributes, event_data(outcome, trigger))
 
 

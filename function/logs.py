@@ -7,12 +7,38 @@ Secrets never reach a log record: the code never formats credentials, and
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import json
 import logging
 import re
 import sys
 import time
+from collections.abc import Iterator
 from typing import Any
+
+_FIELDS: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("nicattach_log_fields")
+
+
+@contextlib.contextmanager
+def bind(**fields: Any) -> Iterator[None]:
+    """Add ``fields`` to every log line written inside this block (this thread/context)."""
+    token = _FIELDS.set({**_FIELDS.get({}), **fields})
+    try:
+        yield
+    finally:
+        _FIELDS.reset(token)
+
+
+def bound(name: str) -> Any:
+    """A field bound by an enclosing ``bind`` (e.g. the correlation id), or None."""
+    return _FIELDS.get({}).get(name)
+
+
+def snapshot() -> dict[str, Any]:
+    """The bound fields, to re-bind in a worker thread."""
+    return dict(_FIELDS.get({}))
+
 
 _SECRET = re.compile(
     r"(?i)(x-auth-token|token|password|secret|signature|authorization)"
@@ -33,6 +59,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": redact(record.getMessage()),
         }
+        entry.update(_FIELDS.get({}))
         ctx = getattr(record, "ctx", None)
         if isinstance(ctx, dict):
             entry.update(ctx)

@@ -35,6 +35,7 @@ else:
 from function import emit, logs  # noqa: E402
 from function.auth import InvocationCredentials, invocation  # noqa: E402
 from function.config import LOG_LEVEL, Settings  # noqa: E402
+from function.ecs import CORRELATION_HEADER  # noqa: E402
 from function.errors import NicAttachError  # noqa: E402
 from function.service import Service  # noqa: E402
 
@@ -78,15 +79,38 @@ def handler(event: dict[str, Any], context: Any) -> Any:
     FunctionGraph runs one invocation per instance at a time, and concurrent
     invocations on other threads would each see their own.
     """
-    body = json.dumps(event).encode()
+    headers = {"Content-Type": "application/json"}
+    request_id = _call(context, "getRequestID")
+    if request_id:
+        headers[CORRELATION_HEADER] = request_id
     with invocation(SERVICE.auth, InvocationCredentials.from_context(context)):
-        reply = SERVICE.handle({"Content-Type": "application/json"}, body)
+        if is_reconcile_timer(event):
+            with logs.bind(correlation_id=request_id or "timer"):
+                return SERVICE.reconcile().as_dict()
+        reply = SERVICE.handle(headers, json.dumps(event).encode())
     if reply.status == 503:
         raise RetryableFailure(reply.body.decode())
     if not reply.events:
         return json.loads(reply.body)
     events = [emit.structured_json(e) for e in reply.events]
     return events[0] if len(events) == 1 else events
+
+
+def is_reconcile_timer(event: object) -> bool:
+    """A FunctionGraph TIMER event whose ``user_event`` is ``{"nicattach": "reconcile"}``."""
+    if not isinstance(event, dict) or event.get("trigger_type") != "TIMER":
+        return False
+    try:
+        user_event = json.loads(str(event.get("user_event") or "{}"))
+    except ValueError:
+        return False
+    return isinstance(user_event, dict) and user_event.get("nicattach") == "reconcile"
+
+
+def _call(context: Any, getter: str) -> str | None:
+    method = getattr(context, getter, None)
+    value = method() if callable(method) else None
+    return str(value) if value else None
 
 
 class RetryableFailure(Exception):

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,18 +19,19 @@ from typing import Any
 import requests
 from cloudevents.http import CloudEvent
 
-from function import emit, tls
+from function import emit, logs, tls
 from function.auth import auth_from_settings, bind
 from function.config import Settings
-from function.ecs import EcsClient
+from function.ecs import CORRELATION_HEADER, EcsClient
 from function.errors import BodyTooLarge, InputError
 from function.events import parse_event
 from function.flow import Flow
 from function.inbound import BATCH, decode_request
-from function.model import ParsedEvent, ServerRef
+from function.model import ParsedEvent, ServerRef, check_project_id
 from function.outcome import Kind, Outcome
 from function.policy import Policy
 from function.policy_load import load_policy
+from function.sweep import Summary, reconcile
 from function.tags import Tags, parse_tags
 
 log = logging.getLogger("nicattach.service")
@@ -71,7 +74,17 @@ class Service:
         return cls(settings, load_policy(settings.policy_path), session)
 
     def handle(self, headers: Mapping[str, str], body: bytes) -> Reply:
-        """Decode, handle every server the event names, and build the reply."""
+        """Decode, handle every server the event names, and build the reply.
+
+        A correlation id (the caller's ``X-Request-Id`` if usable, else a new one) goes
+        into every log line, every API request and every outcome event."""
+        correlation_id = correlation_id_of(headers)
+        with logs.bind(correlation_id=correlation_id):
+            reply = self._handle(headers, body, correlation_id)
+        reply.headers[CORRELATION_HEADER] = correlation_id
+        return reply
+
+    def _handle(self, headers: Mapping[str, str], body: bytes, correlation_id: str) -> Reply:
         started = time.monotonic()
         try:
             parsed = self.parse(headers, body)
@@ -81,14 +94,26 @@ class Service:
             return _error_reply(exc)
         if parsed.ignored_reason is not None:
             return self._ignored(parsed)
-        outcomes = [self._run(parsed, ref, tags, started) for ref, tags in servers]
+        with logs.bind(event_id=parsed.trigger.id):
+            outcomes = [self._run(ref, tags, started) for ref, tags in servers]
         source = self.settings.event_source
-        events = [emit.to_cloudevent(o, parsed.trigger, source) for o in outcomes]
+        events = [emit.to_cloudevent(o, parsed.trigger, source, correlation_id) for o in outcomes]
         reply = _outcome_reply(outcomes, events)
         if self.sink is not None:  # never changes the status: the outcome stands
             sent = [self.sink.send(event) for event in events]
             reply.headers[SINK_HEADER] = "delivered" if all(sent) else "failed"
         return reply
+
+    def reconcile(
+        self, project_id: str | None = None, *, dry_run: bool = False, concurrency: int = 4
+    ) -> Summary:
+        """The sweep over one project (default: the configured one); see ``sweep.py``."""
+        project = check_project_id(project_id or self.settings.project_id or "", "project")
+        if not self.settings.project_allowed(project):
+            raise InputError(f"project {project} is not allowed (NICATTACH_ALLOWED_PROJECTS)")
+        with logs.bind(project_id=project):
+            return reconcile(self.client, self.flow, project, dry_run=dry_run,
+                             concurrency=concurrency)  # fmt: skip
 
     def dry_run(self, headers: Mapping[str, str], body: bytes) -> list[dict[str, Any]]:
         """Per server: tags, matching rules, planned attach requests. Reads only.
@@ -108,13 +133,11 @@ class Service:
         trigger, data = decode_request(headers, body)
         return parse_event(trigger, data)
 
-    def _run(
-        self, parsed: ParsedEvent, ref: ServerRef, tags: Tags | None, started: float
-    ) -> Outcome:
+    def _run(self, ref: ServerRef, tags: Tags | None, started: float) -> Outcome:
         calls_before = self.client.calls
-        outcome = self.flow.run(ref, tags)
+        with logs.bind(server_id=ref.server_id):
+            outcome = self.flow.run(ref, tags)
         ctx = {
-            "event_id": parsed.trigger.id,
             "server_id": ref.server_id,
             "project_id": outcome.project_id,
             "rules": list(outcome.rules),
@@ -139,8 +162,17 @@ class Service:
 
 
 _JSON = {"Content-Type": "application/json"}
+_SAFE_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 SINK_HEADER = "X-Nicattach-Sink"
 """On replies when a sink is configured: ``delivered``, or ``failed`` (logged, counted)."""
+
+
+def correlation_id_of(headers: Mapping[str, str]) -> str:
+    """The caller's ``X-Request-Id`` when it is a plain token, else a new id."""
+    for name, value in headers.items():
+        if name.lower() == CORRELATION_HEADER.lower() and _SAFE_ID.fullmatch(value.strip()):
+            return value.strip()
+    return f"req-{uuid.uuid4()}"
 
 
 def _event_tags(ref: ServerRef) -> Tags | None:

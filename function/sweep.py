@@ -9,11 +9,13 @@ event, so it is as safe to run alongside event deliveries as two deliveries are.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
+from function import logs
 from function.ecs import EcsClient
 from function.errors import InputError
 from function.flow import Flow
@@ -23,6 +25,7 @@ from function.tags import parse_tags
 
 log = logging.getLogger("nicattach.sweep")
 
+T = TypeVar("T")
 SWEPT_STATUSES = frozenset({"ACTIVE", "SHUTOFF"})
 PAGE_SIZE = 100
 
@@ -68,12 +71,21 @@ def reconcile(
         if str(s.get("status", "")).upper() in SWEPT_STATUSES and s.get("id")
     ]
     summary.checked = len(refs)
+    fields = {"correlation_id": f"sweep-{uuid.uuid4()}", **logs.snapshot()}
+
+    def in_context(work: Callable[[Flow, ServerRef], T]) -> Callable[[ServerRef], T]:
+        def call(ref: ServerRef) -> T:  # pool threads do not inherit the caller's context
+            with logs.bind(**fields, server_id=ref.server_id):
+                return work(flow, ref)
+
+        return call
+
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
         if dry_run:
-            views = pool.map(lambda r: _preview(flow, r), refs)
+            views = pool.map(in_context(_preview), refs)
             summary.planned = [v for v in views if v.get("planned") or "error" in v]
             return summary
-        for outcome in pool.map(lambda r: _run(flow, r), refs):
+        for outcome in pool.map(in_context(_run), refs):
             _count(summary, outcome)
     log.info("reconcile %s: %s", project_id, summary.as_dict())
     return summary

@@ -253,3 +253,36 @@ def test_no_secret_in_logs(
     post({"server_id": "00000000-0000-4000-8000-000000000001"})
     out, err = capfd.readouterr()
     assert TOKEN not in caplog.text + out + err
+
+
+def test_correlation_id_reaches_api_calls_logs_and_event(
+    post: Post, admin: AdminClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    admin.clear_requests()
+    response = post(SAMPLE, headers={"Content-Type": "application/json", "X-Request-Id": "ops-42"})
+    assert response.headers["X-Request-Id"] == "ops-42"
+    assert response.headers["ce-correlationid"] == "ops-42"
+    compute = [r for r in admin.requests_log() if "/v2" in r["path"]]
+    assert compute and {r["x_request_id"] for r in compute} == {"ops-42"}
+    admin.clear_requests()
+    generated = post(SAMPLE, headers={"Content-Type": "application/json", "X-Request-Id": "a b"})
+    minted = generated.headers["X-Request-Id"]
+    assert minted.startswith("req-") and generated.headers["ce-correlationid"] == minted
+    assert {r["x_request_id"] for r in admin.requests_log()} == {minted}
+
+
+def test_log_lines_are_json_with_the_event_context(
+    post: Post, capfd: pytest.CaptureFixture[str]
+) -> None:
+    post(SAMPLE, headers={"Content-Type": "application/json", "X-Request-Id": "ops-43"})
+    lines = [
+        json.loads(line) for line in capfd.readouterr().err.splitlines() if line.startswith("{")
+    ]
+    summary = [entry for entry in lines if entry.get("outcome") == "completed"]
+    assert summary, lines
+    entry = summary[-1]
+    assert entry["level"] == "INFO" and entry["correlation_id"] == "ops-43"
+    assert (entry["event_id"], entry["server_id"]) == (SAMPLE["id"], SERVER)
+    assert entry["project_id"] == PROJECT and entry["rules"] == ["db-storage", "db-backup"]
+    assert entry["api_calls"] == 4 and entry["duration_ms"] >= 0  # list, 2 attaches, re-read

@@ -142,3 +142,15 @@ def test_functiongraph_handler_raises_on_retryable_failure(
     with pytest.raises(main.RetryableFailure, match="server_not_ready"):
         main.handler(event, FunctionGraphContext())
     assert [i["net_id"] for i in admin.interfaces(building)] == []
+
+
+def test_timer_trigger_runs_the_reconcile_sweep(client: FlaskClient, admin: AdminClient) -> None:
+    import main
+
+    timer = {"version": "v1.0", "time": "2026-11-28T10:00:00+08:00", "trigger_type": "TIMER",
+             "trigger_name": "reconcile", "user_event": '{"nicattach": "reconcile"}'}  # fmt: skip
+    summary = main.handler(timer, FunctionGraphContext())
+    assert (summary["checked"], summary["attached"], summary["failed"]) == (4, 4, 0)
+    assert main.handler(timer, FunctionGraphContext())["already"] == 4
+    other = dict(timer, user_event='{"something": "else"}')
+    assert main.handler(other, FunctionGraphContext())["error"]["code"] == "bad_input"
