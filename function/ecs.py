@@ -1,7 +1,7 @@
 """The compute API client (Huawei ECS / OpenStack Nova ``os-interface``).
 
 All HTTP lives here. Answers are mapped to the error tree once, in
-``check_response``; no ``requests`` exception escapes this module. GETs
+``check_response``; no transport exception escapes this module. GETs
 are retried on transport errors, 429 (honouring ``Retry-After``) and
 500/502/503/504; POST and DELETE never are: the caller re-reads and decides.
 """
@@ -17,12 +17,11 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import requests
-
 from function import logs
 from function.auth import Auth
 from function.errors import ApiPermanentError, ApiTemporaryError, TemporaryError
 from function.plan import Interface
+from function.transport import HttpSession, Response, TransportError, TransportTimeout
 
 log = logging.getLogger("nicattach.ecs")
 
@@ -32,7 +31,7 @@ MAX_ERROR_TEXT = 300
 
 
 class EcsClient:
-    """One project-agnostic client; a ``requests.Session`` per process keeps connections alive.
+    """One project-agnostic client; one ``transport.Session`` per process keeps connections alive.
 
     ``bounded(deadline)`` gives a view of the same client whose GET retries and
     request timeouts stop at ``deadline`` (a ``clock()`` value).
@@ -40,7 +39,7 @@ class EcsClient:
 
     def __init__(
         self,
-        session: requests.Session,
+        session: HttpSession,
         endpoint: str,
         auth: Auth,
         *,
@@ -170,14 +169,14 @@ class EcsClient:
             response = self._session.request(
                 method, url, data=data, headers=headers, timeout=timeouts
             )
-        except requests.Timeout as exc:
+        except TransportTimeout as exc:
             raise ApiTemporaryError(
                 f"{method} {_route(path)}: timed out", code="timeout", status=None,
                 request_id=None,
             ) from exc  # fmt: skip
-        except requests.RequestException as exc:
+        except TransportError as exc:
             raise ApiTemporaryError(
-                f"{method} {_route(path)}: {type(exc).__name__}",
+                f"{method} {_route(path)}: {exc}",
                 code="connection_error",
                 status=None,
                 request_id=None,
@@ -202,7 +201,7 @@ class _Counter:
             self.value += 1
 
 
-def check_response(response: requests.Response, what: str) -> Any:
+def check_response(response: Response, what: str) -> Any:
     """Return the JSON body of a 2xx answer, or raise the matching API error."""
     if response.status_code < 300:
         if not response.content:
@@ -257,7 +256,7 @@ def classify(status: int, message: str) -> str:
     return named.get(status, "server_error" if status >= 500 else f"http_{status}")
 
 
-def fault_message(response: requests.Response) -> str:
+def fault_message(response: Response) -> str:
     """The message of a Nova (``{"badRequest": {...}}``) or Huawei (``{"error": {...}}``) fault."""
     try:
         body = response.json()
@@ -286,11 +285,11 @@ def _route(path: str) -> str:
     return path.split("?", 1)[0]
 
 
-def _request_id(response: requests.Response) -> str | None:
+def _request_id(response: Response) -> str | None:
     return response.headers.get("x-openstack-request-id") or response.headers.get("X-Request-Id")
 
 
-def _retry_after(response: requests.Response) -> float | None:
+def _retry_after(response: Response) -> float | None:
     raw = response.headers.get("Retry-After", "")
     try:
         return max(0.0, float(raw))

@@ -17,7 +17,6 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-import requests
 from cloudevents.conversion import to_binary, to_structured
 from cloudevents.http import CloudEvent
 
@@ -26,6 +25,7 @@ from function.config import ConfigError, Settings
 from function.errors import NicAttachError
 from function.model import Trigger
 from function.outcome import Kind, Outcome
+from function.transport import HttpSession, Response, TransportError
 
 log = logging.getLogger("nicattach.emit")
 EG_SCHEME = "eg://"
@@ -108,7 +108,7 @@ class Sink:
 
     def __init__(
         self,
-        session: requests.Session,
+        session: HttpSession,
         url: str,
         *,
         attempts: int = 3,
@@ -157,14 +157,16 @@ class Sink:
         headers, body = binary(event)
         self._check(self._request(self._url, headers, body))
 
-    def _request(self, url: str, headers: dict[str, str], body: bytes) -> requests.Response:
+    def _request(self, url: str, headers: dict[str, str], body: bytes) -> Response:
         try:
-            return self._session.post(url, data=body, headers=headers, timeout=self._timeout)
-        except requests.RequestException as exc:
-            raise SinkError(type(exc).__name__, retryable=True) from None
+            return self._session.request(
+                "POST", url, data=body, headers=headers, timeout=self._timeout
+            )
+        except TransportError as exc:
+            raise SinkError(str(exc), retryable=True) from None
 
     @staticmethod
-    def _check(response: requests.Response) -> None:
+    def _check(response: Response) -> None:
         status = response.status_code
         if status < 300:
             return
@@ -185,7 +187,7 @@ class EventGridSink(Sink):
 
     def __init__(
         self,
-        session: requests.Session,
+        session: HttpSession,
         endpoint: str,
         project_id: str,
         channel_id: str,
@@ -213,7 +215,7 @@ class EventGridSink(Sink):
 
 
 def sink_from_settings(
-    settings: Settings, session: requests.Session, auth: Auth, **options: Any
+    settings: Settings, session: HttpSession, auth: Auth, **options: Any
 ) -> Sink | None:
     """``NICATTACH_SINK`` (else ``K_SINK``): an http(s) URL, or ``eg://{channel_id}``."""
     if not settings.sink:

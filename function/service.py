@@ -16,7 +16,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import requests
 from cloudevents.http import CloudEvent
 
 from function import emit, logs, tls
@@ -33,6 +32,7 @@ from function.policy import Policy
 from function.policy_load import load_policy
 from function.sweep import Summary, reconcile
 from function.tags import Tags, parse_tags
+from function.transport import HttpSession, Session
 
 log = logging.getLogger("nicattach.service")
 
@@ -50,7 +50,7 @@ class Reply:
 
 
 class Service:
-    def __init__(self, settings: Settings, policy: Policy, session: requests.Session) -> None:
+    def __init__(self, settings: Settings, policy: Policy, session: HttpSession) -> None:
         self.auth = auth_from_settings(settings)
         settings = bind(settings, self.auth)  # keystone: catalog endpoint, token's project
         self.settings = settings
@@ -69,9 +69,7 @@ class Service:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Service:
-        session = requests.Session()
-        session.verify = tls.verify(settings.ca_bundle)
-        return cls(settings, load_policy(settings.policy_path), session)
+        return cls(settings, load_policy(settings.policy_path), new_session(settings))
 
     def handle(self, headers: Mapping[str, str], body: bytes) -> Reply:
         """Decode, handle every server the event names, and build the reply.
@@ -165,6 +163,12 @@ _JSON = {"Content-Type": "application/json"}
 _SAFE_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 SINK_HEADER = "X-Nicattach-Sink"
 """On replies when a sink is configured: ``delivered``, or ``failed`` (logged, counted)."""
+
+
+def new_session(settings: Settings) -> Session:
+    """One keep-alive session per process, shared by threads (see ``transport.py``)."""
+    verify = tls.verify(settings.ca_bundle)
+    return Session(ca_certs=verify if isinstance(verify, str) else None)
 
 
 def correlation_id_of(headers: Mapping[str, str]) -> str:

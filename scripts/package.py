@@ -7,7 +7,7 @@ Layout (the root is FunctionGraph's code directory, ``RUNTIME_CODE_ROOT``)::
     index.py        handler ``index.handler`` = function.main.handler
     policy.yaml     the policy (NICATTACH_POLICY=/opt/function/code/policy.yaml)
     function/       the package, without caches
-    requests/ yaml/ cloudevents/ ...   pip install --target, for the runtime's Python
+    urllib3/ yaml/ cloudevents/ ...    pip install --target, for the runtime's Python
 
 Only the runtime dependencies of pyproject.toml go in, minus the HTTP stack
 (functions-framework, and with it flask and gunicorn): ``handler`` does not need it.

@@ -76,7 +76,9 @@ def target(request: pytest.FixtureRequest) -> Target:
 @pytest.fixture
 def client(target: Target) -> EcsClient:
     """The function's own API client, aimed at the target."""
-    return EcsClient(target.session, target.url, TokenAuth(target.token), sleep=lambda _: None)
+    return EcsClient(
+        target.client_session, target.url, TokenAuth(target.token), sleep=lambda _: None
+    )
 
 
 def _target_of(item: pytest.Item) -> str | None:

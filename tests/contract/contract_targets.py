@@ -23,6 +23,7 @@ import requests
 
 from emulator.client import AdminClient
 from emulator.server import EmulatorServer
+from function.transport import Session
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVE = ROOT / "tests" / "contract" / "nova_target" / "serve.py"
@@ -51,6 +52,9 @@ class Target:
     project_id: str
     networks: tuple[Network, ...]
     session: requests.Session = field(default_factory=requests.Session)
+    """For raw calls (the test's own requests)."""
+    client_session: Session = field(default_factory=Session)
+    """For our ``EcsClient``: the transport the function really uses."""
 
     @property
     def boot(self) -> Network:
@@ -85,6 +89,7 @@ class Target:
 
     def close(self) -> None:
         self.session.close()
+        self.client_session.close()
 
 
 NETWORKS = (

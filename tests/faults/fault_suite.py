@@ -24,8 +24,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import requests
-
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
@@ -35,6 +33,7 @@ from emulator.server import EmulatorServer  # noqa: E402
 from function.config import Settings  # noqa: E402
 from function.policy_load import load_policy  # noqa: E402
 from function.service import Service  # noqa: E402
+from function.transport import Session  # noqa: E402
 
 PROJECT = "0605767a5a80d5762fe6c0125d3c5b0e"
 POLICY = ROOT / "examples" / "policy.yaml"
@@ -80,7 +79,7 @@ class Suite:
             policy_path=str(POLICY), ecs_endpoint=self.url, token="emulator-token",
             wait_active_s=3.0, deadline_s=8.0, wait_port_active_s=1.0,
         )  # fmt: skip
-        return Service(settings, load_policy(POLICY), requests.Session())
+        return Service(settings, load_policy(POLICY), Session())
 
     def deliver(self, copy: int, body: bytes) -> None:
         """One delivery, replayed on 503 like a platform would (bounded)."""

@@ -20,6 +20,7 @@ from emulator.server import EmulatorServer
 from function.config import Settings
 from function.policy_load import load_policy
 from function.service import Service
+from function.transport import Session
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = "0605767a5a80d5762fe6c0125d3c5b0e"
@@ -37,7 +38,7 @@ def seeded(admin: AdminClient) -> AdminClient:
 
 
 def make_service(
-    emulator: EmulatorServer, policy: Path | None = None, session: requests.Session | None = None,
+    emulator: EmulatorServer, policy: Path | None = None, session: Session | None = None,
     **settings: Any,
 ) -> Service:  # fmt: skip
     base = Settings(
@@ -50,7 +51,7 @@ def make_service(
     )
     values = {**base.__dict__, **settings}
     config = Settings(**values)
-    return Service(config, load_policy(config.policy_path), session or requests.Session())
+    return Service(config, load_policy(config.policy_path), session or Session())
 
 
 def deliver(service: Service, data: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -240,7 +241,7 @@ def test_device_tags_mark_the_nics_this_function_made(
     assert {r["microversion"] for r in gets} == {"2.70"}
 
 
-class GatedSession(requests.Session):
+class GatedSession(Session):
     """Holds a copy at chosen points so two copies interleave exactly as a test says."""
 
     def __init__(self, after_first_read: threading.Barrier, before_reread: Callable[[], None]):
@@ -249,7 +250,7 @@ class GatedSession(requests.Session):
         self._after_first_read = after_first_read
         self._before_reread = before_reread
 
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
         is_list = method == "GET" and str(url).endswith("/os-interface")
         if is_list and self.reads == 1:
             self._before_reread()
