@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -10,6 +12,7 @@ from emulator.client import AdminClient
 from emulator.server import EmulatorServer
 
 EMULATOR_TOKEN = "emulator-token"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -27,3 +30,17 @@ def emulator(emulator_token: str) -> Iterator[EmulatorServer]:
 @pytest.fixture
 def admin(emulator: EmulatorServer) -> AdminClient:
     return AdminClient(emulator.url)
+
+
+@pytest.fixture
+def function_env(
+    emulator: EmulatorServer, admin: AdminClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The function's environment aimed at the emulator, seeded like the demo
+    (examples/emulator-seed.json, examples/policy.yaml); no sink, no allowlist."""
+    admin.seed(json.loads((ROOT / "examples" / "emulator-seed.json").read_text()))
+    monkeypatch.setenv("NICATTACH_POLICY", str(ROOT / "examples" / "policy.yaml"))
+    monkeypatch.setenv("NICATTACH_ECS_ENDPOINT", emulator.url)
+    monkeypatch.setenv("NICATTACH_TOKEN", EMULATOR_TOKEN)
+    for name in ("NICATTACH_SINK", "K_SINK", "NICATTACH_ALLOWED_PROJECTS", "NICATTACH_PROJECT_ID"):
+        monkeypatch.delenv(name, raising=False)

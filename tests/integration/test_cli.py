@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from emulator.client import AdminClient
-from emulator.server import EmulatorServer
 from function.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -20,14 +19,8 @@ SERVER = "9d4b2f3e-6a1c-4e5b-8f7a-1c2d3e4f5a6b"
 
 
 @pytest.fixture
-def env(emulator: EmulatorServer, admin: AdminClient, monkeypatch: pytest.MonkeyPatch) -> None:
-    admin.seed(json.loads((ROOT / "examples" / "emulator-seed.json").read_text()))
-    monkeypatch.setenv("NICATTACH_POLICY", str(ROOT / "examples" / "policy.yaml"))
-    monkeypatch.setenv("NICATTACH_ECS_ENDPOINT", emulator.url)
-    monkeypatch.setenv("NICATTACH_TOKEN", "emulator-token")
+def env(function_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NICATTACH_WAIT_ACTIVE_S", "0.3")
-    for name in ("NICATTACH_SINK", "K_SINK", "NICATTACH_ALLOWED_PROJECTS", "NICATTACH_PROJECT_ID"):
-        monkeypatch.delenv(name, raising=False)
 
 
 def write(tmp_path: Path, body: object) -> str:

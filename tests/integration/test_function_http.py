@@ -17,7 +17,6 @@ from functions_framework import create_app
 from werkzeug.test import TestResponse
 
 from emulator.client import AdminClient
-from emulator.server import EmulatorServer
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVER = "9d4b2f3e-6a1c-4e5b-8f7a-1c2d3e4f5a6b"
@@ -32,14 +31,8 @@ Post = Callable[..., TestResponse]
 
 
 @pytest.fixture
-def env(emulator: EmulatorServer, admin: AdminClient, monkeypatch: pytest.MonkeyPatch) -> None:
-    admin.seed(json.loads((ROOT / "examples" / "emulator-seed.json").read_text()))
-    monkeypatch.setenv("NICATTACH_POLICY", str(ROOT / "examples" / "policy.yaml"))
-    monkeypatch.setenv("NICATTACH_ECS_ENDPOINT", emulator.url)
-    monkeypatch.setenv("NICATTACH_TOKEN", TOKEN)
+def env(function_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NICATTACH_WAIT_ACTIVE_S", "10")
-    for name in ("NICATTACH_SINK", "K_SINK", "NICATTACH_ALLOWED_PROJECTS", "NICATTACH_PROJECT_ID"):
-        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture

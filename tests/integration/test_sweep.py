@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from emulator.client import AdminClient
-from emulator.server import EmulatorServer
 from function.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -18,13 +17,8 @@ BACKUP = "0dc714fa-9022-4a03-bb22-9821a396bb9d"
 
 
 @pytest.fixture
-def env(emulator: EmulatorServer, admin: AdminClient, monkeypatch: pytest.MonkeyPatch) -> None:
-    admin.seed(json.loads((ROOT / "examples" / "emulator-seed.json").read_text()))
-    monkeypatch.setenv("NICATTACH_POLICY", str(ROOT / "examples" / "policy.yaml"))
-    monkeypatch.setenv("NICATTACH_ECS_ENDPOINT", emulator.url)
-    monkeypatch.setenv("NICATTACH_TOKEN", "emulator-token")
+def env(function_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NICATTACH_PROJECT_ID", PROJECT)
-    monkeypatch.delenv("NICATTACH_ALLOWED_PROJECTS", raising=False)
 
 
 def test_sweep_pages_through_every_server_and_converges(
