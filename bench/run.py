@@ -66,8 +66,9 @@ TARGETS = {
 
 
 class Bench:
-    def __init__(self, emulator_url: str, work: Path) -> None:
+    def __init__(self, emulator_url: str, work: Path, emulator_pid: int | None = None) -> None:
         self.admin = AdminClient(emulator_url)
+        self.emulator_pid = emulator_pid
         self.work = work
         (work / "policy.yaml").write_text(POLICY)
         self.admin.create_network("192.168.0.0/16", id=PRIVATE_NET, name="private")
@@ -210,10 +211,14 @@ class Bench:
         try:
             start.wait()
             before, started, own = cpu_seconds(pid), time.perf_counter(), time.process_time()
+            emulator_before = cpu_seconds(self.emulator_pid) if self.emulator_pid else 0.0
             for thread in threads:
                 thread.join()
             wall, cpu = time.perf_counter() - started, cpu_seconds(pid) - before
             own = time.process_time() - own
+            emulator_cpu = (
+                cpu_seconds(self.emulator_pid) - emulator_before if self.emulator_pid else 0.0
+            )
         finally:
             self.admin.set_faults(latency_ms=0)
         assert statuses == [200] * n, Counter(statuses)
@@ -225,6 +230,7 @@ class Bench:
             "latency_s": latency, "events": n, "cpu_ms_per_event": round(cpu / n * 1000, 2),
             "function_cpu_busy": round(cpu / wall, 2),
             "senders_cpu_busy": round(own / wall, 2),
+            "emulator_cpu_busy": round(emulator_cpu / wall, 2),
         }  # fmt: skip
 
     def profile(self, n: int) -> list[dict[str, Any]]:
@@ -267,7 +273,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         emulator = EmulatorProcess(Path(tmp) / "emulator.log")
         try:
-            run_all(args, Bench(emulator.url, Path(tmp)), Path(tmp), results)
+            bench = Bench(emulator.url, Path(tmp), emulator.popen.pid)
+            run_all(args, bench, Path(tmp), results)
         finally:
             emulator.stop()
     results["targets"] = check_targets(results)
@@ -359,8 +366,8 @@ def table(results: dict[str, Any]) -> str:
          f"{tp['events_per_s']} ev/s of {tp['bound_events_per_s']} bound "
          f"({tp['throughput_share_of_bound']:.0%})", _target(results, "throughput_share_of_bound")),
         ("CPU per event under load", f"{tp['cpu_ms_per_event']} ms", ""),
-        ("  CPU busy: function / senders (cores)",
-         f"{tp['function_cpu_busy']} / {tp['senders_cpu_busy']}", ""),
+        ("  CPU busy: function / senders / emulator (cores)",
+         f"{tp['function_cpu_busy']} / {tp['senders_cpu_busy']} / {tp['emulator_cpu_busy']}", ""),
         ("peak RSS, worker process", f"{results['rss']['peak_rss_mb']} MB",
          _target(results, "peak_rss_mb")),
     ]  # fmt: skip
