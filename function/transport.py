@@ -101,15 +101,6 @@ class Session:
             raise _translate(exc) from exc
         return Response(answer.status, answer.reason or "", answer.headers, answer.data)
 
-    def post(
-        self,
-        url: str,
-        data: bytes | None = None,
-        headers: Mapping[str, str] | None = None,
-        timeout: Timeout = (3.05, 20.0),
-    ) -> Response:
-        return self.request("POST", url, data=data, headers=headers, timeout=timeout)
-
     def close(self) -> None:
         self._direct.clear()
         for pool in self._via.values():

@@ -7,7 +7,6 @@ Building needs the package registry (``pip install --target``); the import does 
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -34,18 +33,9 @@ print(json.dumps({"path": sys.path, "modules": sorted(sys.modules), "result": re
 """
 
 
-def _load_packager() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("package_script", ROOT / "scripts/package.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
-def package_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def package_zip(tmp_path_factory: pytest.TempPathFactory, packager: ModuleType) -> Path:
     """Built for this interpreter's version, so compiled extensions and .pyc files load."""
-    packager = _load_packager()
     build = tmp_path_factory.mktemp("build")
     output = build / "nic-autoattach-functiongraph.zip"
     try:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -18,14 +17,6 @@ from function import config
 
 ROOT = Path(__file__).resolve().parents[2]
 EXTERNAL_PREFIXES = ("OS_", "HUAWEICLOUD_SDK_")
-
-
-def _load_packager() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("package_script", ROOT / "scripts/package.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
@@ -95,11 +86,11 @@ def test_timer_trigger_asks_for_the_reconcile_sweep(functions: dict[str, dict[st
 
 
 def test_every_handler_is_importable_from_the_package_layout(
-    functions: dict[str, dict[str, Any]], tmp_path: Path
+    functions: dict[str, dict[str, Any]], tmp_path: Path, packager: ModuleType
 ) -> None:
     """The code part of ``make package`` (no pip): each ``module.attribute`` imports and is
     callable, with the package root first on sys.path as FunctionGraph puts it."""
-    _load_packager().stage_code(tmp_path)
+    packager.stage_code(tmp_path)
     for name, function in functions.items():
         module, _, attribute = function["handler"].rpartition(".")
         code = (

@@ -1,0 +1,21 @@
+"""Fixtures shared by every test folder."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def packager() -> ModuleType:
+    """``scripts/package.py`` (a script, not a package module), loaded once."""
+    spec = importlib.util.spec_from_file_location("package_script", ROOT / "scripts/package.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -1,0 +1,36 @@
+"""transport.py: keep-alive, error translation, and the environment's proxy settings."""
+
+from __future__ import annotations
+
+import pytest
+
+from emulator.server import EmulatorServer
+from function.transport import Session, TransportError, TransportTimeout
+
+
+def test_keep_alive_and_answers(emulator: EmulatorServer) -> None:
+    with Session() as session:
+        for _ in range(5):
+            answer = session.request("GET", f"{emulator.url}/v2.1/p/servers", timeout=(2, 5))
+            assert answer.status_code == 401 and "error" in answer.json()
+    assert emulator.connections_accepted == 1
+
+
+def test_errors_are_translated_without_the_url() -> None:
+    with Session() as session, pytest.raises(TransportError) as refused:
+        session.request("GET", "http://127.0.0.1:9/secret?token=abc", timeout=(2, 2))
+    assert not isinstance(refused.value, TransportTimeout), "refused is not a timeout"
+    assert "token" not in str(refused.value) and "secret" not in str(refused.value)
+
+
+def test_proxy_from_the_environment_is_used_unless_no_proxy(
+    emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("http_proxy", "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.delenv("no_proxy", raising=False)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    with Session() as session, pytest.raises(TransportError):
+        session.request("GET", f"{emulator.url}/", timeout=(2, 2))
+    monkeypatch.setenv("no_proxy", "127.0.0.1")
+    with Session() as session:
+        assert session.request("GET", f"{emulator.url}/", timeout=(2, 2)).status_code == 200
