@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from function.errors import InputError
@@ -49,7 +49,6 @@ class ParsedEvent:
     trigger: Trigger
     servers: tuple[ServerRef, ...] = ()
     ignored_reason: str | None = None
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
 
 class Ignored(Exception):
