@@ -14,18 +14,19 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from function import config, emit, logs
-from function.errors import InputError, NicAttachError, PolicyError, TemporaryError
-from function.outcome import Kind
-from function.policy import explain
-from function.policy_load import load_policy
-from function.service import Reply, Service
-from function.tags import parse_tags
+from function import config, logs
+from function.app.service import Reply, Service
+from function.config.policy_file import load_policy
+from function.delivery import emit
+from function.domain.errors import InputError, NicAttachError, PolicyError, TemporaryError
+from function.domain.outcome import Kind
+from function.domain.policy import explain
+from function.domain.tags import parse_tags
 
 EXIT_OK, EXIT_PERMANENT, EXIT_INPUT, EXIT_RETRY = 0, 1, 2, 75
 
 
-DEV_COMMANDS = {"emulator": "emulator.server", "demo": "emulator.demo"}
+DEV_COMMANDS = {"emulator": "emulator.server", "demo": "function.demo"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

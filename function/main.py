@@ -32,12 +32,13 @@ else:
             return function
 
 
-from function import emit, logs  # noqa: E402
+from function import logs  # noqa: E402
+from function.app.service import Service  # noqa: E402
 from function.auth import InvocationCredentials, invocation  # noqa: E402
+from function.compute.os_interface import CORRELATION_HEADER  # noqa: E402
 from function.config import LOG_LEVEL, Settings  # noqa: E402
-from function.ecs import CORRELATION_HEADER  # noqa: E402
-from function.errors import NicAttachError  # noqa: E402
-from function.service import Service  # noqa: E402
+from function.delivery import emit  # noqa: E402
+from function.domain.errors import NicAttachError  # noqa: E402
 
 log = logging.getLogger("nicattach.main")
 

@@ -27,7 +27,7 @@ from contract_targets import (
 
 from emulator.server import EmulatorServer
 from function.auth import TokenAuth
-from function.ecs import EcsClient
+from function.compute.os_interface import EcsClient
 
 NOVA_SWITCH = "NICATTACH_CONTRACT_NOVA"
 TOKEN = "contract-token"

@@ -4,7 +4,7 @@ A ``Target`` is what a test needs to know about where it is talking: the
 compute endpoint, a token and project, three networks with the same ids and
 CIDRs on both sides, and a small control surface (make a server, hold it in
 BUILD, make a free port, read the target's own view). The compute API itself
-is only ever driven over HTTP, through ``function.ecs.EcsClient`` or
+is only ever driven over HTTP, through ``function.compute.os_interface.EcsClient`` or
 ``requests``.
 """
 
@@ -23,7 +23,7 @@ import requests
 
 from emulator.client import AdminClient
 from emulator.server import EmulatorServer
-from function.transport import Session
+from function.transport.session import Session
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVE = ROOT / "tests" / "contract" / "nova_target" / "serve.py"

@@ -18,8 +18,8 @@ import pytest
 import requests
 from contract_targets import EmulatorTarget, Target
 
-from function.ecs import EcsClient
-from function.errors import ApiPermanentError, ApiTemporaryError
+from function.compute.os_interface import EcsClient
+from function.domain.errors import ApiPermanentError, ApiTemporaryError
 
 ATTACHMENT_KEYS = {"net_id", "port_id", "mac_addr", "port_state", "fixed_ips"}
 UNEXPECTED = "Unexpected API Error. Please contact the administrator\n<class '{}'>"

@@ -30,10 +30,10 @@ sys.path.insert(0, str(ROOT))
 from emulator.client import AdminClient  # noqa: E402
 from emulator.faults import FaultPlan, Faults  # noqa: E402
 from emulator.server import EmulatorServer  # noqa: E402
+from function.app.service import Service  # noqa: E402
 from function.config import Settings  # noqa: E402
-from function.policy_load import load_policy  # noqa: E402
-from function.service import Service  # noqa: E402
-from function.transport import Session  # noqa: E402
+from function.config.policy_file import load_policy  # noqa: E402
+from function.transport.session import Session  # noqa: E402
 
 PROJECT = "0605767a5a80d5762fe6c0125d3c5b0e"
 POLICY = ROOT / "examples" / "policy.yaml"

@@ -16,9 +16,10 @@ from functions_framework import create_app
 from emulator.client import AdminClient
 from emulator.keystone import FakeCloudServer, FakeKeystone
 from emulator.server import EmulatorServer
-from function import emit, logs
+from function import logs
+from function.app.service import Service
 from function.config import Settings
-from function.service import Service
+from function.delivery import emit
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = "0605767a5a80d5762fe6c0125d3c5b0e"

@@ -11,10 +11,10 @@ import pytest
 
 from emulator.client import AdminClient
 from emulator.server import EmulatorServer
+from function.app.service import Service
 from function.config import Settings
-from function.emit import event_id
-from function.model import Trigger
-from function.service import Service
+from function.delivery.emit import event_id
+from function.domain.model import Trigger
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "events"

@@ -17,10 +17,10 @@ import requests
 
 from emulator.client import AdminClient
 from emulator.server import EmulatorServer
+from function.app.service import Service
 from function.config import Settings
-from function.policy_load import load_policy
-from function.service import Service
-from function.transport import Session
+from function.config.policy_file import load_policy
+from function.transport.session import Session
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = "0605767a5a80d5762fe6c0125d3c5b0e"

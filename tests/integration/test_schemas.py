@@ -15,8 +15,8 @@ from jsonschema import Draft202012Validator
 
 from emulator.client import AdminClient
 from emulator.server import EmulatorServer
+from function.app.service import Service
 from function.config import Settings
-from function.service import Service
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "events"

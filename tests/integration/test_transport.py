@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from emulator.server import EmulatorServer
-from function.transport import Session, TransportError, TransportTimeout
+from function.transport.session import Session, TransportError, TransportTimeout
 
 
 def test_keep_alive_and_answers(emulator: EmulatorServer) -> None:

@@ -10,8 +10,6 @@ from pathlib import Path
 import certifi
 import pytest
 
-from function import tls
-from function.aksk import AkSk
 from function.auth import (
     FunctionGraphAuth,
     InvocationCredentials,
@@ -19,9 +17,11 @@ from function.auth import (
     auth_from_settings,
     invocation,
 )
+from function.auth.aksk import AkSk
+from function.auth.keystone import VERSION_SUFFIX, KeystoneAuth
 from function.config import ConfigError, Settings
-from function.errors import TemporaryError
-from function.keystone_auth import VERSION_SUFFIX, KeystoneAuth
+from function.domain.errors import TemporaryError
+from function.transport import tls
 
 ROOT = Path(__file__).resolve().parents[2]
 URL = "https://ecs.example/v2.1/p1/servers/x"

@@ -12,8 +12,8 @@ from huaweicloudsdkcore.sdk_request import SdkRequest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from function.aksk import AkSk, canonical_query, canonical_uri, sign
 from function.auth import AkSkAuth
+from function.auth.aksk import AkSk, canonical_query, canonical_uri, sign
 
 WHEN = dt.datetime(2026, 11, 28, 21, 30, 5, tzinfo=dt.timezone.utc)
 HOST = "ecs.cn-north-4.myhuaweicloud.com"

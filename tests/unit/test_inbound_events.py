@@ -8,10 +8,10 @@ import pytest
 from cloudevents.conversion import to_binary, to_structured
 from cloudevents.http import CloudEvent
 
-from function.errors import InputError
-from function.events import parse_event
-from function.inbound import decode_request
-from function.model import Trigger
+from function.domain.errors import InputError
+from function.domain.model import Trigger
+from function.sources.inbound import decode_request
+from function.sources.parse import parse_event
 
 SERVER = "9d4b2f3e-6a1c-4e5b-8f7a-1c2d3e4f5a6b"
 DATA = {"server_id": SERVER, "project_id": "p1", "tags": ["role=db"]}

@@ -9,9 +9,9 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from function.errors import InputError
-from function.events import parse_event
-from function.inbound import decode_request
+from function.domain.errors import InputError
+from function.sources.inbound import decode_request
+from function.sources.parse import parse_event
 
 UUIDS = st.uuids().map(str)
 KEYS = st.sampled_from(

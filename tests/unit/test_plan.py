@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from function.plan import FixedIp, Interface, attach_body, kept, plan_attach, plan_detach
-from function.policy import NicRequest
+from function.domain.plan import FixedIp, Interface, attach_body, kept, plan_attach, plan_detach
+from function.domain.policy import NicRequest
 
 NET_A = "3cb9bc59-5699-4588-a4b1-b87f96708bc6"
 NET_B = "0dc714fa-9022-4a03-bb22-9821a396bb9d"

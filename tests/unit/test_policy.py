@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from function.errors import PermanentError, PolicyConflict
-from function.policy import Desired, NicRequest, Policy, evaluate
-from function.policy_load import parse_policy
-from function.tags import parse_tags
+from function.config.policy_file import parse_policy
+from function.domain.errors import PermanentError, PolicyConflict
+from function.domain.policy import Desired, NicRequest, Policy, evaluate
+from function.domain.tags import parse_tags
 
 NET_A = "3cb9bc59-5699-4588-a4b1-b87f96708bc6"
 NET_B = "0dc714fa-9022-4a03-bb22-9821a396bb9d"

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from function.explain import RuleVerdict
-from function.policy import Explanation, NicRequest, Policy, explain
-from function.policy_load import load_policy
-from function.tags import parse_tags
+from function.config.policy_file import load_policy
+from function.domain.explain import RuleVerdict
+from function.domain.policy import Explanation, NicRequest, Policy, explain
+from function.domain.tags import parse_tags
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 

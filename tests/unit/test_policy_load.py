@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from function.errors import PolicyError
-from function.policy import AttachSpec, Policy
-from function.policy_load import load_policy
+from function.config.policy_file import load_policy
+from function.domain.errors import PolicyError
+from function.domain.policy import AttachSpec, Policy
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 NET_A = "3cb9bc59-5699-4588-a4b1-b87f96708bc6"

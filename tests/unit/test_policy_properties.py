@@ -7,10 +7,10 @@ from typing import Any
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from function.errors import PolicyConflict, PolicyError
-from function.policy import Desired, Policy, evaluate
-from function.policy_load import parse_policy
-from function.tags import Tags, parse_tags
+from function.config.policy_file import parse_policy
+from function.domain.errors import PolicyConflict, PolicyError
+from function.domain.policy import Desired, Policy, evaluate
+from function.domain.tags import Tags, parse_tags
 
 NETS = ["3cb9bc59-5699-4588-a4b1-b87f96708bc6", "0dc714fa-9022-4a03-bb22-9821a396bb9d"]
 PORTS = ["5e1f2c3d-4b5a-4c6d-8e7f-90a1b2c3d4e5", "1b4f0e2a-0000-4000-8000-000000000001"]

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from function.errors import PolicyError
-from function.policy import AttachSpec, Condition
-from function.policy_load import parse_policy
+from function.config.policy_file import parse_policy
+from function.domain.errors import PolicyError
+from function.domain.policy import AttachSpec, Condition
 
 NET_A = "3cb9bc59-5699-4588-a4b1-b87f96708bc6"
 PORT_A = "5e1f2c3d-4b5a-4c6d-8e7f-90a1b2c3d4e5"

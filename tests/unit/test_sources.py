@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from function.errors import InputError
-from function.events import parse_event
-from function.inbound import decode_request
-from function.model import ParsedEvent, Trigger
+from function.domain.errors import InputError
+from function.domain.model import ParsedEvent, Trigger
+from function.sources.inbound import decode_request
+from function.sources.parse import parse_event
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 ONE = "6a1c3b7e-0d5b-4c1e-9a57-2f7d0c2b9e11"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from function.errors import InputError
-from function.tags import Tags, parse_tags
+from function.domain.errors import InputError
+from function.domain.tags import Tags, parse_tags
 
 
 def tags(**values: list[str]) -> Tags:

@@ -19,9 +19,9 @@ from typing import Any
 
 from function import logs
 from function.auth import Auth
-from function.errors import ApiPermanentError, ApiTemporaryError, TemporaryError
-from function.plan import Interface
-from function.transport import HttpSession, Response, TransportError, TransportTimeout
+from function.domain.errors import ApiPermanentError, ApiTemporaryError, TemporaryError
+from function.domain.plan import Interface
+from function.transport.session import HttpSession, Response, TransportError, TransportTimeout
 
 log = logging.getLogger("nicattach.ecs")
 

@@ -11,9 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from function.cts import is_trace, parse_trace
-from function.errors import InputError
-from function.model import (
+from function.domain.errors import InputError
+from function.domain.model import (
     Ignored,
     ParsedEvent,
     ServerRef,
@@ -21,7 +20,8 @@ from function.model import (
     check_project_id,
     check_server_id,
 )
-from function.nova import is_notification, parse_notification
+from function.sources.cts import is_trace, parse_trace
+from function.sources.nova import is_notification, parse_notification
 
 Parser = Callable[[Mapping[str, Any]], list[ServerRef]]
 

@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from function import logs
-from function.ecs import EcsClient
-from function.errors import InputError
-from function.flow import Flow
-from function.model import ServerRef
-from function.outcome import Kind, Outcome, failed
-from function.tags import parse_tags
+from function.compute.os_interface import EcsClient
+from function.converge.flow import Flow
+from function.domain.errors import InputError
+from function.domain.model import ServerRef
+from function.domain.outcome import Kind, Outcome, failed
+from function.domain.tags import parse_tags
 
 log = logging.getLogger("nicattach.sweep")
 

@@ -1,8 +1,8 @@
-"""Read and validate a tag policy file (version 1) into a :class:`~function.policy.Policy`.
+"""Read and validate a tag policy file (version 1) into a :class:`~function.domain.policy.Policy`.
 
 :func:`load_policy` reads the one file; :func:`parse_policy` validates an
 already-parsed document. A policy that does not validate raises
-:class:`~function.errors.PolicyError` listing EVERY problem found, each naming
+:class:`~function.domain.errors.PolicyError` listing EVERY problem found, each naming
 the file, the rule (name and 1-based ``#index``) and the field, so that an
 operator fixes them all in one pass.
 
@@ -26,8 +26,8 @@ from typing import Any
 
 import yaml
 
-from function.errors import PolicyError
-from function.policy import AttachSpec, Condition, Policy, Rule, _parse_ip, _parse_uuid
+from function.domain.errors import PolicyError
+from function.domain.policy import AttachSpec, Condition, Policy, Rule, _parse_ip, _parse_uuid
 
 __all__ = ["load_policy", "parse_policy"]
 

@@ -11,7 +11,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-from function.errors import InputError
+from function.domain.errors import InputError
 
 POLICY = "NICATTACH_POLICY"
 ECS_ENDPOINT = "NICATTACH_ECS_ENDPOINT"

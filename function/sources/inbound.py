@@ -11,8 +11,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from function.errors import InputError
-from function.model import Trigger
+from function.domain.errors import InputError
+from function.domain.model import Trigger
 
 STRUCTURED = "application/cloudevents+json"
 BATCH = "application/cloudevents-batch+json"

@@ -15,7 +15,7 @@ Normalization (the same for every shape):
 - a ``"k=v"`` string is split at the FIRST ``=``: the value may contain ``=``;
 - a missing or ``None`` value is the empty value ``""``;
 - an empty key, a non-string key or value, a number, a nested object: the
-  whole input is rejected with :class:`~function.errors.InputError`.
+  whole input is rejected with :class:`~function.domain.errors.InputError`.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from function.errors import InputError
+from function.domain.errors import InputError
 
 __all__ = ["Tags", "parse_tags"]
 

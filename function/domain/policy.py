@@ -1,8 +1,8 @@
 """The tag policy (version 1): the data model, and which NICs a server's tags ask for.
 
 Pure: no file, no YAML. Reading and validating a policy file is
-:mod:`function.policy_load` (:func:`~function.policy_load.load_policy`,
-:func:`~function.policy_load.parse_policy`), which builds the objects defined here.
+:mod:`function.config.policy_file` (:func:`~function.config.policy_file.load_policy`,
+:func:`~function.config.policy_file.parse_policy`), which builds the objects defined here.
 
 Decisions an operator should know (also in ``docs/policy-reference.md``):
 
@@ -21,9 +21,9 @@ import uuid
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
-from function.errors import PolicyConflict
-from function.explain import Explanation, RuleVerdict
-from function.tags import Tags
+from function.domain.errors import PolicyConflict
+from function.domain.explain import Explanation, RuleVerdict
+from function.domain.tags import Tags
 
 __all__ = [
     "AttachSpec",

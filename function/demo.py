@@ -16,8 +16,8 @@ from pathlib import Path
 from emulator.client import AdminClient
 from emulator.server import EmulatorServer
 from function import config, logs
+from function.app.service import Service
 from function.cli import print_reply
-from function.service import Service
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "emulator-token"

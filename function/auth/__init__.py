@@ -27,10 +27,10 @@ from contextvars import ContextVar
 from dataclasses import replace
 from typing import Any, Protocol
 
-from function import tls
-from function.aksk import AkSk, sign
+from function.auth.aksk import AkSk, sign
 from function.config import ConfigError, Settings
-from function.errors import TemporaryError
+from function.domain.errors import TemporaryError
+from function.transport import tls
 
 log = logging.getLogger("nicattach.auth")
 
@@ -193,7 +193,7 @@ def auth_from_settings(settings: Settings) -> Auth:
     if settings.auth == "functiongraph":
         return FunctionGraphAuth(_env_aksk(settings), settings.project_id)
     if settings.auth == "keystone":
-        from function.keystone_auth import KeystoneAuth  # lazy: keystoneauth1 is heavy
+        from function.auth.keystone import KeystoneAuth  # lazy: keystoneauth1 is heavy
 
         return KeystoneAuth(dict(settings.openstack), verify=tls.verify(settings.ca_bundle))
     raise ConfigError(f"auth mode {settings.auth!r} is not supported")
@@ -216,7 +216,7 @@ def bind(settings: Settings, auth: Auth) -> Settings:
     endpoint (the catalog, unless ``NICATTACH_ECS_ENDPOINT`` is set) and the token's
     project. This authenticates once, at start-up: bad credentials stop the function."""
     if settings.auth == "keystone":
-        from function.keystone_auth import KeystoneAuth
+        from function.auth.keystone import KeystoneAuth
 
         assert isinstance(auth, KeystoneAuth)
         endpoint = settings.ecs_endpoint or auth.endpoint()

@@ -18,8 +18,8 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from function.errors import InputError
-from function.model import Ignored, ServerRef, check_project_id, check_server_id
+from function.domain.errors import InputError
+from function.domain.model import Ignored, ServerRef, check_project_id, check_server_id
 
 CREATE_TRACES = frozenset(
     {"createServer", "createServerV2", "createServerV21", "createSingleServer", "createServers"}

@@ -18,21 +18,23 @@ from typing import Any
 
 from cloudevents.http import CloudEvent
 
-from function import emit, logs, tls
+from function import logs
 from function.auth import auth_from_settings, bind
+from function.compute.os_interface import CORRELATION_HEADER, EcsClient
 from function.config import Settings
-from function.ecs import CORRELATION_HEADER, EcsClient
-from function.errors import BodyTooLarge, InputError
-from function.events import parse_event
-from function.flow import Flow
-from function.inbound import BATCH, decode_request
-from function.model import ParsedEvent, ServerRef, check_project_id
-from function.outcome import Kind, Outcome
-from function.policy import Policy
-from function.policy_load import load_policy
-from function.sweep import Summary, reconcile
-from function.tags import Tags, parse_tags
-from function.transport import HttpSession, Session
+from function.config.policy_file import load_policy
+from function.converge.flow import Flow
+from function.converge.sweep import Summary, reconcile
+from function.delivery import emit
+from function.domain.errors import BodyTooLarge, InputError
+from function.domain.model import ParsedEvent, ServerRef, check_project_id
+from function.domain.outcome import Kind, Outcome
+from function.domain.policy import Policy
+from function.domain.tags import Tags, parse_tags
+from function.sources.inbound import BATCH, decode_request
+from function.sources.parse import parse_event
+from function.transport import tls
+from function.transport.session import HttpSession, Session
 
 log = logging.getLogger("nicattach.service")
 

@@ -14,14 +14,19 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from function.compute.os_interface import EcsClient
 from function.config import Settings
-from function.ecs import EcsClient
-from function.errors import ApiPermanentError, ApiTemporaryError, PermanentError, TemporaryError
-from function.model import ServerRef
-from function.outcome import Outcome, completed, failed, skipped
-from function.plan import Interface, attach_body, kept, plan_attach, plan_detach
-from function.policy import Desired, NicRequest, Policy, evaluate
-from function.tags import Tags, parse_tags
+from function.domain.errors import (
+    ApiPermanentError,
+    ApiTemporaryError,
+    PermanentError,
+    TemporaryError,
+)
+from function.domain.model import ServerRef
+from function.domain.outcome import Outcome, completed, failed, skipped
+from function.domain.plan import Interface, attach_body, kept, plan_attach, plan_detach
+from function.domain.policy import Desired, NicRequest, Policy, evaluate
+from function.domain.tags import Tags, parse_tags
 
 log = logging.getLogger("nicattach.flow")
 

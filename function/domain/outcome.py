@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from function.plan import Interface
+from function.domain.plan import Interface
 
 
 class Kind(str, Enum):

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from function.policy import NicRequest
+from function.domain.policy import NicRequest
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """What the policy would do for a set of tags, and why: the data behind ``nic-autoattach explain``.
 
-:func:`function.policy.explain` builds an :class:`Explanation`; this module
+:func:`function.domain.policy.explain` builds an :class:`Explanation`; this module
 only holds it and renders it, so that the policy module stays about the
 language itself.
 """
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from function.policy import NicRequest
+    from function.domain.policy import NicRequest
 
 __all__ = ["Explanation", "RuleVerdict", "describe_nic"]
 

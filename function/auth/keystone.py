@@ -22,7 +22,7 @@ from keystoneauth1.exceptions import ClientException
 from keystoneauth1.identity import v3
 
 from function.config import ConfigError
-from function.errors import TemporaryError
+from function.domain.errors import TemporaryError
 
 PASSWORD_TYPES = ("password", "v3password")
 APP_CREDENTIAL_TYPES = ("v3applicationcredential", "applicationcredential")

@@ -13,8 +13,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from function.errors import InputError
-from function.model import Ignored, ServerRef, check_project_id, check_server_id
+from function.domain.errors import InputError
+from function.domain.model import Ignored, ServerRef, check_project_id, check_server_id
 
 OSLO_VERSION_KEY = "oslo.version"
 OSLO_MESSAGE_KEY = "oslo.message"

@@ -22,10 +22,10 @@ from cloudevents.http import CloudEvent
 
 from function.auth import Auth
 from function.config import ConfigError, Settings
-from function.errors import NicAttachError
-from function.model import Trigger
-from function.outcome import Kind, Outcome
-from function.transport import HttpSession, Response, TransportError
+from function.domain.errors import NicAttachError
+from function.domain.model import Trigger
+from function.domain.outcome import Kind, Outcome
+from function.transport.session import HttpSession, Response, TransportError
 
 log = logging.getLogger("nicattach.emit")
 EG_SCHEME = "eg://"
