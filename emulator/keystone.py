@@ -39,6 +39,7 @@ from emulator.wire import Request
 SIGNATURE = re.compile(r"^SDK-HMAC-SHA256 Access=([^,]+), SignedHeaders=([^,]+), Signature=(\w+)$")
 EVENTS_PATH = re.compile(r"^/v1/([^/]+)/channels/([^/]+)/events$")
 COMPUTE_PROJECT = re.compile(r"^/v2(?:\.1)?/([^/]+)")
+VERSION_DOCUMENT = re.compile(r"^/compute(?:/v2(?:\.1)?)?/?$")
 CLOCK_SKEW = dt.timedelta(minutes=15)
 
 
@@ -222,6 +223,8 @@ class _Handler(BaseHTTPRequestHandler):
             document = json.loads(body or b"{}")
             status, extra, document = keystone.authenticate(document, self.url() + "/compute")
             return self._send(status, document, extra)
+        if self.command == "GET" and VERSION_DOCUMENT.match(path):  # public, as in Nova
+            return self._compute(path.removeprefix("/compute"), headers, body)
         problem = keystone.check(self.command, self.path, headers, body)
         if problem is not None:
             keystone.rejected.append(problem)

@@ -1,7 +1,16 @@
-"""The ``nic-autoattach`` command: invoke, validate, explain, emulator, demo.
+"""The nic-autoattach command line.
 
-Options mirror the environment variables of ``config.py``; an option wins
-over the variable. Logs go to stderr, results to stdout.
+commands:
+  invoke FILE       run the function on an event file and print the outcome events
+  reconcile         sweep a project's servers against the policy (the safety net)
+  validate FILE     check a policy file: every mistake, one line each
+  explain           which rules match a set of tags, and which NICs follow
+  emulator          run the bundled compute API emulator (development)
+  demo              emulator + sample event + completion event (development)
+
+Options mirror the NICATTACH_* environment variables; an option wins over the
+variable. Logs go to stderr, results to stdout. Exit codes: 0 done, 1 failed
+for good, 2 bad input or configuration, 75 try again later.
 """
 
 from __future__ import annotations
@@ -13,18 +22,17 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from function import config, logs
 from function.app.service import Reply, Service
+from function.app.wiring import build_service
 from function.config.policy_file import load_policy
 from function.delivery import emit
 from function.domain.errors import InputError, NicAttachError, PolicyError, TemporaryError
-from function.domain.outcome import Kind
+from function.domain.outcome import EXIT_INPUT, EXIT_OK, EXIT_PERMANENT, EXIT_RETRY
 from function.domain.policy import explain
 from function.domain.tags import parse_tags
-
-EXIT_OK, EXIT_PERMANENT, EXIT_INPUT, EXIT_RETRY = 0, 1, 2, 75
-
 
 DEV_COMMANDS = {"emulator": "emulator.server", "demo": "function.demo"}
 
@@ -40,21 +48,28 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="nic-autoattach", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="nic-autoattach",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
 
     invoke = sub.add_parser("invoke", help="run the function on an event file, print outcomes")
     invoke.add_argument("event_file", type=Path, help="bare JSON or structured CloudEvent")
     invoke.add_argument(
-        "--dry-run", action="store_true", help="reads only: print tags, rules, planned attaches"
+        "--dry-run", action="store_true", help="reads only: print tags, rules, planned changes"
     )
     _add_settings_options(invoke)
     invoke.set_defaults(run=cmd_invoke)
 
-    sweep = sub.add_parser("reconcile", help="check every ACTIVE/SHUTOFF server of a project")
+    sweep = sub.add_parser("reconcile", help="sweep a project's servers against the policy")
     sweep.add_argument("--project", help=f"project to sweep (default ${config.PROJECT_ID})")
     sweep.add_argument("--dry-run", action="store_true", help="reads only: print what is missing")
-    sweep.add_argument("--concurrency", type=int, default=4, help="servers handled at once")
+    sweep.add_argument("--concurrency", type=int, help="servers handled at once (default 8)")
+    recent = f"default: those changed within ${config.SWEEP_WINDOW_S}"
+    sweep.add_argument("--all", dest="full", action="store_true", help=f"every server ({recent})")
+    sweep.add_argument("--marker", help="resume after this server id (from an incomplete run)")
     _add_settings_options(sweep)
     sweep.set_defaults(run=cmd_reconcile)
 
@@ -67,7 +82,7 @@ def _parser() -> argparse.ArgumentParser:
     explain_.add_argument("--tag", action="append", default=[], metavar="K=V")
     explain_.set_defaults(run=cmd_explain)
 
-    sub.add_parser("emulator", help="run the bundled ECS/Nova emulator (development; --help)")
+    sub.add_parser("emulator", help="run the bundled compute API emulator (development)")
     sub.add_parser("demo", help="emulator + sample event + completion event (development)")
     return parser
 
@@ -76,6 +91,7 @@ def _add_settings_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--policy", help=f"policy file (${config.POLICY})")
     parser.add_argument("--endpoint", help=f"compute API base URL (${config.ECS_ENDPOINT})")
     parser.add_argument("--project-id", help=f"default project (${config.PROJECT_ID})")
+    parser.add_argument("--deadline-s", help=f"time budget in seconds (${config.DEADLINE_S})")
 
 
 def _service(args: argparse.Namespace) -> Service:
@@ -85,49 +101,55 @@ def _service(args: argparse.Namespace) -> Service:
         config.POLICY: args.policy,
         config.ECS_ENDPOINT: args.endpoint,
         config.PROJECT_ID: args.project_id,
+        config.DEADLINE_S: args.deadline_s,
     }
     env.update({k: v for k, v in overrides.items() if v})
-    return Service.from_settings(config.Settings.from_env(env))
+    return build_service(config.Settings.from_env(env))
+
+
+def _start(args: argparse.Namespace) -> Service | int:
+    """The service, or the exit code after saying (one line per problem) why not."""
+    try:
+        return _service(args)
+    except PolicyError as exc:
+        return _fail("invalid policy:\n" + "\n".join(exc.problems), EXIT_INPUT)
+    except config.ConfigError as exc:
+        return _fail("\n".join(exc.problems), EXIT_INPUT)
+    except NicAttachError as exc:
+        return _fail(exc.message, EXIT_RETRY if isinstance(exc, TemporaryError) else EXIT_INPUT)
 
 
 def cmd_reconcile(args: argparse.Namespace) -> int:
-    try:
-        service = _service(args)
-    except PolicyError as exc:
-        return _fail("invalid policy:\n" + "\n".join(exc.problems), EXIT_INPUT)
-    except NicAttachError as exc:
-        return _fail(exc.message, EXIT_INPUT)
+    service = _start(args)
+    if isinstance(service, int):
+        return service
     try:
         if not (args.project or service.settings.project_id):
             return _fail(f"reconcile needs --project or ${config.PROJECT_ID}", EXIT_INPUT)
-        summary = service.reconcile(args.project, dry_run=args.dry_run,
-                                    concurrency=args.concurrency)  # fmt: skip
+        summary = service.reconcile(args.project, dry_run=args.dry_run, full=args.full,
+                                    concurrency=args.concurrency, marker=args.marker)  # fmt: skip
     except InputError as exc:
         return _fail(exc.message, EXIT_INPUT)
-    except NicAttachError as exc:
-        return _fail(exc.message, EXIT_RETRY if isinstance(exc, TemporaryError) else 1)
     finally:
         service.session.close()
     print(json.dumps(summary.as_dict(), indent=2))
+    if summary.incomplete:
+        return EXIT_RETRY
     return EXIT_PERMANENT if summary.failed else EXIT_OK
 
 
 def cmd_invoke(args: argparse.Namespace) -> int:
     try:
         body = args.event_file.read_bytes()
-        service = _service(args)
     except OSError as exc:
         return _fail(f"cannot read {args.event_file}: {exc.strerror}", EXIT_INPUT)
-    except PolicyError as exc:
-        return _fail("invalid policy:\n" + "\n".join(exc.problems), EXIT_INPUT)
-    except NicAttachError as exc:
-        return _fail(exc.message, EXIT_INPUT)
+    service = _start(args)
+    if isinstance(service, int):
+        return service
     headers = {"Content-Type": "application/json"}
     try:
         if args.dry_run:
-            for view in service.dry_run(headers, body):
-                print(json.dumps(view, indent=2))
-            return EXIT_OK
+            return print_views(service.dry_run(headers, body))
         return print_reply(service.handle(headers, body))
     except InputError as exc:
         print(json.dumps({"error": {"code": exc.code, "message": exc.message}}), file=sys.stderr)
@@ -138,18 +160,23 @@ def cmd_invoke(args: argparse.Namespace) -> int:
 
 def print_reply(reply: Reply) -> int:
     """Print each outcome as a structured CloudEvent; return the exit code."""
-    if reply.status in (400, 413):
+    if reply.verdict.exit_code == EXIT_INPUT:
         print(reply.body.decode(), file=sys.stderr)
-        return EXIT_INPUT
-    if not reply.events:
+    elif not reply.events:
         print(json.dumps(json.loads(reply.body), indent=2))
-        return EXIT_OK
     for event in reply.events:
         print(json.dumps(emit.structured_json(event), indent=2))
-    failed = [o for o in reply.outcomes if o.kind is Kind.FAILED]
-    if any(o.retryable for o in failed):
+    return reply.verdict.exit_code
+
+
+def print_views(views: list[dict[str, Any]]) -> int:
+    """Print what a dry run found; the exit code a real run's failure would have."""
+    for view in views:
+        print(json.dumps(view, indent=2))
+    errors = [v["error"] for v in views if isinstance(v.get("error"), dict)]
+    if any(e.get("retryable") for e in errors):
         return EXIT_RETRY
-    return EXIT_PERMANENT if failed else EXIT_OK
+    return EXIT_PERMANENT if errors else EXIT_OK
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -157,10 +184,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
         policy = load_policy(args.policy)
     except PolicyError as exc:
         for problem in exc.problems:
-            print(problem)
-        return 1
+            print(problem, file=sys.stderr)
+        return EXIT_PERMANENT
     print(f"{args.policy}: OK ({len(policy.rules)} rules)")
-    return 0
+    return EXIT_OK
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
@@ -172,11 +199,11 @@ def cmd_explain(args: argparse.Namespace) -> int:
     except PolicyError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
-        return 1
+        return EXIT_PERMANENT
     except InputError as exc:
         return _fail(exc.message, EXIT_INPUT)
     print(explain(policy, tags).render())
-    return 0
+    return EXIT_OK
 
 
 def _dev_command(module: str, argv: list[str]) -> int:
@@ -190,7 +217,8 @@ def _dev_command(module: str, argv: list[str]) -> int:
 
 
 def _fail(message: str, code: int) -> int:
-    print(f"nic-autoattach: {message}", file=sys.stderr)
+    for line in message.splitlines() or [""]:
+        print(f"nic-autoattach: {line}", file=sys.stderr)
     return code
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from emulator.client import AdminClient
 from emulator.server import EmulatorServer
 from function import config, logs
-from function.app.service import Service
+from function.app.wiring import build_service
 from function.cli import print_reply
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,7 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             config.AUTH: "token",
             config.TOKEN: TOKEN,
         }
-        service = Service.from_settings(config.Settings.from_env(env))
+        service = build_service(config.Settings.from_env(env))
         try:
             reply = service.handle({"Content-Type": "application/json"}, args.event.read_bytes())
         finally:

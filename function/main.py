@@ -34,9 +34,10 @@ else:
 
 from function import logs  # noqa: E402
 from function.app.service import Service  # noqa: E402
+from function.app.wiring import build_service  # noqa: E402
 from function.auth import InvocationCredentials, invocation  # noqa: E402
 from function.compute.os_interface import CORRELATION_HEADER  # noqa: E402
-from function.config import LOG_LEVEL, Settings  # noqa: E402
+from function.config import LOG_LEVEL, ConfigError, Settings  # noqa: E402
 from function.delivery import emit  # noqa: E402
 from function.domain.errors import NicAttachError  # noqa: E402
 
@@ -46,7 +47,11 @@ log = logging.getLogger("nicattach.main")
 def _start() -> Service:
     logs.configure(os.environ.get(LOG_LEVEL, "INFO"))
     try:
-        return Service.from_settings(Settings.from_env())
+        return build_service(Settings.from_env())
+    except ConfigError as exc:
+        for problem in exc.problems:
+            log.critical("nic-autoattach cannot start: %s", problem)
+        raise SystemExit(f"nic-autoattach cannot start: {exc.message}") from None
     except NicAttachError as exc:
         log.critical("nic-autoattach cannot start: %s", exc.message)
         raise SystemExit(f"nic-autoattach cannot start: {exc.message}") from None
@@ -84,12 +89,13 @@ def handler(event: dict[str, Any], context: Any) -> Any:
     request_id = _call(context, "getRequestID")
     if request_id:
         headers[CORRELATION_HEADER] = request_id
+    budget = remaining_seconds(context)
     with invocation(SERVICE.auth, InvocationCredentials.from_context(context)):
         if is_reconcile_timer(event):
             with logs.bind(correlation_id=request_id or "timer"):
-                return SERVICE.reconcile().as_dict()
-        reply = SERVICE.handle(headers, json.dumps(event).encode())
-    if reply.status == 503:
+                return SERVICE.reconcile(full=False, budget_s=budget).as_dict()
+        reply = SERVICE.handle(headers, json.dumps(event).encode(), budget_s=budget)
+    if reply.verdict.retry:
         raise RetryableFailure(reply.body.decode())
     if not reply.events:
         return json.loads(reply.body)
@@ -106,6 +112,22 @@ def is_reconcile_timer(event: object) -> bool:
     except ValueError:
         return False
     return isinstance(user_event, dict) and user_event.get("nicattach") == "reconcile"
+
+
+PLATFORM_MARGIN_S = 3.0
+"""Kept back from FunctionGraph's remaining time: the reply must leave before it runs out."""
+
+
+def remaining_seconds(context: Any) -> float | None:
+    """``context.getRemainingTimeInMilliSeconds()`` minus a margin, if the context has it."""
+    raw = _call(context, "getRemainingTimeInMilliSeconds")
+    try:
+        millis = float(raw) if raw is not None else None
+    except ValueError:
+        return None
+    if millis is None or millis != millis or millis <= 0:
+        return None
+    return max(0.5, millis / 1000 - PLATFORM_MARGIN_S)
 
 
 def _call(context: Any, getter: str) -> str | None:

@@ -1,16 +1,16 @@
 """Request body in, reply out: the one code path behind every entry point.
 
-``Service`` is built once per process (settings, policy, one HTTP session)
-and is safe to share between threads. ``main.py`` (HTTP and FunctionGraph)
-and ``cli.py`` (``invoke``) only translate to and from it.
+``Service`` is assembled once per process by ``wiring.build_service`` and is
+safe to share between threads. ``main.py`` (HTTP and FunctionGraph) and
+``cli.py`` (``invoke``, ``reconcile``) only translate to and from it.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import re
-import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -19,24 +19,30 @@ from typing import Any
 from cloudevents.http import CloudEvent
 
 from function import logs
-from function.auth import auth_from_settings, bind
-from function.compute.os_interface import CORRELATION_HEADER, EcsClient
+from function.auth import Auth
+from function.compute.base import ComputeBackend
+from function.compute.os_interface import CORRELATION_HEADER
 from function.config import Settings
-from function.config.policy_file import load_policy
 from function.converge.flow import Flow
+from function.converge.pool import map_in_context
 from function.converge.sweep import Summary, reconcile
 from function.delivery import emit
 from function.domain.errors import BodyTooLarge, InputError
 from function.domain.model import ParsedEvent, ServerRef, check_project_id
-from function.domain.outcome import Kind, Outcome
+from function.domain.outcome import IGNORED, Outcome, Verdict, failed, input_verdict, verdict
 from function.domain.policy import Policy
-from function.domain.tags import Tags, parse_tags
+from function.domain.timing import Deadline, Timing
 from function.sources.inbound import BATCH, decode_request
 from function.sources.parse import parse_event
-from function.transport import tls
-from function.transport.session import HttpSession, Session
+from function.transport.session import HttpSession
 
 log = logging.getLogger("nicattach.service")
+
+SINK_HEADER = "X-Nicattach-Sink"
+"""On every reply when a sink is configured: ``delivered``, ``failed`` (logged, counted),
+or ``none`` (nothing to deliver: an ignored event or a refused request)."""
+SINK_RESERVE_S = 3.0
+"""Deadline time kept back from the servers for delivering their events to the sink."""
 
 
 @dataclass
@@ -46,84 +52,116 @@ class Reply:
     status: int
     headers: dict[str, str]
     body: bytes
+    verdict: Verdict
     outcomes: list[Outcome] = field(default_factory=list)
     events: list[CloudEvent] = field(default_factory=list)
-    ignored_reason: str | None = None
 
 
 class Service:
-    def __init__(self, settings: Settings, policy: Policy, session: HttpSession) -> None:
-        self.auth = auth_from_settings(settings)
-        settings = bind(settings, self.auth)  # keystone: catalog endpoint, token's project
+    def __init__(
+        self,
+        settings: Settings,
+        policy: Policy,
+        auth: Auth,
+        backend: ComputeBackend,
+        flow: Flow,
+        sink: emit.Sink | None,
+        session: HttpSession,
+        timing: Timing,
+    ) -> None:
         self.settings = settings
         self.policy = policy
+        self.auth = auth
+        self.backend = backend
+        self.flow = flow
+        self.sink = sink
         self.session = session
-        client = EcsClient(
-            session,
-            settings.ecs_endpoint,
-            self.auth,
-            api_version=settings.api_version,
-            timeout=(settings.connect_timeout_s, settings.read_timeout_s),
-        )
-        self.client = client
-        self.flow = Flow(settings, policy, client)
-        self.sink = emit.sink_from_settings(settings, session, self.auth)
+        self.timing = timing
 
-    @classmethod
-    def from_settings(cls, settings: Settings) -> Service:
-        return cls(settings, load_policy(settings.policy_path), new_session(settings))
+    def deadline(self, budget_s: float | None = None) -> Deadline:
+        """One event's deadline: ``NICATTACH_DEADLINE_S``, or the platform's remaining time
+        (``budget_s``) if that is shorter."""
+        seconds = self.settings.deadline_s
+        if budget_s is not None:
+            seconds = min(seconds, budget_s)
+        return self.timing.deadline(seconds)
 
-    def handle(self, headers: Mapping[str, str], body: bytes) -> Reply:
+    def handle(
+        self, headers: Mapping[str, str], body: bytes, *, budget_s: float | None = None
+    ) -> Reply:
         """Decode, handle every server the event names, and build the reply.
 
         A correlation id (the caller's ``X-Request-Id`` if usable, else a new one) goes
         into every log line, every API request and every outcome event."""
+        deadline = self.deadline(budget_s)
         correlation_id = correlation_id_of(headers)
         with logs.bind(correlation_id=correlation_id):
-            reply = self._handle(headers, body, correlation_id)
+            reply = self._handle(headers, body, correlation_id, deadline)
         reply.headers[CORRELATION_HEADER] = correlation_id
+        if self.sink is not None:
+            reply.headers.setdefault(SINK_HEADER, "none")
         return reply
 
-    def _handle(self, headers: Mapping[str, str], body: bytes, correlation_id: str) -> Reply:
-        started = time.monotonic()
+    def _handle(
+        self, headers: Mapping[str, str], body: bytes, correlation_id: str, deadline: Deadline
+    ) -> Reply:
         try:
             parsed = self.parse(headers, body)
-            servers = [(ref, _event_tags(ref)) for ref in parsed.servers]
         except InputError as exc:
             log.info("rejected input: %s", exc.message, extra={"ctx": {"outcome": "bad_input"}})
             return _error_reply(exc)
         if parsed.ignored_reason is not None:
             return self._ignored(parsed)
+        work = deadline.minus(SINK_RESERVE_S) if self.sink is not None else deadline
         with logs.bind(event_id=parsed.trigger.id):
-            outcomes = [self._run(ref, tags, started) for ref, tags in servers]
+            outcomes = self.run_all(parsed.servers, work)
         source = self.settings.event_source
         events = [emit.to_cloudevent(o, parsed.trigger, source, correlation_id) for o in outcomes]
         reply = _outcome_reply(outcomes, events)
         if self.sink is not None:  # never changes the status: the outcome stands
-            sent = [self.sink.send(event) for event in events]
+            sent = [self.sink.send(event, deadline) for event in events]
             reply.headers[SINK_HEADER] = "delivered" if all(sent) else "failed"
         return reply
 
+    def run_all(self, refs: tuple[ServerRef, ...], deadline: Deadline) -> list[Outcome]:
+        """Every server of one event, ``NICATTACH_CONCURRENCY`` at a time, one deadline."""
+        return list(map_in_context(lambda ref: self._run(ref, deadline), refs,
+                                   concurrency=self.settings.concurrency))  # fmt: skip
+
     def reconcile(
-        self, project_id: str | None = None, *, dry_run: bool = False, concurrency: int = 4
+        self,
+        project_id: str | None = None,
+        *,
+        dry_run: bool = False,
+        concurrency: int | None = None,
+        full: bool = True,
+        marker: str | None = None,
+        budget_s: float | None = None,
+        now: str | None = None,
     ) -> Summary:
-        """The sweep over one project (default: the configured one); see ``sweep.py``."""
+        """The sweep over one project (default: the configured one); see ``sweep.py``.
+        ``full=False`` looks only at servers changed within ``NICATTACH_SWEEP_WINDOW_S``
+        before ``now`` (an ISO 8601 time)."""
         project = check_project_id(project_id or self.settings.project_id or "", "project")
         if not self.settings.project_allowed(project):
             raise InputError(f"project {project} is not allowed (NICATTACH_ALLOWED_PROJECTS)")
+        changes_since = None if full else sweep_window_start(now, self.settings.sweep_window_s)
+        deadline = self.deadline(budget_s)
         with logs.bind(project_id=project):
-            return reconcile(self.client, self.flow, project, dry_run=dry_run,
-                             concurrency=concurrency)  # fmt: skip
+            return reconcile(self.backend, self.flow, project, deadline, dry_run=dry_run,
+                             concurrency=concurrency or self.settings.concurrency,
+                             changes_since=changes_since, marker=marker)  # fmt: skip
 
     def dry_run(self, headers: Mapping[str, str], body: bytes) -> list[dict[str, Any]]:
-        """Per server: tags, matching rules, planned attach requests. Reads only.
+        """Per server: tags, matching rules, what would be attached or undone. Reads only.
 
         Raises ``InputError`` for a body ``handle`` would answer with 400."""
         parsed = self.parse(headers, body)
         if parsed.ignored_reason is not None:
             return [{"ignored": parsed.ignored_reason}]
-        servers = [(ref, _event_tags(ref)) for ref in parsed.servers]
-        return [self.flow.preview(ref, tags) for ref, tags in servers]
+        deadline = self.deadline()
+        return list(map_in_context(lambda ref: self.flow.preview(ref, deadline), parsed.servers,
+                                   concurrency=self.settings.concurrency))  # fmt: skip
 
     def parse(self, headers: Mapping[str, str], body: bytes) -> ParsedEvent:
         if len(body) > self.settings.max_body_bytes:
@@ -133,44 +171,38 @@ class Service:
         trigger, data = decode_request(headers, body)
         return parse_event(trigger, data)
 
-    def _run(self, ref: ServerRef, tags: Tags | None, started: float) -> Outcome:
-        calls_before = self.client.calls
+    def _run(self, ref: ServerRef, deadline: Deadline) -> Outcome:
+        started = self.timing.clock()
+        calls_before = self.backend.calls
         with logs.bind(server_id=ref.server_id):
-            outcome = self.flow.run(ref, tags)
-        ctx = {
-            "server_id": ref.server_id,
-            "project_id": outcome.project_id,
-            "rules": list(outcome.rules),
-            "outcome": outcome.label,
-            "duration_ms": round((time.monotonic() - started) * 1000, 1),
-            "api_calls": self.client.calls - calls_before,
-        }
-        detail = outcome.status or outcome.reason or outcome.error_code
-        log.info("server %s: %s (%s)", ref.server_id, outcome.label, detail, extra={"ctx": ctx})
+            try:
+                outcome = self.flow.run(ref, deadline)
+            except Exception as exc:  # a bug must cost one server, never the whole reply
+                log.exception("server %s: unexpected %s", ref.server_id, type(exc).__name__)
+                outcome = failed(ref.server_id, ref.project_id, "internal_error",
+                                 f"unexpected {type(exc).__name__}", retryable=True)  # fmt: skip
+            ctx = {
+                "project_id": outcome.project_id,
+                "rules": list(outcome.rules),
+                "outcome": outcome.label,
+                "detail": outcome.status or outcome.reason or outcome.error_code,
+                "duration_ms": round((self.timing.clock() - started) * 1000, 1),
+                "api_calls": self.backend.calls - calls_before,
+            }
+            log.info("server %s: %s", ref.server_id, outcome.label, extra={"ctx": ctx})
         return outcome
 
     def _ignored(self, parsed: ParsedEvent) -> Reply:
         reason = parsed.ignored_reason
-        log.info(
-            "ignored event %s: %s",
-            parsed.trigger.id,
-            reason,
-            extra={"ctx": {"event_id": parsed.trigger.id, "outcome": "ignored"}},
-        )
+        log.info("ignored event %s: %s", parsed.trigger.id, reason,
+                 extra={"ctx": {"event_id": parsed.trigger.id, "outcome": "ignored",
+                                "reason": reason}})  # fmt: skip
         body = {"outcome": "ignored", "reason": reason, "trigger": _trigger_json(parsed)}
-        return Reply(200, _JSON, json.dumps(body).encode(), ignored_reason=reason)
+        return Reply(IGNORED.http_status, dict(_JSON), json.dumps(body).encode(), IGNORED)
 
 
 _JSON = {"Content-Type": "application/json"}
 _SAFE_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
-SINK_HEADER = "X-Nicattach-Sink"
-"""On replies when a sink is configured: ``delivered``, or ``failed`` (logged, counted)."""
-
-
-def new_session(settings: Settings) -> Session:
-    """One keep-alive session per process, shared by threads (see ``transport.py``)."""
-    verify = tls.verify(settings.ca_bundle)
-    return Session(ca_certs=verify if isinstance(verify, str) else None)
 
 
 def correlation_id_of(headers: Mapping[str, str]) -> str:
@@ -181,32 +213,30 @@ def correlation_id_of(headers: Mapping[str, str]) -> str:
     return f"req-{uuid.uuid4()}"
 
 
-def _event_tags(ref: ServerRef) -> Tags | None:
-    """Tags carried by the event, validated before anything is called."""
-    return None if ref.tags is None else parse_tags(ref.tags)
+def sweep_window_start(now: str | None, window_s: float) -> str:
+    """``changes-since`` for a sweep window ending ``now`` (default: the current time)."""
+    end = dt.datetime.fromisoformat(now) if now else dt.datetime.now(dt.timezone.utc)
+    if end.tzinfo is None:
+        end = end.replace(tzinfo=dt.timezone.utc)
+    start = end - dt.timedelta(seconds=window_s)
+    return start.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _error_reply(exc: InputError) -> Reply:
     body = {"error": {"code": exc.code, "message": exc.message}}
-    return Reply(exc.http_status, dict(_JSON), json.dumps(body).encode())
+    return Reply(exc.http_status, dict(_JSON), json.dumps(body).encode(),
+                 input_verdict(exc.http_status))  # fmt: skip
 
 
 def _outcome_reply(outcomes: list[Outcome], events: list[CloudEvent]) -> Reply:
+    result = verdict(outcomes)
     if len(events) == 1:
         headers, body = emit.binary(events[0])
-        return Reply(outcomes[0].http_status, headers, body, outcomes, events)
+        return Reply(result.http_status, headers, body, result, outcomes, events)
     batch = [emit.structured_json(e) for e in events]
     headers = {"Content-Type": BATCH}
-    return Reply(batch_status(outcomes), headers, json.dumps(batch).encode(), outcomes, events)
-
-
-def batch_status(outcomes: list[Outcome]) -> int:
-    """503 if any server should be retried (redelivery is idempotent), else 422 if any
-    failed for good, else 200."""
-    failed = [o for o in outcomes if o.kind is Kind.FAILED]
-    if any(o.retryable for o in failed):
-        return 503
-    return 422 if failed else 200
+    return Reply(result.http_status, headers, json.dumps(batch).encode(), result, outcomes,
+                 events)  # fmt: skip
 
 
 def _trigger_json(parsed: ParsedEvent) -> dict[str, Any]:

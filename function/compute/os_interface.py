@@ -1,40 +1,52 @@
-"""The compute API client (Huawei ECS / OpenStack Nova ``os-interface``).
+"""The Nova-compatible ``os-interface`` backend (OpenStack Nova, Huawei ECS ``/v2.1``).
 
-All HTTP lives here. Answers are mapped to the error tree once, in
-``check_response``; no transport exception escapes this module. GETs
-are retried on transport errors, 429 (honouring ``Retry-After``) and
-500/502/503/504; POST and DELETE never are: the caller re-reads and decides.
+Two parts: ``EcsClient`` speaks the wire (URLs, microversion headers, JSON,
+one exception map in ``check_response``; GETs retried on transport errors,
+429 and 5xx; POST and DELETE never: the caller re-reads and decides), and
+``NovaBackend`` turns that into the typed ``ComputeBackend`` values.
 """
 
 from __future__ import annotations
 
-import copy
 import json
 import logging
-import random
 import threading
 import time
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Literal
+from urllib.parse import parse_qs, urlsplit
 
 from function import logs
 from function.auth import Auth
+from function.compute.base import Attached, Server, ServerGone, ServerPage
 from function.domain.errors import ApiPermanentError, ApiTemporaryError, TemporaryError
-from function.domain.plan import Interface
-from function.transport.session import HttpSession, Response, TransportError, TransportTimeout
+from function.domain.plan import FixedIp, Interface
+from function.domain.policy import NicRequest
+from function.domain.tags import salvage_tags
+from function.domain.timing import API_BACKOFF, Deadline, Timing, parse_retry_after
+from function.transport.session import (
+    HttpSession,
+    Response,
+    TooLarge,
+    TransportError,
+    TransportTimeout,
+)
 
-log = logging.getLogger("nicattach.ecs")
+log = logging.getLogger("nicattach.compute")
 
-TAGS_MICROVERSION = "2.26"
+TAGS_MICROVERSION = "2.26"  # server tags in GET /servers/{id} and /servers/detail
+MARK_ATTACH_MICROVERSION = "2.49"  # attach with a device tag
+MARK_READ_MICROVERSION = "2.70"  # the device tag shows in os-interface answers
 CORRELATION_HEADER = "X-Request-Id"  # ties our log lines to the API's own request logs
 MAX_ERROR_TEXT = 300
+REAL_TIMING = Timing(time.monotonic, time.sleep, lambda: 0.5)
 
 
 class EcsClient:
-    """One project-agnostic client; one ``transport.Session`` per process keeps connections alive.
+    """The ``/v2.1`` (or ``/v2``) compute API over one keep-alive ``transport.Session``.
 
-    ``bounded(deadline)`` gives a view of the same client whose GET retries and
-    request timeouts stop at ``deadline`` (a ``clock()`` value).
+    Project-agnostic and thread-safe. Each call may take the event's ``Deadline``:
+    GET retries, pauses and request timeouts then stop at it.
     """
 
     def __init__(
@@ -46,59 +58,74 @@ class EcsClient:
         api_version: str = "v2.1",
         timeout: tuple[float, float] = (3.05, 20.0),
         get_attempts: int = 4,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.monotonic,
+        timing: Timing = REAL_TIMING,
+        sleep: Any = None,
     ) -> None:
         self._session = session
-        self._base = f"{endpoint.rstrip('/')}/{api_version}"
+        self.endpoint = endpoint.rstrip("/")
+        self.api_version = api_version
+        self._base = f"{self.endpoint}/{api_version}"
         self._auth = auth
         self._timeout = timeout
         self._get_attempts = get_attempts
-        self._sleep = sleep
-        self._clock = clock
-        self._deadline: float | None = None
-        self._sent = _Counter()
+        if sleep is not None:  # tests that only want no real pauses
+            timing = Timing(timing.clock, sleep, timing.rng)
+        self._timing = timing
+        self._lock = threading.Lock()
+        self._calls = 0
 
     @property
     def calls(self) -> int:
-        """Requests sent by this client and its bounded views (for logs and benchmarks)."""
-        return self._sent.value
-
-    def bounded(self, deadline: float) -> EcsClient:
-        view = copy.copy(self)
-        view._deadline = deadline
-        return view
+        return self._calls
 
     # -- calls ---------------------------------------------------------------
 
-    def get_server(self, project_id: str, server_id: str) -> dict[str, Any]:
+    def get_server(
+        self, project_id: str, server_id: str, deadline: Deadline | None = None
+    ) -> dict[str, Any]:
         """The server; at microversion 2.26 it carries ``tags`` as well."""
-        body = self._get(project_id, f"servers/{server_id}", microversion=TAGS_MICROVERSION)
+        body = self._get(project_id, f"servers/{server_id}", deadline, self._tags_version())
         server: dict[str, Any] = _field(body, "server", dict)
         return server
 
-    def get_tags(self, project_id: str, server_id: str) -> list[str]:
-        body = self._get(project_id, f"servers/{server_id}/tags", microversion=TAGS_MICROVERSION)
-        return [t for t in _field(body, "tags", list) if isinstance(t, str)]
+    def get_tags(
+        self, project_id: str, server_id: str, deadline: Deadline | None = None
+    ) -> list[Any]:
+        path = f"servers/{server_id}/tags"
+        return list(_field(self._get(project_id, path, deadline, TAGS_MICROVERSION), "tags", list))
 
     def list_servers(
-        self, project_id: str, limit: int = 100, marker: str | None = None
-    ) -> list[dict[str, Any]]:
-        """One page of ``GET /servers/detail`` (with tags, at 2.26)."""
+        self,
+        project_id: str,
+        limit: int = 100,
+        marker: str | None = None,
+        deadline: Deadline | None = None,
+        changes_since: str | None = None,
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of ``GET /servers/detail`` (with tags, at 2.26), and the next page's marker."""
         query = f"?limit={limit}" + (f"&marker={marker}" if marker else "")
-        body = self._get(project_id, f"servers/detail{query}", microversion=TAGS_MICROVERSION)
-        return [s for s in _field(body, "servers", list) if isinstance(s, dict)]
+        if changes_since:
+            query += f"&changes-since={changes_since}"
+        body = self._get(project_id, f"servers/detail{query}", deadline, self._tags_version())
+        page = [s for s in _field(body, "servers", list) if isinstance(s, dict)]
+        return page, _next_marker(body, page)
 
     def list_interfaces(
-        self, project_id: str, server_id: str, microversion: str | None = None
+        self,
+        project_id: str,
+        server_id: str,
+        microversion: str | None = None,
+        deadline: Deadline | None = None,
     ) -> list[Interface]:
-        body = self._get(project_id, f"servers/{server_id}/os-interface", microversion)
+        body = self._get(project_id, f"servers/{server_id}/os-interface", deadline, microversion)
         items = _field(body, "interfaceAttachments", list)
-        return [Interface.from_api(i) for i in items if isinstance(i, Mapping)]
+        return [interface_from_api(i) for i in items if isinstance(i, Mapping)]
 
-    def get_interface(self, project_id: str, server_id: str, port_id: str) -> Interface:
-        body = self._get(project_id, f"servers/{server_id}/os-interface/{port_id}")
-        return Interface.from_api(_field(body, "interfaceAttachment", dict))
+    def get_interface(
+        self, project_id: str, server_id: str, port_id: str, deadline: Deadline | None = None
+    ) -> Interface:
+        body = self._get(project_id, f"servers/{server_id}/os-interface/{port_id}", deadline)
+        return interface_from_api(_field(body, "interfaceAttachment", dict))
 
     def attach(
         self,
@@ -106,54 +133,78 @@ class EcsClient:
         server_id: str,
         body: Mapping[str, Any],
         microversion: str | None = None,
+        deadline: Deadline | None = None,
     ) -> Interface:
         path = f"servers/{server_id}/os-interface"
-        answer = self._send("POST", project_id, path, body=body, microversion=microversion)
-        return Interface.from_api(_field(answer, "interfaceAttachment", dict))
+        answer = self._send(
+            "POST", project_id, path, deadline, body=body, microversion=microversion
+        )
+        return interface_from_api(_field(answer, "interfaceAttachment", dict))
 
-    def detach(self, project_id: str, server_id: str, port_id: str) -> None:
-        self._send("DELETE", project_id, f"servers/{server_id}/os-interface/{port_id}")
+    def detach(
+        self, project_id: str, server_id: str, port_id: str, deadline: Deadline | None = None
+    ) -> None:
+        self._send("DELETE", project_id, f"servers/{server_id}/os-interface/{port_id}", deadline)
+
+    def max_microversion(self, deadline: Deadline | None = None) -> tuple[int, int]:
+        """The highest microversion the endpoint's version document offers ((2, 0) for none)."""
+        if self.api_version != "v2.1":
+            return (2, 0)
+        body = self._request("GET", f"{self._base}/", deadline)
+        version = body.get("version") if isinstance(body, Mapping) else None
+        text = version.get("version") if isinstance(version, Mapping) else None
+        return _microversion(text) if isinstance(text, str) else (2, 1)
 
     # -- plumbing ------------------------------------------------------------
 
-    def _get(self, project_id: str, path: str, microversion: str | None = None) -> Any:
+    def _tags_version(self) -> str | None:
+        return TAGS_MICROVERSION if self.api_version == "v2.1" else None
+
+    def _get(
+        self,
+        project_id: str,
+        path: str,
+        deadline: Deadline | None,
+        microversion: str | None = None,
+    ) -> Any:
         for attempt in range(1, self._get_attempts + 1):
             try:
-                return self._send("GET", project_id, path, microversion=microversion)
+                return self._send("GET", project_id, path, deadline, microversion=microversion)
             except ApiTemporaryError as exc:
-                delay = _backoff(attempt, exc.delay)
-                if attempt == self._get_attempts or not self._time_left(delay):
+                delay = API_BACKOFF.delay(attempt, self._timing.rng, exc.delay)
+                if attempt == self._get_attempts or (deadline and not deadline.allows(delay)):
                     raise
                 log.warning(
                     "GET %s attempt #%d/%d failed (%s); will retry in %.2fs",
-                    path, attempt, self._get_attempts, exc.code, delay,
+                    _route(path), attempt, self._get_attempts, exc.code, delay,
                 )  # fmt: skip
-                self._sleep(delay)
+                self._timing.sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
-
-    def _time_left(self, needed: float = 0.0) -> bool:
-        return self._deadline is None or self._clock() + needed < self._deadline
-
-    def _timeouts(self) -> tuple[float, float]:
-        connect, read = self._timeout
-        if self._deadline is None:
-            return connect, read
-        remaining = self._deadline - self._clock()
-        if remaining <= 0:
-            raise TemporaryError("the event's deadline passed", code="deadline_exceeded")
-        return min(connect, remaining), min(read, remaining)
 
     def _send(
         self,
         method: str,
         project_id: str,
         path: str,
+        deadline: Deadline | None,
+        *,
+        body: Mapping[str, Any] | None = None,
+        microversion: str | None = None,
+    ) -> Any:
+        url = f"{self._base}/{project_id}/{path}"
+        return self._request(method, url, deadline, body=body, microversion=microversion)
+
+    def _request(
+        self,
+        method: str,
+        url: str,
+        deadline: Deadline | None,
         *,
         body: Mapping[str, Any] | None = None,
         microversion: str | None = None,
         reauthenticated: bool = False,
     ) -> Any:
-        url = f"{self._base}/{project_id}/{path}"
+        what = f"{method} {_route(url[len(self.endpoint) :])}"
         data = json.dumps(body).encode() if body is not None else None
         headers = {"Accept": "application/json", **self._auth.headers(method, url, data)}
         if data is not None:
@@ -163,64 +214,196 @@ class EcsClient:
         correlation_id = logs.bound("correlation_id")
         if correlation_id:
             headers[CORRELATION_HEADER] = correlation_id
-        timeouts = self._timeouts()
-        self._sent.add()
+        timeout, total = _timeouts(self._timeout, deadline)
+        with self._lock:
+            self._calls += 1
         try:
             response = self._session.request(
-                method, url, data=data, headers=headers, timeout=timeouts
+                method, url, data=data, headers=headers, timeout=timeout, total=total
             )
         except TransportTimeout as exc:
-            raise ApiTemporaryError(
-                f"{method} {_route(path)}: timed out", code="timeout", status=None,
-                request_id=None,
-            ) from exc  # fmt: skip
+            raise ApiTemporaryError(f"{what}: {exc}", code="timeout", status=None,
+                                    request_id=None) from None  # fmt: skip
+        except TooLarge as exc:
+            raise ApiTemporaryError(f"{what}: {exc}", code="answer_too_large", status=None,
+                                    request_id=None) from None  # fmt: skip
         except TransportError as exc:
-            raise ApiTemporaryError(
-                f"{method} {_route(path)}: {exc}",
-                code="connection_error",
-                status=None,
-                request_id=None,
-            ) from exc
+            raise ApiTemporaryError(f"{what}: {exc}", code="connection_error", status=None,
+                                    request_id=None) from None  # fmt: skip
         if response.status_code == 401 and not reauthenticated and self._auth.invalidate():
             # Revoked or expired early: one fresh authentication, one retry (nothing was done).
-            log.warning("%s %s: 401; authenticating again and retrying once", method, _route(path))
-            return self._send(method, project_id, path, body=body, microversion=microversion,
-                              reauthenticated=True)  # fmt: skip
-        return check_response(response, f"{method} {_route(path)}")
+            log.warning("%s: 401; authenticating again and retrying once", what)
+            return self._request(method, url, deadline, body=body, microversion=microversion,
+                                 reauthenticated=True)  # fmt: skip
+        return check_response(response, what)
 
 
-class _Counter:
-    """A thread-safe count shared by a client and its bounded views."""
+class NovaBackend:
+    """``ComputeBackend`` over ``EcsClient``: typed values, microversions, 404 → ``ServerGone``.
 
-    def __init__(self) -> None:
+    ``marks``: ``auto`` uses device tags when the endpoint offers microversion 2.70
+    (asked once, lazily, not at start-up), ``on`` always, ``off`` never.
+    """
+
+    name = "nova"
+
+    def __init__(self, client: EcsClient, *, marks: str = "auto") -> None:
+        self.client = client
+        self._marks_setting = marks
+        self._marks: bool | None = {"on": True, "off": False}.get(marks)
         self._lock = threading.Lock()
-        self.value = 0
 
-    def add(self) -> None:
-        with self._lock:
-            self.value += 1
+    @property
+    def calls(self) -> int:
+        return self.client.calls
+
+    def marks(self, deadline: Deadline) -> bool:
+        if self._marks is None:
+            with self._lock:
+                if self._marks is None:
+                    try:
+                        self._marks = self.client.max_microversion(deadline) >= (2, 70)
+                    except (ApiTemporaryError, ApiPermanentError) as exc:
+                        log.warning("version document unreadable (%s); no NIC marks", exc.code)
+                        return False
+                    log.info("NIC marks (device tags) %s", "on" if self._marks else "off")
+        return self._marks
+
+    def get_server(self, project_id: str, server_id: str, deadline: Deadline) -> Server:
+        with _gone_on_404():
+            raw = self.client.get_server(project_id, server_id, deadline)
+        status = raw.get("status")
+        status = status.strip().upper() if isinstance(status, str) else ""
+        if status in ("DELETED", "SOFT_DELETED"):
+            raise ServerGone()
+        if self.client.api_version != "v2.1":
+            return Server(server_id, status, None)
+        if "tags" in raw:
+            tags_raw = raw["tags"]
+        else:  # an ECS that leaves tags out of the server body
+            with _gone_on_404():
+                tags_raw = self.client.get_tags(project_id, server_id, deadline)
+        tags, ignored = salvage_tags(tags_raw)
+        return Server(server_id, status, tags, ignored)
+
+    def list_servers(
+        self,
+        project_id: str,
+        deadline: Deadline,
+        *,
+        marker: str | None = None,
+        changes_since: str | None = None,
+    ) -> ServerPage:
+        page, next_marker = self.client.list_servers(
+            project_id, marker=marker, deadline=deadline, changes_since=changes_since
+        )
+        servers = []
+        for raw in page:
+            server_id, status = raw.get("id"), raw.get("status")
+            if not isinstance(server_id, str) or not isinstance(status, str):
+                continue
+            if self.client.api_version != "v2.1":
+                servers.append(Server(server_id, status.upper(), None))
+                continue
+            tags, ignored = salvage_tags(raw.get("tags"))
+            servers.append(Server(server_id, status.upper(), tags, ignored))
+        return ServerPage(tuple(servers), next_marker)
+
+    def list_interfaces(self, project_id: str, server_id: str, deadline: Deadline) -> Attached:
+        version = MARK_READ_MICROVERSION if self.marks(deadline) else None
+        with _gone_on_404():
+            items = self.client.list_interfaces(project_id, server_id, version, deadline)
+        return Attached(tuple(items))
+
+    def get_interface(
+        self, project_id: str, server_id: str, port_id: str, deadline: Deadline
+    ) -> Interface:
+        return self.client.get_interface(project_id, server_id, port_id, deadline)
+
+    def attach(
+        self,
+        project_id: str,
+        server_id: str,
+        nic: NicRequest,
+        deadline: Deadline,
+        *,
+        mark: str | None = None,
+    ) -> None:
+        mark = mark if mark is not None and self.marks(deadline) else None
+        version = MARK_ATTACH_MICROVERSION if mark else None
+        with _gone_on_404(only_instance=True):
+            self.client.attach(project_id, server_id, attach_body(nic, mark), version, deadline)
+
+    def detach(self, project_id: str, server_id: str, port_id: str, deadline: Deadline) -> None:
+        self.client.detach(project_id, server_id, port_id, deadline)
+
+
+class _gone_on_404:
+    """Map a 404 about the server itself to ``ServerGone``."""
+
+    def __init__(self, *, only_instance: bool = False) -> None:
+        self._only_instance = only_instance
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> Literal[False]:
+        if isinstance(exc, ApiPermanentError) and exc.status == 404:
+            if not self._only_instance or exc.code == "not_found":
+                raise ServerGone() from exc
+        return False
+
+
+def attach_body(nic: NicRequest, mark: str | None = None) -> dict[str, Any]:
+    """Exactly the ``interfaceAttachment`` the API reference allows for ``nic``."""
+    body: dict[str, Any]
+    if nic.port_id is not None:
+        body = {"port_id": nic.port_id}
+    else:
+        body = {"net_id": nic.net_id}
+        if nic.fixed_ip is not None:
+            body["fixed_ips"] = [{"ip_address": nic.fixed_ip}]
+    if mark is not None:
+        body["tag"] = mark
+    return {"interfaceAttachment": body}
+
+
+def interface_from_api(raw: Mapping[str, Any]) -> Interface:
+    """An ``interfaceAttachment`` object; ids are stripped (the vendor's own example has a
+    leading space), and fields of the wrong type read as empty."""
+    fixed = raw.get("fixed_ips")
+    return Interface(
+        port_id=_text(raw.get("port_id")),
+        net_id=_text(raw.get("net_id")),
+        port_state=_text(raw.get("port_state")),
+        mac_addr=_text(raw.get("mac_addr")),
+        fixed_ips=tuple(
+            FixedIp(_text(ip.get("subnet_id")), _text(ip.get("ip_address")))
+            for ip in (fixed if isinstance(fixed, list) else ())
+            if isinstance(ip, Mapping)
+        ),
+        tag=_text(raw.get("tag")),
+    )
 
 
 def check_response(response: Response, what: str) -> Any:
     """Return the JSON body of a 2xx answer, or raise the matching API error."""
+    request_id = _request_id(response)
     if response.status_code < 300:
         if not response.content:
             return {}
         try:
             return response.json()
-        except ValueError:
+        except (ValueError, RecursionError):
             raise ApiTemporaryError(
-                f"{what}: answer is not JSON",
-                code="bad_answer",
-                status=response.status_code,
-                request_id=_request_id(response),
-            ) from None
+                f"{what}: answer is not JSON", code="bad_answer",
+                status=response.status_code, request_id=request_id,
+            ) from None  # fmt: skip
     status = response.status_code
     message = f"{what}: HTTP {status}: {fault_message(response)}"
     code = classify(status, message)
-    request_id = _request_id(response)
     if code in TEMPORARY_CODES:
-        delay = _retry_after(response) if status == 429 else None
+        delay = parse_retry_after(response.headers.get("Retry-After")) if status == 429 else None
         raise ApiTemporaryError(
             message, code=code, status=status, request_id=request_id, delay=delay
         )
@@ -260,15 +443,34 @@ def fault_message(response: Response) -> str:
     """The message of a Nova (``{"badRequest": {...}}``) or Huawei (``{"error": {...}}``) fault."""
     try:
         body = response.json()
-    except ValueError:
-        return _cut(response.text or response.reason or "")
+    except (ValueError, RecursionError):
+        return cut(response.text or response.reason or "")
     if isinstance(body, Mapping):
         for value in body.values():
             if isinstance(value, Mapping) and "message" in value:
-                return _cut(str(value["message"]))
+                return cut(str(value["message"]))
         if "message" in body:
-            return _cut(str(body["message"]))
-    return _cut(json.dumps(body))
+            return cut(str(body["message"]))
+    return cut(json.dumps(body)[: MAX_ERROR_TEXT * 2])
+
+
+def cut(text: str, limit: int = MAX_ERROR_TEXT) -> str:
+    """One line of at most ``limit`` characters, for messages."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _timeouts(
+    timeout: tuple[float, float], deadline: Deadline | None
+) -> tuple[tuple[float, float], float | None]:
+    """Connect/read timeouts, and the request's total budget, clipped by the deadline."""
+    connect, read = timeout
+    if deadline is None:
+        return (connect, read), None
+    remaining = deadline.remaining()
+    if remaining <= 0:
+        raise TemporaryError("the event's deadline passed", code="deadline_exceeded")
+    return (min(connect, remaining), min(read, remaining)), remaining
 
 
 def _field(body: Any, name: str, kind: type) -> Any:
@@ -280,32 +482,42 @@ def _field(body: Any, name: str, kind: type) -> Any:
     return value
 
 
+def _next_marker(body: Mapping[str, Any], page: list[dict[str, Any]]) -> str | None:
+    """The next page's marker: ``servers_links`` ``rel=next`` when given; else, after a
+    non-empty page, its last id (an API that caps pages below ``limit`` without links
+    costs one more, empty, page); ``None`` after an empty page."""
+    links = body.get("servers_links")
+    for link in links if isinstance(links, list) else ():
+        if isinstance(link, Mapping) and link.get("rel") == "next":
+            marker = _query_value(str(link.get("href", "")), "marker")
+            if marker:
+                return marker
+    last = page[-1].get("id") if page else None
+    return last if isinstance(last, str) and last else None
+
+
+def _query_value(href: str, name: str) -> str | None:
+    values = parse_qs(urlsplit(href).query).get(name)
+    return values[0] if values else None
+
+
+def _microversion(text: str) -> tuple[int, int]:
+    major, _, minor = text.partition(".")
+    try:
+        return (int(major), int(minor or 0))
+    except ValueError:
+        return (2, 1)
+
+
 def _route(path: str) -> str:
     """The path without its query string, for messages."""
     return path.split("?", 1)[0]
 
 
 def _request_id(response: Response) -> str | None:
-    return response.headers.get("x-openstack-request-id") or response.headers.get("X-Request-Id")
+    value = response.headers.get("x-openstack-request-id") or response.headers.get("X-Request-Id")
+    return cut(value, 128) if isinstance(value, str) else None
 
 
-def _retry_after(response: Response) -> float | None:
-    raw = response.headers.get("Retry-After", "")
-    try:
-        return max(0.0, float(raw))
-    except ValueError:
-        return None
-
-
-def _backoff(attempt: int, hint: float | None) -> float:
-    if hint is not None:
-        return min(hint, 30.0)
-    return float(min(0.2 * 2 ** (attempt - 1), 5.0) * (0.5 + random.random() / 2))
-
-
-def _cut(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= MAX_ERROR_TEXT else text[:MAX_ERROR_TEXT] + "…"
-
-
-__all__ = ["EcsClient", "TemporaryError", "check_response", "classify"]
+def _text(value: object) -> str:
+    return value.strip() if isinstance(value, str) else ""

@@ -7,11 +7,12 @@ can name them without typos.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-from function.domain.errors import InputError
+from function.domain.errors import NicAttachError
 
 POLICY = "NICATTACH_POLICY"
 ECS_ENDPOINT = "NICATTACH_ECS_ENDPOINT"
@@ -30,6 +31,10 @@ LOG_LEVEL = "NICATTACH_LOG_LEVEL"
 WAIT_PORT_ACTIVE_S = "NICATTACH_WAIT_PORT_ACTIVE_S"
 DEVICE_TAGS = "NICATTACH_DEVICE_TAGS"
 CA_BUNDLE = "NICATTACH_CA_BUNDLE"
+BACKEND = "NICATTACH_BACKEND"
+PRUNE = "NICATTACH_PRUNE"
+CONCURRENCY = "NICATTACH_CONCURRENCY"
+SWEEP_WINDOW_S = "NICATTACH_SWEEP_WINDOW_S"
 EG_ENDPOINT = "NICATTACH_EG_ENDPOINT"
 SDK_AK = "HUAWEICLOUD_SDK_AK"
 SDK_SK = "HUAWEICLOUD_SDK_SK"
@@ -58,6 +63,10 @@ ENV_VARS = (
     WAIT_PORT_ACTIVE_S,
     DEVICE_TAGS,
     CA_BUNDLE,
+    BACKEND,
+    PRUNE,
+    CONCURRENCY,
+    SWEEP_WINDOW_S,
     EG_ENDPOINT,
     SDK_AK,
     SDK_SK,
@@ -67,12 +76,24 @@ ENV_VARS = (
 
 AUTH_MODES = ("token", "keystone", "aksk", "functiongraph")
 API_VERSIONS = ("v2.1", "v2")
+BACKENDS = ("nova", "huawei-v1")
+MARK_MODES = ("auto", "on", "off")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+SECRETS = (TOKEN, SDK_AK, SDK_SK, SDK_SECURITY_TOKEN)
+"""Read stripped of surrounding white space (a secret read from a file ends in a newline)."""
 
 
-class ConfigError(InputError):
-    """The environment is incomplete or contradictory; the function cannot start."""
+class ConfigError(NicAttachError):
+    """The environment is incomplete or contradictory; the function cannot start.
+
+    Not an ``InputError``: a start-up fault is the operator's, not a caller's 400.
+    ``problems`` lists every mistake found, one line each."""
 
     code = "bad_config"
+
+    def __init__(self, problems: str | list[str]) -> None:
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__("; ".join(self.problems))
 
 
 @dataclass(frozen=True)
@@ -125,62 +146,86 @@ class Settings:
     """``source`` attribute of the events this function emits."""
     wait_port_active_s: float = 10.0
     """How long to wait for a new NIC's ``port_state`` to become ACTIVE (0 disables)."""
-    device_tags: bool = False
-    """Tag the NICs this function creates (microversion 2.49); off for Huawei ECS."""
+    device_tags: str = "auto"
+    """Mark the NICs this function creates with a device tag (set at 2.49, read at 2.70):
+    ``auto`` when the endpoint's version document offers 2.70, ``on``, ``off``."""
+    backend: str = "nova"
+    """``nova`` (the ``os-interface`` API) or ``huawei-v1`` (ECS native NIC API)."""
+    prune: bool = False
+    """Detach NICs this function made (marked) that no request wants any more."""
+    concurrency: int = 8
+    """Servers of one event (and of a sweep) handled at once."""
+    sweep_window_s: float = 1200.0
+    """The TIMER sweep looks at servers changed within this window (twice the timer)."""
     connect_timeout_s: float = 3.05
     read_timeout_s: float = 20.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read and check every variable; raise one ``ConfigError`` listing every mistake."""
         env = os.environ if environ is None else environ
-        auth = _choice(env, AUTH, AUTH_MODES, "token")
+        read = _Reader(env)
+        auth = read.choice(AUTH, AUTH_MODES, "token")
         endpoint = env.get(ECS_ENDPOINT, "").strip()
         if not endpoint and auth != "keystone":
-            raise ConfigError(f"{ECS_ENDPOINT} is not set")
+            read.problems.append(f"{ECS_ENDPOINT} is not set")
+        read.choice(LOG_LEVEL, LOG_LEVELS, "INFO", upper=True)
         settings = cls(
-            policy_path=_required(env, POLICY),
+            policy_path=read.required(POLICY),
             ecs_endpoint=endpoint.rstrip("/"),
-            api_version=_choice(env, API_VERSION, API_VERSIONS, "v2.1"),
+            api_version=read.choice(API_VERSION, API_VERSIONS, "v2.1"),
             auth=auth,
-            token=env.get(TOKEN, ""),
-            project_id=env.get(PROJECT_ID) or None,
+            token=read.secret(TOKEN),
+            project_id=env.get(PROJECT_ID, "").strip() or None,
             credentials_project_id=_credentials_project(env, auth),
             allowed_projects=_csv(env.get(ALLOWED_PROJECTS, "")),
-            sink=env.get(SINK) or env.get(K_SINK) or None,
-            eg_endpoint=(env.get(EG_ENDPOINT) or "").rstrip("/") or None,
-            ca_bundle=env.get(CA_BUNDLE) or None,
-            access_key=env.get(SDK_AK, "").strip(),
-            secret_key=env.get(SDK_SK, "").strip(),
-            security_token=env.get(SDK_SECURITY_TOKEN, "").strip(),
+            sink=(env.get(SINK) or env.get(K_SINK) or "").strip() or None,
+            eg_endpoint=(env.get(EG_ENDPOINT) or "").strip().rstrip("/") or None,
+            ca_bundle=env.get(CA_BUNDLE, "").strip() or None,
+            access_key=read.secret(SDK_AK),
+            secret_key=read.secret(SDK_SK),
+            security_token=read.secret(SDK_SECURITY_TOKEN),
             openstack=tuple(sorted((k, v) for k, v in env.items() if k.startswith(OS_PREFIX))),
-            wait_active_s=_number(env, WAIT_ACTIVE_S, 120.0),
-            deadline_s=_number(env, DEADLINE_S, 50.0),
-            max_body_bytes=int(_number(env, MAX_BODY_BYTES, 1_048_576)),
-            event_source=env.get(EVENT_SOURCE) or "/nic-autoattach",
-            wait_port_active_s=_number(env, WAIT_PORT_ACTIVE_S, 10.0),
-            device_tags=_flag(env, DEVICE_TAGS),
+            wait_active_s=read.number(WAIT_ACTIVE_S, 120.0),
+            deadline_s=read.number(DEADLINE_S, 50.0, positive=True),
+            max_body_bytes=int(read.number(MAX_BODY_BYTES, 1_048_576, positive=True)),
+            event_source=env.get(EVENT_SOURCE, "").strip() or "/nic-autoattach",
+            wait_port_active_s=read.number(WAIT_PORT_ACTIVE_S, 10.0),
+            device_tags=read.marks(DEVICE_TAGS),
+            backend=read.choice(BACKEND, BACKENDS, "nova"),
+            prune=read.flag(PRUNE),
+            concurrency=int(read.number(CONCURRENCY, 8, positive=True, limit=64)),
+            sweep_window_s=read.number(SWEEP_WINDOW_S, 1200.0, positive=True),
         )
-        settings._check()
+        problems = read.problems + settings._problems()
+        if problems:
+            raise ConfigError(problems)
         return settings.with_credentials_project(settings.credentials_project_id)
 
-    def _check(self) -> None:
+    def _problems(self) -> list[str]:
+        problems = []
         if self.auth == "token" and not self.token:
-            raise ConfigError(f"{AUTH}=token needs {TOKEN}")
+            problems.append(f"{AUTH}=token needs {TOKEN}")
         if self.auth == "aksk" and not (self.access_key and self.secret_key):
-            raise ConfigError(f"{AUTH}=aksk needs {SDK_AK} and {SDK_SK}")
+            problems.append(f"{AUTH}=aksk needs {SDK_AK} and {SDK_SK}")
         if self.auth == "keystone" and not dict(self.openstack).get("OS_AUTH_URL"):
-            raise ConfigError(f"{AUTH}=keystone needs OS_AUTH_URL (and the other OS_* variables)")
+            problems.append(f"{AUTH}=keystone needs OS_AUTH_URL (and the other OS_* variables)")
         if self.auth in ("aksk", "functiongraph") and not (
             self.credentials_project_id or self.project_id or self.allowed_projects
         ):
-            raise ConfigError(
+            problems.append(
                 f"{AUTH}={self.auth} needs a project: {SDK_PROJECT_ID}, {RUNTIME_PROJECT_ID} "
                 f"or {PROJECT_ID}"
             )
         if self.sink and self.sink.startswith("eg://") and not self.eg_endpoint:
-            raise ConfigError(f"an eg:// sink needs {EG_ENDPOINT}")
+            problems.append(f"an eg:// sink needs {EG_ENDPOINT}")
+        if self.sink and not self.sink.startswith(("eg://", "http://", "https://")):
+            problems.append(f"{SINK} must be an http(s):// URL or eg://<channel id>")
         if self.ca_bundle and not os.path.isfile(self.ca_bundle):
-            raise ConfigError(f"{CA_BUNDLE}: no such file: {self.ca_bundle!r}")
+            problems.append(f"{CA_BUNDLE}: no such file: {self.ca_bundle!r}")
+        if self.backend == "huawei-v1" and self.api_version != "v2.1":
+            problems.append(f"{API_VERSION} applies to the nova backend only")
+        return problems
 
     def with_credentials_project(self, project: str | None) -> Settings:
         """These settings with the credentials' project known (from a Keystone token, or
@@ -213,40 +258,77 @@ def _credentials_project(env: Mapping[str, str], auth: str) -> str | None:
     return None
 
 
-def _required(env: Mapping[str, str], name: str) -> str:
-    value = env.get(name, "").strip()
-    if not value:
-        raise ConfigError(f"{name} is not set")
-    return value
+class _Reader:
+    """Reads variables, collecting every mistake instead of stopping at the first."""
 
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self.env = env
+        self.problems: list[str] = []
 
-def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...], default: str) -> str:
-    value = env.get(name, "").strip() or default
-    if value not in choices:
-        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
-    return value
+    def required(self, name: str) -> str:
+        value = self.env.get(name, "").strip()
+        if not value:
+            self.problems.append(f"{name} is not set")
+        return value
 
+    def secret(self, name: str) -> str:
+        """Stripped of surrounding white space; a value with white space or control
+        characters inside is refused, naming the variable, never showing the value."""
+        value = self.env.get(name, "").strip()
+        if any(c.isspace() or not c.isprintable() for c in value):
+            self.problems.append(f"{name} contains white space or control characters")
+            return ""
+        return value
 
-def _number(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
+    def choice(self, name: str, choices: tuple[str, ...], default: str, upper: bool = False) -> str:
+        raw = self.env.get(name, "").strip()
+        value = (raw.upper() if upper else raw) or default
+        if value not in choices:
+            self.problems.append(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
+            return default
+        return value
+
+    def number(
+        self, name: str, default: float, *, positive: bool = False, limit: float | None = None
+    ) -> float:
+        raw = self.env.get(name, "").strip()
+        if not raw:
+            return default
+        try:
+            value = float(raw)
+        except ValueError:
+            self.problems.append(f"{name} must be a number, got {raw!r}")
+            return default
+        if not math.isfinite(value):
+            self.problems.append(f"{name} must be a finite number, got {raw!r}")
+        elif value < 0:
+            self.problems.append(f"{name} must not be negative, got {raw!r}")
+        elif positive and value == 0:
+            self.problems.append(f"{name} must be above 0, got {raw!r}")
+
+        elif limit is not None and value > limit:
+            self.problems.append(f"{name} must be at most {limit:g}, got {raw!r}")
+        elif value > 1e9:
+            self.problems.append(f"{name} is too large: {raw!r}")
+        else:
+            return value
         return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
-    if value < 0:
-        raise ConfigError(f"{name} must not be negative, got {raw!r}")
-    return value
 
-
-def _flag(env: Mapping[str, str], name: str) -> bool:
-    raw = env.get(name, "").strip().lower()
-    if raw in ("", "0", "false", "no", "off"):
+    def flag(self, name: str) -> bool:
+        raw = self.env.get(name, "").strip().lower()
+        if raw in ("", "0", "false", "no", "off"):
+            return False
+        if raw in ("1", "true", "yes", "on"):
+            return True
+        self.problems.append(f"{name} must be true or false, got {raw!r}")
         return False
-    if raw in ("1", "true", "yes", "on"):
-        return True
-    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+    def marks(self, name: str) -> str:
+        """``auto`` (default), or a flag: true/on → ``on``, false/off → ``off``."""
+        raw = self.env.get(name, "").strip().lower()
+        if raw in ("", "auto"):
+            return "auto"
+        return "on" if self.flag(name) else "off"
 
 
 def _csv(raw: str) -> tuple[str, ...]:

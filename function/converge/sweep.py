@@ -1,109 +1,148 @@
-"""The reconcile sweep: every ACTIVE/SHUTOFF server of a project against the policy.
+"""The reconcile sweep: the servers of a project against the policy.
 
 The safety net for events that never arrived (a trigger misconfigured, a
-delivery dropped after its retries). It pages through ``GET /servers/detail``
-(tags included at microversion 2.26) and runs the same per-server flow as an
-event, so it is as safe to run alongside event deliveries as two deliveries are.
+delivery dropped after its retries). It pages through the server list (tags
+included), following the API's next links, and runs the same per-server flow
+as an event, so it is as safe alongside event deliveries as two deliveries
+are. The TIMER sweep looks only at servers changed within a window, so its
+cost follows what is new, not the fleet; ``--all`` does a full pass. Both stop
+cleanly before the deadline and report where to resume (``marker``).
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 from function import logs
-from function.compute.os_interface import EcsClient
+from function.compute.base import ComputeBackend, Server
 from function.converge.flow import Flow
-from function.domain.errors import InputError
+from function.converge.pool import map_in_context
+from function.domain.errors import NicAttachError
 from function.domain.model import ServerRef
-from function.domain.outcome import Kind, Outcome, failed
-from function.domain.tags import parse_tags
+from function.domain.outcome import Kind, Outcome
+from function.domain.timing import Deadline
 
 log = logging.getLogger("nicattach.sweep")
 
-T = TypeVar("T")
 SWEPT_STATUSES = frozenset({"ACTIVE", "SHUTOFF"})
-PAGE_SIZE = 100
+PAGE_RESERVE_S = 2.0
+"""A new page is started only with this much of the deadline left."""
 
 
 @dataclass
 class Summary:
+    """Every listed server is counted once: ``checked`` = the sum of the others."""
+
     project_id: str
+    dry_run: bool = False
     checked: int = 0
     attached: int = 0
     already: int = 0
     skipped: int = 0
     failed: int = 0
+    pending: int = 0
+    """Servers not ACTIVE/SHUTOFF (BUILD, ERROR, …): left to their own events."""
+    would_attach: int = 0
+    incomplete: bool = False
+    marker: str | None = None
+    """Resume here (``reconcile --marker``) when ``incomplete``."""
+    tags_unavailable: bool = False
     planned: list[dict[str, Any]] = field(default_factory=list)
     failures: list[dict[str, str | None]] = field(default_factory=list)
+    suspected_duplicates: list[dict[str, str]] = field(default_factory=list)
+    stale_interfaces: list[dict[str, str]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        body = {k: v for k, v in self.__dict__.items() if k not in ("planned", "failures")}
-        if self.planned:
-            body["planned"] = self.planned
-        if self.failures:
-            body["failures"] = self.failures
+        body = {k: v for k, v in self.__dict__.items() if v or isinstance(v, int)}
+        body["project_id"] = self.project_id
         return body
 
 
-def servers(client: EcsClient, project_id: str) -> Iterator[dict[str, Any]]:
-    """Every server of the project, page by page."""
-    marker = None
-    while True:
-        page = client.list_servers(project_id, limit=PAGE_SIZE, marker=marker)
-        yield from page
-        if len(page) < PAGE_SIZE:
-            return
-        marker = str(page[-1].get("id"))
-
-
 def reconcile(
-    client: EcsClient, flow: Flow, project_id: str, *, dry_run: bool = False, concurrency: int = 4
+    backend: ComputeBackend,
+    flow: Flow,
+    project_id: str,
+    deadline: Deadline,
+    *,
+    dry_run: bool = False,
+    concurrency: int = 8,
+    changes_since: str | None = None,
+    marker: str | None = None,
 ) -> Summary:
-    summary = Summary(project_id)
-    refs = [
-        ServerRef(str(s["id"]), project_id, tags=s.get("tags") or [], status=str(s["status"]))
-        for s in servers(client, project_id)
-        if str(s.get("status", "")).upper() in SWEPT_STATUSES and s.get("id")
-    ]
-    summary.checked = len(refs)
-    fields = {"correlation_id": f"sweep-{uuid.uuid4()}", **logs.snapshot()}
-
-    def in_context(work: Callable[[Flow, ServerRef], T]) -> Callable[[ServerRef], T]:
-        def call(ref: ServerRef) -> T:  # pool threads do not inherit the caller's context
-            with logs.bind(**fields, server_id=ref.server_id):
-                return work(flow, ref)
-
-        return call
-
-    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
-        if dry_run:
-            views = pool.map(in_context(_preview), refs)
-            summary.planned = [v for v in views if v.get("planned") or "error" in v]
-            return summary
-        for outcome in pool.map(in_context(_run), refs):
-            _count(summary, outcome)
-    log.info("reconcile %s: %s", project_id, summary.as_dict())
+    summary = Summary(project_id, dry_run=dry_run)
+    fields = {"correlation_id": logs.bound("correlation_id") or f"sweep-{uuid.uuid4()}"}
+    with logs.bind(**fields):
+        while True:
+            if not deadline.allows(PAGE_RESERVE_S):
+                summary.incomplete, summary.marker = True, marker
+                break
+            try:
+                page = backend.list_servers(project_id, deadline, marker=marker,
+                                            changes_since=changes_since)  # fmt: skip
+            except NicAttachError as exc:
+                log.warning("reconcile %s: listing servers failed (%s)", project_id, exc.code)
+                summary.incomplete, summary.marker = True, marker
+                summary.failures.append({"server_id": None, "code": exc.code,
+                                         "message": exc.message})  # fmt: skip
+                break
+            _sweep_page(summary, flow, page.servers, deadline, dry_run, concurrency)
+            if page.next_marker is None or not page.servers:
+                break
+            marker = page.next_marker
+    log.info("reconcile %s: %d checked", project_id, summary.checked,
+             extra={"ctx": {"summary": summary.as_dict()}})  # fmt: skip
     return summary
 
 
-def _run(flow: Flow, ref: ServerRef) -> Outcome:
-    try:
-        tags = parse_tags(ref.tags)
-    except InputError as exc:
-        return failed(ref.server_id, ref.project_id, "bad_tags", exc.message, retryable=False)
-    return flow.run(ref, tags)
+def _sweep_page(
+    summary: Summary,
+    flow: Flow,
+    servers: tuple[Server, ...],
+    deadline: Deadline,
+    dry_run: bool,
+    concurrency: int,
+) -> None:
+    summary.checked += len(servers)
+    swept = [s for s in servers if s.status in SWEPT_STATUSES]
+    summary.pending += len(servers) - len(swept)
+    if swept and any(s.tags is None for s in swept):
+        summary.tags_unavailable = True
+    refs = [
+        ServerRef(s.id, summary.project_id, s.tags, s.status) for s in swept if s.tags is not None
+    ]
+    summary.skipped += len(swept) - len(refs)  # tags not visible (API v2): reported above
+
+    def one(ref: ServerRef) -> Outcome | dict[str, Any]:
+        with logs.bind(server_id=ref.server_id):
+            return flow.preview(ref, deadline) if dry_run else flow.run(ref, deadline)
+
+    for result in map_in_context(one, refs, concurrency=concurrency):
+        if isinstance(result, dict):
+            _count_preview(summary, result)
+        else:
+            _count(summary, result)
 
 
-def _preview(flow: Flow, ref: ServerRef) -> dict[str, Any]:
-    try:
-        return flow.preview(ref, parse_tags(ref.tags))
-    except InputError as exc:
-        return {"server_id": ref.server_id, "error": {"code": "bad_tags", "message": exc.message}}
+def _count_preview(summary: Summary, view: dict[str, Any]) -> None:
+    if "error" in view:
+        summary.failed += 1
+        error = view["error"]
+        summary.failures.append({"server_id": view["server_id"], "code": error.get("code"),
+                                 "message": error.get("message")})  # fmt: skip
+    elif view.get("would_attach") or view.get("would_detach"):
+        summary.would_attach += 1
+        summary.planned.append(view)
+    elif "skipped" in view or not view.get("rules"):
+        summary.skipped += 1
+    else:
+        summary.already += 1
+    for port in view.get("suspected_duplicates", ()):
+        summary.suspected_duplicates.append({"server_id": view["server_id"], "port_id": port})
+    for port in view.get("stale", ()):
+        summary.stale_interfaces.append({"server_id": view["server_id"], "port_id": port})
 
 
 def _count(summary: Summary, outcome: Outcome) -> None:
@@ -120,3 +159,11 @@ def _count(summary: Summary, outcome: Outcome) -> None:
             {"server_id": outcome.server_id, "code": outcome.error_code,
              "message": outcome.error_message}
         )  # fmt: skip
+    for nic in outcome.suspected:
+        entry = {"server_id": outcome.server_id, "port_id": nic.port_id, "net_id": nic.net_id}
+        summary.suspected_duplicates.append(entry)
+        log.warning("reconcile: server %s has NIC %s beyond the one asked for on net %s",
+                    outcome.server_id, nic.port_id, nic.net_id)  # fmt: skip
+    for nic in outcome.stale:
+        entry = {"server_id": outcome.server_id, "port_id": nic.port_id, "net_id": nic.net_id}
+        summary.stale_interfaces.append(entry)

@@ -14,7 +14,6 @@ import logging
 import random
 import time
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 from cloudevents.conversion import to_binary, to_structured
@@ -25,6 +24,7 @@ from function.config import ConfigError, Settings
 from function.domain.errors import NicAttachError
 from function.domain.model import Trigger
 from function.domain.outcome import Kind, Outcome
+from function.domain.timing import SINK_BACKOFF, Deadline, Timing, parse_retry_after
 from function.transport.session import HttpSession, Response, TransportError
 
 log = logging.getLogger("nicattach.emit")
@@ -113,20 +113,24 @@ class Sink:
         *,
         attempts: int = 3,
         timeout: tuple[float, float] = (2.0, 5.0),
-        sleep: Callable[[float], None] = time.sleep,
+        timing: Timing | None = None,
     ) -> None:
         self._session = session
         self._url = url
         self._attempts = attempts
         self._timeout = timeout
-        self._sleep = sleep
+        self._timing = timing or Timing(time.monotonic, time.sleep, random.random)
         self.delivered = 0
         self.failures = 0
 
-    def send(self, event: CloudEvent) -> bool:
+    def send(self, event: CloudEvent, deadline: Deadline | None = None) -> bool:
+        """Deliver within ``deadline`` (default: this sink's own attempts and timeouts)."""
+        deadline = deadline or self._timing.deadline(sum(self._timeout) * self._attempts + 2)
         for attempt in range(1, self._attempts + 1):
             try:
-                self._post(event)
+                if deadline.expired:
+                    raise SinkError("the event's deadline passed", retryable=False)
+                self._post(event, deadline)
                 self.delivered += 1
                 return True
             except SinkError as exc:
@@ -142,7 +146,7 @@ class Sink:
                 )
                 if last:
                     break
-                self._sleep(_sink_backoff(attempt, exc.delay))
+                deadline.pause(SINK_BACKOFF.delay(attempt, self._timing.rng, exc.delay))
         self.failures += 1
         log.error(
             "%s delivery of %s failed; the outcome stands (failures so far: %d)",
@@ -153,14 +157,18 @@ class Sink:
         )
         return False
 
-    def _post(self, event: CloudEvent) -> None:
+    def _post(self, event: CloudEvent, deadline: Deadline) -> None:
         headers, body = binary(event)
-        self._check(self._request(self._url, headers, body))
+        self._check(self._request(self._url, headers, body, deadline))
 
-    def _request(self, url: str, headers: dict[str, str], body: bytes) -> Response:
+    def _request(
+        self, url: str, headers: dict[str, str], body: bytes, deadline: Deadline
+    ) -> Response:
+        remaining = deadline.remaining()
+        timeout = (min(self._timeout[0], remaining), min(self._timeout[1], remaining))
         try:
             return self._session.request(
-                "POST", url, data=body, headers=headers, timeout=self._timeout
+                "POST", url, data=body, headers=headers, timeout=timeout, total=remaining
             )
         except TransportError as exc:
             raise SinkError(str(exc), retryable=True) from None
@@ -170,12 +178,7 @@ class Sink:
         status = response.status_code
         if status < 300:
             return
-        delay = None
-        if status == 429:
-            try:
-                delay = float(response.headers.get("Retry-After", ""))
-            except ValueError:
-                delay = None
+        delay = parse_retry_after(response.headers.get("Retry-After")) if status == 429 else None
         raise SinkError(f"HTTP {status}", retryable=status == 429 or status >= 500, delay=delay)
 
 
@@ -198,17 +201,18 @@ class EventGridSink(Sink):
         super().__init__(session, url, **options)
         self._auth = auth
 
-    def _post(self, event: CloudEvent) -> None:
+    def _post(self, event: CloudEvent, deadline: Deadline) -> None:
         body = json.dumps({"events": [structured_json(event)]}).encode()
         try:  # per attempt: a signature carries its time, a token may have been renewed
             auth = self._auth.headers("POST", self._url, body)
         except NicAttachError as exc:
             raise SinkError(f"no credentials: {exc.message}", retryable=False) from None
-        response = self._request(self._url, {"Content-Type": "application/json", **auth}, body)
+        headers = {"Content-Type": "application/json", **auth}
+        response = self._request(self._url, headers, body, deadline)
         self._check(response)
         try:
             failed = int(response.json().get("failed_count") or 0)
-        except (ValueError, AttributeError, TypeError):
+        except (ValueError, AttributeError, TypeError, OverflowError, RecursionError):
             failed = 0
         if failed:
             raise SinkError(f"EventGrid refused {failed} event(s)", retryable=False)
@@ -229,9 +233,3 @@ def sink_from_settings(
             )
         return EventGridSink(session, settings.eg_endpoint, project, channel, auth, **options)
     return Sink(session, settings.sink, **options)
-
-
-def _sink_backoff(attempt: int, hint: float | None) -> float:
-    if hint is not None:
-        return min(max(hint, 0.0), 2.0)
-    return float(min(0.2 * 2 ** (attempt - 1), 2.0) * (0.5 + random.random() / 2))

@@ -7,15 +7,12 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from function.domain.errors import InputError
+from function.domain.tags import Tags
 
 PROJECT_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-
-JsonObject = Mapping[str, Any]
 
 
 @dataclass(frozen=True)
@@ -31,14 +28,14 @@ class Trigger:
 class ServerRef:
     """One server an event is about.
 
-    ``tags`` is the raw tag value from the event (list of ``k=v`` strings, a
-    ``{"k": "v"}`` object, or Huawei ``[{"key", "value"}]``), or ``None`` when
-    the event carries none and they must be read from the API.
+    ``tags`` are the event's tags, parsed at the edge (every shape an event may
+    carry them in), or ``None`` when the event carries none and they must be read
+    from the API.
     """
 
     server_id: str
     project_id: str | None = None
-    tags: object | None = None
+    tags: Tags | None = None
     status: str | None = None
 
 

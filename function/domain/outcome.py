@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 
@@ -28,6 +29,10 @@ class Outcome:
     error_code: str | None = None
     error_message: str | None = None
     retryable: bool = False
+    stale: tuple[Interface, ...] = ()
+    """NICs this function made that no request wants any more (kept: pruning is off)."""
+    suspected: tuple[Interface, ...] = ()
+    """NICs beyond the one asked for on a policy network, not ours to undo."""
 
     @property
     def http_status(self) -> int:
@@ -51,9 +56,13 @@ def completed(
     rules: tuple[str, ...],
     attached: bool,
     interfaces: tuple[Interface, ...],
+    *,
+    stale: tuple[Interface, ...] = (),
+    suspected: tuple[Interface, ...] = (),
 ) -> Outcome:
     status = "attached" if attached else "already_attached"
-    return Outcome(Kind.COMPLETED, server_id, project_id, rules, status, interfaces)
+    return Outcome(Kind.COMPLETED, server_id, project_id, rules, status, interfaces,
+                   stale=stale, suspected=suspected)  # fmt: skip
 
 
 def skipped(server_id: str, project_id: str | None, reason: str) -> Outcome:
@@ -78,3 +87,43 @@ def failed(
         error_message=message,
         retryable=retryable,
     )
+
+
+# ------------------------------------------------- one outcome → every entry point
+
+EXIT_OK, EXIT_PERMANENT, EXIT_INPUT, EXIT_RETRY = 0, 1, 2, 75
+"""``nic-autoattach invoke`` / ``reconcile`` exit codes (75 is EX_TEMPFAIL)."""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the outcomes of one event mean to each entry point: the HTTP status, the
+    CLI's exit code, and whether FunctionGraph's handler raises (so it retries)."""
+
+    http_status: int
+    exit_code: int
+
+    @property
+    def retry(self) -> bool:
+        return self.http_status == 503
+
+
+IGNORED = Verdict(200, EXIT_OK)
+
+
+def verdict(outcomes: Sequence[Outcome]) -> Verdict:
+    """503 if any server should be retried (redelivery is idempotent), else 422 if any
+    failed for good, else the single outcome's own status (403 for a project outside
+    the allowlist) or 200."""
+    failed = [o for o in outcomes if o.kind is Kind.FAILED]
+    if any(o.retryable for o in failed):
+        return Verdict(503, EXIT_RETRY)
+    if failed:
+        return Verdict(422, EXIT_PERMANENT)
+    status = outcomes[0].http_status if len(outcomes) == 1 else 200
+    return Verdict(status, EXIT_OK)
+
+
+def input_verdict(http_status: int) -> Verdict:
+    """The caller's mistake (400, 413): nothing was done; not worth a retry."""
+    return Verdict(http_status, EXIT_INPUT)

@@ -1,20 +1,35 @@
-"""Desired minus actual: which NICs to attach, which duplicates to undo (pure).
+"""Desired minus actual (pure): which NIC satisfies which request, what to attach,
+which duplicates to undo, which NICs of ours no request wants any more.
 
-Nova attaches any number of NICs on one network, so duplicate protection
-is ours. Every copy of the function applies the same rule to what it sees
-after its own POSTs: among the NICs for one policy entry that were not
-there at this delivery's first read, keep the one with the lowest port id
-and detach the rest. The globally lowest port is never detached by anyone,
-so racing copies converge on exactly one NIC, never zero.
+Matching is a one-to-one assignment. A port request is satisfied only by that
+port. A network request (one per network: the policy merges them) is
+satisfied by a NIC on that network, with the fixed IP if one is asked, that no
+port request claimed. Among several candidates the assignment prefers a NIC
+that is not ours to undo (an operator's, or one that was there at this
+delivery's first read), then the lowest port id.
+
+Duplicate protection is ours (Nova attaches any number of NICs on one
+network). A NIC is *ours to undo* when it appeared after this delivery's
+first read, or when it carries the function's mark (a device tag). An
+unassigned NIC that is ours and satisfies a network request whose assigned
+NIC is also ours is a duplicate: detached. Every copy applies the same rule
+to the same NICs, and the lowest port id is never detached by anyone, so
+racing copies converge on exactly one NIC, never zero. NICs that are not ours,
+and NICs on networks no request names, are never touched. A NIC carrying our
+mark that no request wants any more is *stale* (reported; detached only when
+pruning is on).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from function.domain.policy import NicRequest
+
+MARK_PREFIX = "nicattach:"
+"""The device tag prefix that marks a NIC as made by this function."""
 
 
 @dataclass(frozen=True)
@@ -33,25 +48,7 @@ class Interface:
     mac_addr: str
     fixed_ips: tuple[FixedIp, ...]
     tag: str = ""
-    """The device tag (shown from microversion 2.70); not part of the completion event."""
-
-    @classmethod
-    def from_api(cls, raw: Mapping[str, Any]) -> Interface:
-        """Build from an ``interfaceAttachment`` object; ids are stripped (the vendor's
-        own example has a leading space)."""
-        fixed = raw.get("fixed_ips") or ()
-        return cls(
-            port_id=_text(raw.get("port_id")),
-            net_id=_text(raw.get("net_id")),
-            port_state=_text(raw.get("port_state")),
-            mac_addr=_text(raw.get("mac_addr")),
-            fixed_ips=tuple(
-                FixedIp(_text(ip.get("subnet_id")), _text(ip.get("ip_address")))
-                for ip in fixed
-                if isinstance(ip, Mapping)
-            ),
-            tag=_text(raw.get("tag")),
-        )
+    """The NIC's mark (a device tag), if the API shows one; not part of the completion event."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -68,17 +65,40 @@ class Interface:
     def ip_addresses(self) -> frozenset[str]:
         return frozenset(ip.ip_address for ip in self.fixed_ips)
 
+    @property
+    def marked(self) -> bool:
+        return self.tag.startswith(MARK_PREFIX)
+
 
 @dataclass(frozen=True)
 class Detach:
-    """Undo a duplicate NIC that a copy of this function made."""
+    """Undo a NIC: a duplicate a copy of this function made, or a stale one of ours."""
 
     port_id: str
-    keep: str
+    keep: str | None
+    """The NIC kept instead (duplicates); ``None`` for a stale NIC."""
+
+
+@dataclass(frozen=True)
+class Plan:
+    assigned: tuple[Interface | None, ...]
+    """Per desired request, in order: the NIC that satisfies it, or ``None``."""
+    missing: tuple[NicRequest, ...]
+    duplicates: tuple[Detach, ...]
+    stale: tuple[Interface, ...]
+    """Marked NICs that no request wants (tags or policy changed)."""
+    suspected: tuple[Interface, ...]
+    """NICs beyond the one asked for on a policy network that are not ours to undo:
+    perhaps duplicates left by a copy killed before it re-read (without a mark the
+    function cannot tell them from an operator's); reported, never touched."""
+
+    @property
+    def settled(self) -> bool:
+        return not self.missing and not self.duplicates
 
 
 def satisfies(interface: Interface, nic: NicRequest) -> bool:
-    """Whether an attached interface is the NIC the policy asks for."""
+    """Whether ``interface`` could be the NIC ``nic`` asks for (ignoring other claims)."""
     if nic.port_id is not None:
         return interface.port_id == nic.port_id
     if interface.net_id != nic.net_id:
@@ -86,60 +106,59 @@ def satisfies(interface: Interface, nic: NicRequest) -> bool:
     return nic.fixed_ip is None or nic.fixed_ip in interface.ip_addresses
 
 
-def find(nic: NicRequest, actual: Iterable[Interface]) -> list[Interface]:
-    """The attached interfaces that satisfy ``nic``, lowest port id first."""
-    return sorted((i for i in actual if satisfies(i, nic)), key=lambda i: i.port_id)
+def plan(
+    desired: Sequence[NicRequest],
+    actual: Iterable[Interface],
+    first_read: Iterable[str] = (),
+) -> Plan:
+    """Assign NICs to requests one to one and derive what to do.
 
-
-def plan_attach(desired: Iterable[NicRequest], actual: Iterable[Interface]) -> list[NicRequest]:
-    """The desired NICs that no attached interface satisfies, in policy order."""
-    present = list(actual)
-    return [nic for nic in desired if not find(nic, present)]
-
-
-def plan_detach(
-    desired: Iterable[NicRequest], first_read: Iterable[str], actual: Iterable[Interface]
-) -> list[Detach]:
-    """Duplicates to undo: for each desired NIC, the new matches but the lowest.
-
-    ``first_read`` holds the port ids attached at this delivery's first read;
-    those are never detached, and neither is any NIC no policy entry asks for.
+    ``first_read`` holds the port ids attached at this delivery's first read.
     """
-    before = set(first_read)
-    present = list(actual)
-    detach: dict[str, Detach] = {}
-    for nic in desired:
-        matches = find(nic, present)
-        if any(m.port_id in before for m in matches):
-            continue  # the NIC was there before this delivery: nothing of ours to undo
-        new = [m.port_id for m in matches]
-        for port_id in new[1:]:
-            detach.setdefault(port_id, Detach(port_id=port_id, keep=new[0]))
-    return list(detach.values())
+    present = sorted(actual, key=lambda i: i.port_id)
+    before = frozenset(first_read)
+
+    def ours(interface: Interface) -> bool:
+        return interface.marked or interface.port_id not in before
+
+    assigned: list[Interface | None] = [None] * len(desired)
+    claimed: set[str] = set()
+    # Port requests first: a port satisfies only its own request.
+    for index, nic in enumerate(desired):
+        if nic.port_id is not None:
+            match = next((i for i in present if i.port_id == nic.port_id), None)
+            if match is not None:
+                assigned[index] = match
+                claimed.add(match.port_id)
+    for index, nic in enumerate(desired):
+        if nic.port_id is None:
+            candidates = [i for i in present if i.port_id not in claimed and satisfies(i, nic)]
+            candidates.sort(key=lambda i: (ours(i), i.port_id))
+            if candidates:
+                assigned[index] = candidates[0]
+                claimed.add(candidates[0].port_id)
+
+    missing = tuple(nic for nic, got in zip(desired, assigned, strict=True) if got is None)
+    duplicates: list[Detach] = []
+    stale: list[Interface] = []
+    suspected: list[Interface] = []
+    for interface in present:
+        if interface.port_id in claimed:
+            continue
+        wanted_by = [
+            (nic, got)
+            for nic, got in zip(desired, assigned, strict=True)
+            if nic.port_id is None and satisfies(interface, nic)
+        ]
+        keeper = next((got for _, got in wanted_by if got is not None and ours(got)), None)
+        if ours(interface) and keeper is not None:
+            duplicates.append(Detach(interface.port_id, keep=keeper.port_id))
+        elif wanted_by:
+            suspected.append(interface)
+        elif interface.marked:
+            stale.append(interface)
+    return Plan(tuple(assigned), missing, tuple(duplicates), tuple(stale), tuple(suspected))
 
 
-def kept(
-    nic: NicRequest, actual: Iterable[Interface], first_read: Iterable[str]
-) -> Interface | None:
-    """The interface reported for ``nic``: one that was there before, else the lowest new one."""
-    matches = find(nic, actual)
-    before = set(first_read)
-    return next((m for m in matches if m.port_id in before), matches[0] if matches else None)
-
-
-def attach_body(nic: NicRequest, device_tag: str | None = None) -> dict[str, Any]:
-    """Exactly the ``interfaceAttachment`` the API reference allows for ``nic``."""
-    body: dict[str, Any]
-    if nic.port_id is not None:
-        body = {"port_id": nic.port_id}
-    else:
-        body = {"net_id": nic.net_id}
-        if nic.fixed_ip is not None:
-            body["fixed_ips"] = [{"ip_address": nic.fixed_ip}]
-    if device_tag is not None:
-        body["tag"] = device_tag
-    return {"interfaceAttachment": body}
-
-
-def _text(value: object) -> str:
-    return value.strip() if isinstance(value, str) else ""
+def by_port(interfaces: Iterable[Interface]) -> Mapping[str, Interface]:
+    return {i.port_id: i for i in interfaces}

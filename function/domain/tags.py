@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 from function.domain.errors import InputError
 
-__all__ = ["Tags", "parse_tags"]
+__all__ = ["Tags", "parse_tags", "salvage_tags"]
 
 
 @dataclass(frozen=True)
@@ -124,3 +124,29 @@ def _kind(raw: object) -> str:
     if isinstance(raw, bool | int | float):
         return f"{type(raw).__name__} {raw!r}"
     return type(raw).__name__
+
+
+def salvage_tags(raw: object) -> tuple[Tags, tuple[str, ...]]:
+    """Tags read from an API, where one unusable tag must not cost the others: the
+    usable ones, and a short description of each one left out (an empty key, a
+    lone space, a wrong type). Anything but a list or an object is no tags at all."""
+    items: list[object]
+    if isinstance(raw, Mapping):
+        items = [{"key": k, "value": v} for k, v in raw.items()]
+    elif isinstance(raw, list | tuple):
+        items = list(raw)
+    elif raw is None:
+        return Tags({}), ()
+    else:
+        return Tags({}), (f"tags: {_kind(raw)}",)
+    pairs: list[tuple[str, str]] = []
+    ignored: list[str] = []
+    for index, item in enumerate(items):
+        try:
+            if isinstance(item, Mapping) and isinstance(item.get("value"), list | tuple):
+                pairs.extend(_pairs_from_mapping({item.get("key"): item["value"]}))
+            else:
+                pairs.append(_pair_from_item(item, index))
+        except InputError:
+            ignored.append(repr(item)[:64])
+    return _collect(pairs), tuple(ignored)

@@ -20,6 +20,7 @@ from typing import Any
 
 from function.domain.errors import InputError
 from function.domain.model import Ignored, ServerRef, check_project_id, check_server_id
+from function.domain.tags import parse_tags
 
 CREATE_TRACES = frozenset(
     {"createServer", "createServerV2", "createServerV21", "createSingleServer", "createServers"}
@@ -71,7 +72,8 @@ def _created(trace: Mapping[str, Any], project_id: str | None) -> list[ServerRef
         ids = [check_server_id(trace.get("resource_id"), "cts.resource_id")]
     server = _embedded(trace.get("request")).get("server")
     tags = server.get("server_tags") if isinstance(server, Mapping) else None
-    return [ServerRef(server_id, project_id, tags=tags) for server_id in ids]
+    parsed = None if tags is None else parse_tags(tags)
+    return [ServerRef(server_id, project_id, tags=parsed) for server_id in ids]
 
 
 def _response_ids(response: Mapping[str, Any]) -> Iterator[object]:

@@ -15,6 +15,7 @@ from typing import Any
 
 from function.domain.errors import InputError
 from function.domain.model import Ignored, ServerRef, check_project_id, check_server_id
+from function.domain.tags import parse_tags
 
 OSLO_VERSION_KEY = "oslo.version"
 OSLO_MESSAGE_KEY = "oslo.message"
@@ -53,7 +54,7 @@ def parse_notification(data: Mapping[str, Any]) -> list[ServerRef]:
         ServerRef(
             server_id=check_server_id(fields.get("uuid"), "payload.uuid"),
             project_id=check_project_id(fields.get("tenant_id"), "payload.tenant_id"),
-            tags=tags if isinstance(tags, list) else None,
+            tags=parse_tags(tags) if isinstance(tags, list) else None,
             status=STATUS_OF_STATE.get(state) if isinstance(state, str) else None,
         )
     ]

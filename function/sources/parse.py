@@ -20,6 +20,7 @@ from function.domain.model import (
     check_project_id,
     check_server_id,
 )
+from function.domain.tags import parse_tags
 from function.sources.cts import is_trace, parse_trace
 from function.sources.nova import is_notification, parse_notification
 
@@ -65,7 +66,7 @@ def parse_generic(data: Mapping[str, Any]) -> list[ServerRef]:
         ServerRef(
             server_id=check_server_id(data.get("server_id")),
             project_id=None if project is None else check_project_id(project),
-            tags=tags,
+            tags=None if tags is None else parse_tags(tags),
         )
     ]
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import urllib.request
 from collections.abc import Mapping
 from types import TracebackType
@@ -35,6 +36,15 @@ class TransportError(Exception):
 
 class TransportTimeout(TransportError):
     """Connecting or reading took longer than allowed."""
+
+
+class TooLarge(TransportError):
+    """The answer is larger than the session accepts; it was not read."""
+
+
+MAX_ANSWER_BYTES = 16 * 1024 * 1024
+"""No answer of the APIs we call comes near this; a larger one is refused unread."""
+_CHUNK = 64 * 1024
 
 
 class Response:
@@ -64,6 +74,7 @@ class HttpSession(Protocol):
         data: bytes | None = None,
         headers: Mapping[str, str] | None = None,
         timeout: Timeout = (3.05, 20.0),
+        total: float | None = None,
     ) -> Response: ...
 
     def close(self) -> None: ...
@@ -72,7 +83,14 @@ class HttpSession(Protocol):
 class Session:
     """One per process; thread-safe (urllib3's pools are)."""
 
-    def __init__(self, *, ca_certs: str | None = None, maxsize: int = 32) -> None:
+    def __init__(
+        self,
+        *,
+        ca_certs: str | None = None,
+        maxsize: int = 32,
+        max_answer_bytes: int = MAX_ANSWER_BYTES,
+    ) -> None:
+        self._max_bytes = max_answer_bytes
         options: dict[str, Any] = {"maxsize": maxsize, "block": False, "retries": False}
         options.update(cert_reqs="CERT_REQUIRED", ca_certs=ca_certs or _default_ca())
         self._options = options
@@ -88,18 +106,56 @@ class Session:
         data: bytes | None = None,
         headers: Mapping[str, str] | None = None,
         timeout: Timeout = (3.05, 20.0),
+        total: float | None = None,
     ) -> Response:
+        """One request. ``total`` bounds the whole exchange, body included (an answer
+        that trickles in byte by byte cannot hold the caller past it); answers larger
+        than ``max_answer_bytes`` are refused unread. Errors never carry header values."""
+        started = time.monotonic()
         pool = self._manager(url)
         try:
             answer = pool.request(
                 method, url, body=data, headers=dict(headers or {}), redirect=False,
                 timeout=urllib3.Timeout(connect=timeout[0], read=timeout[1]),
+                preload_content=False,
             )  # fmt: skip
         except MaxRetryError as exc:  # retries=False wraps the cause
-            raise _translate(exc.reason or exc) from exc
+            raise _translate(exc.reason or exc, url) from None
         except Urllib3Error as exc:
-            raise _translate(exc) from exc
-        return Response(answer.status, answer.reason or "", answer.headers, answer.data)
+            raise _translate(exc, url) from None
+        except (ValueError, TypeError, LookupError, OSError) as exc:  # e.g. a bad header value
+            raise TransportError(f"invalid request: {type(exc).__name__}") from None
+        try:
+            body = self._read(answer, started, total)
+        finally:
+            answer.release_conn()
+        return Response(answer.status, answer.reason or "", answer.headers, body)
+
+    def _read(self, answer: urllib3.BaseHTTPResponse, started: float, total: float | None) -> bytes:
+        length = answer.headers.get("Content-Length", "")
+        if length.isdigit() and int(length) > self._max_bytes:
+            answer.close()
+            raise TooLarge(f"answer of {length} bytes exceeds {self._max_bytes}")
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            while True:
+                if total is not None:
+                    left = total - (time.monotonic() - started)
+                    if left <= 0:
+                        answer.close()
+                        raise TransportTimeout("Timeout: the answer took longer than allowed")
+                    _set_read_timeout(answer, left)
+                chunk = answer.read(_CHUNK)
+                if not chunk:
+                    return b"".join(chunks)
+                size += len(chunk)
+                if size > self._max_bytes:
+                    answer.close()
+                    raise TooLarge(f"answer exceeds {self._max_bytes} bytes")
+                chunks.append(chunk)
+        except Urllib3Error as exc:
+            raise _translate(exc, "") from None
 
     def close(self) -> None:
         self._direct.clear()
@@ -133,17 +189,40 @@ def _bypass(host: str, proxies: dict[str, str]) -> bool:
     return bypass
 
 
-def _translate(exc: BaseException) -> TransportError:
-    """A short, secret-free description: never the URL's query or the headers."""
+def _set_read_timeout(answer: urllib3.BaseHTTPResponse, seconds: float) -> None:
+    """Shorten the socket's timeout for the next read to what is left of the budget."""
+    connection = getattr(answer, "connection", None)
+    sock = getattr(connection, "sock", None)
+    if sock is not None:
+        current = sock.gettimeout()
+        sock.settimeout(max(0.001, seconds if current is None else min(current, seconds)))
+
+
+def _translate(exc: BaseException, url: str) -> TransportError:
+    """A short, secret-free description: scheme, host and port at most; never the URL's
+    path or query, never a header."""
+    where = _where(url)
     if isinstance(exc, NewConnectionError):  # a subclass of ConnectTimeoutError in urllib3 2
-        return TransportError("ConnectionError: cannot connect")
+        return TransportError(f"ConnectionError: cannot connect to {where}")
     if isinstance(exc, Urllib3Timeout):
-        return TransportTimeout(f"Timeout: {type(exc).__name__}")
+        return TransportTimeout(f"Timeout: {type(exc).__name__} ({where})")
     if isinstance(exc, SSLError):
-        return TransportError("SSLError: TLS handshake or verification failed")
+        return TransportError(f"SSLError: TLS handshake or verification failed ({where})")
     if isinstance(exc, ProtocolError):
-        return TransportError("ConnectionError: connection dropped")
-    return TransportError(f"ConnectionError: {type(exc).__name__}")
+        return TransportError(f"ConnectionError: connection dropped ({where})")
+    return TransportError(f"ConnectionError: {type(exc).__name__} ({where})")
+
+
+def _where(url: str) -> str:
+    """``scheme://host:port`` of ``url`` (no user info, path or query)."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port or {"https": 443, "http": 80}.get(parts.scheme, 0)
+    except ValueError:
+        return "the endpoint"
+    if not parts.hostname:
+        return "the endpoint"
+    return f"{parts.scheme}://{parts.hostname}:{port}"
 
 
 def _default_ca() -> str | None:

@@ -31,8 +31,8 @@ from emulator.client import AdminClient  # noqa: E402
 from emulator.faults import FaultPlan, Faults  # noqa: E402
 from emulator.server import EmulatorServer  # noqa: E402
 from function.app.service import Service  # noqa: E402
+from function.app.wiring import build_service  # noqa: E402
 from function.config import Settings  # noqa: E402
-from function.config.policy_file import load_policy  # noqa: E402
 from function.transport.session import Session  # noqa: E402
 
 PROJECT = "0605767a5a80d5762fe6c0125d3c5b0e"
@@ -79,7 +79,7 @@ class Suite:
             policy_path=str(POLICY), ecs_endpoint=self.url, token="emulator-token",
             wait_active_s=3.0, deadline_s=8.0, wait_port_active_s=1.0,
         )  # fmt: skip
-        return Service(settings, load_policy(POLICY), Session())
+        return build_service(settings, session=Session())
 
     def deliver(self, copy: int, body: bytes) -> None:
         """One delivery, replayed on 503 like a platform would (bounded)."""

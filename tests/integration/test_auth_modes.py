@@ -16,6 +16,7 @@ from emulator.client import AdminClient
 from emulator.keystone import FakeCloudServer, FakeKeystone
 from emulator.server import EmulatorServer
 from function.app.service import Reply, Service
+from function.app.wiring import build_service
 from function.config import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -93,14 +94,14 @@ def nets(admin: AdminClient) -> set[str]:
 def test_keystone_one_authentication_for_many_calls_endpoint_and_project_from_token(
     cloud: FakeCloudServer, admin: AdminClient
 ) -> None:
-    service = Service.from_settings(Settings.from_env(keystone_env(cloud)))
+    service = build_service(Settings.from_env(keystone_env(cloud)))
     assert service.settings.ecs_endpoint == cloud.compute_url  # from the catalog
     assert service.settings.project_id == PROJECT  # from the token
     for _ in range(5):
         reply = post(service, attach_event(project=None))
         assert reply.status == 200, reply.body
     assert {STORAGE, BACKUP} <= nets(admin)
-    assert service.client.calls >= 8
+    assert service.backend.calls >= 8
     assert cloud.keystone.auth_requests == 1
     assert cloud.keystone.rejected == []
     other = post(service, attach_event(project="someone-else"))
@@ -117,14 +118,14 @@ def test_keystone_application_credential_and_explicit_endpoint(
         OS_APPLICATION_CREDENTIAL_SECRET=APP_SECRET,
         NICATTACH_ECS_ENDPOINT=cloud.compute_url + "/",
     )
-    service = Service.from_settings(Settings.from_env(env))
+    service = build_service(Settings.from_env(env))
     assert post(service, attach_event()).status == 200
     assert cloud.keystone.auth_requests == 1
 
 
 def test_keystone_renews_the_token_before_it_expires(cloud: FakeCloudServer) -> None:
     cloud.keystone.ttl_s = 122.5  # keystoneauth renews within 120 s of expiry
-    service = Service.from_settings(Settings.from_env(keystone_env(cloud)))
+    service = build_service(Settings.from_env(keystone_env(cloud)))
     post(service, attach_event())
     assert cloud.keystone.auth_requests == 1
     time.sleep(2.6)
@@ -134,7 +135,7 @@ def test_keystone_renews_the_token_before_it_expires(cloud: FakeCloudServer) -> 
 
 
 def test_keystone_authenticates_again_once_on_a_401(cloud: FakeCloudServer) -> None:
-    service = Service.from_settings(Settings.from_env(keystone_env(cloud)))
+    service = build_service(Settings.from_env(keystone_env(cloud)))
     assert post(service, attach_event()).status == 200
     cloud.keystone.revoke_all()
     assert post(service, attach_event()).status == 200
@@ -145,7 +146,7 @@ def test_keystone_authenticates_again_once_on_a_401(cloud: FakeCloudServer) -> N
 def test_keystone_persistent_401_is_retried_once_per_call_then_fails(
     cloud: FakeCloudServer,
 ) -> None:
-    service = Service.from_settings(Settings.from_env(keystone_env(cloud)))
+    service = build_service(Settings.from_env(keystone_env(cloud)))
     before = cloud.keystone.auth_requests
     cloud.keystone.reject_all = True
     reply = post(service, attach_event())
@@ -158,7 +159,7 @@ def test_keystone_persistent_401_is_retried_once_per_call_then_fails(
 def test_keystone_bad_password_stops_the_start(cloud: FakeCloudServer) -> None:
     settings = Settings.from_env(keystone_env(cloud, OS_PASSWORD="wrong-" + PASSWORD))
     with pytest.raises(Exception, match="Keystone authentication failed") as raised:
-        Service.from_settings(settings)
+        build_service(settings)
     assert PASSWORD not in str(raised.value)
 
 
@@ -170,7 +171,7 @@ def test_aksk_signed_requests_are_accepted(
     cloud: FakeCloudServer, admin: AdminClient, ak: str, temporary: str
 ) -> None:
     env = aksk_env(cloud, ak=ak, HUAWEICLOUD_SDK_SECURITY_TOKEN=temporary)
-    service = Service.from_settings(Settings.from_env(env))
+    service = build_service(Settings.from_env(env))
     reply = post(service, attach_event(project=None))
     assert reply.status == 200, reply.body
     assert cloud.keystone.rejected == []
@@ -188,7 +189,7 @@ def test_aksk_signed_requests_are_accepted(
 def test_aksk_bad_signature_is_refused(
     cloud: FakeCloudServer, env: dict[str, str], problem: str
 ) -> None:
-    service = Service.from_settings(Settings.from_env({**aksk_env(cloud), **env}))
+    service = build_service(Settings.from_env({**aksk_env(cloud), **env}))
     reply = post(service, attach_event())
     assert reply.status == 503 and reply.outcomes[0].error_code == "unauthorized"
     assert problem in cloud.keystone.rejected
@@ -286,6 +287,6 @@ def test_functiongraph_falls_back_to_the_environment(
         HUAWEICLOUD_SDK_AK=AK,
         HUAWEICLOUD_SDK_SK=SK,
     )
-    service = Service.from_settings(Settings.from_env(env))
+    service = build_service(Settings.from_env(env))
     assert post(service, attach_event()).status == 200
     assert cloud.keystone.rejected == []

@@ -17,7 +17,7 @@ from emulator.client import AdminClient
 from emulator.keystone import FakeCloudServer, FakeKeystone
 from emulator.server import EmulatorServer
 from function import logs
-from function.app.service import Service
+from function.app.wiring import build_service
 from function.config import Settings
 from function.delivery import emit
 
@@ -173,7 +173,7 @@ def test_no_secret_anywhere(
 def test_sink_reprs_and_settings_hide_secrets(cloud: FakeCloudServer) -> None:
     env = {"NICATTACH_POLICY": str(ROOT / "examples" / "policy.yaml"), **mode_env("aksk", cloud)}
     settings = Settings.from_env(env)
-    service = Service.from_settings(settings)
+    service = build_service(settings)
     sink = emit.sink_from_settings(settings, service.session, service.auth)
     texts = [repr(settings), str(settings), repr(service.auth), repr(sink)]
     assert not [v for v in SECRETS.values() for t in texts if v in t]

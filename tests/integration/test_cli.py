@@ -63,7 +63,7 @@ def test_dry_run_only_reads(
     view = json.loads(capsys.readouterr().out)
     assert view["tags"] == ["env=prod", "role=db", "team=payments"]
     assert view["rules"] == ["db-storage", "db-backup"]
-    assert [p["interfaceAttachment"]["net_id"] for p in view["planned"]] == [
+    assert [p["net_id"] for p in view["would_attach"]] == [
         "3cb9bc59-5699-4588-a4b1-b87f96708bc6",
         "0dc714fa-9022-4a03-bb22-9821a396bb9d",
     ]
@@ -80,7 +80,7 @@ def test_invoke_works_for_every_sample(env: None, admin: AdminClient, name: str)
 
 def test_validate_reports_every_mistake(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", str(ROOT / "examples" / "policy-invalid-five.yaml")]) == 1
-    lines = capsys.readouterr().out.splitlines()
+    lines = capsys.readouterr().err.splitlines()  # problems on stderr, like explain's
     assert len(lines) == 5 and all("rule '" in line for line in lines)
     assert main(["validate", str(ROOT / "examples" / "policy.yaml")]) == 0
 

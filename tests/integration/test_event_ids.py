@@ -12,6 +12,7 @@ import pytest
 from emulator.client import AdminClient
 from emulator.server import EmulatorServer
 from function.app.service import Service
+from function.app.wiring import build_service
 from function.config import Settings
 from function.delivery.emit import event_id
 from function.domain.model import Trigger
@@ -50,7 +51,7 @@ def service(emulator: EmulatorServer, admin: AdminClient) -> Service:
         "NICATTACH_TOKEN": "emulator-token",
         "NICATTACH_PROJECT_ID": PROJECT,
     }
-    return Service.from_settings(Settings.from_env(env))
+    return build_service(Settings.from_env(env))
 
 
 def ids(service: Service, body: bytes) -> list[tuple[str, str]]:

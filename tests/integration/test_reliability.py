@@ -18,8 +18,8 @@ import requests
 from emulator.client import AdminClient
 from emulator.server import EmulatorServer
 from function.app.service import Service
+from function.app.wiring import build_service
 from function.config import Settings
-from function.config.policy_file import load_policy
 from function.transport.session import Session
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,7 +51,7 @@ def make_service(
     )
     values = {**base.__dict__, **settings}
     config = Settings(**values)
-    return Service(config, load_policy(config.policy_path), session or Session())
+    return build_service(config, session=session or Session())
 
 
 def deliver(service: Service, data: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -227,7 +227,7 @@ def test_port_state_is_polled_until_active(emulator: EmulatorServer, seeded: Adm
 def test_device_tags_mark_the_nics_this_function_made(
     emulator: EmulatorServer, seeded: AdminClient
 ) -> None:
-    svc = make_service(emulator, device_tags=True)
+    svc = make_service(emulator, device_tags="on")
     status, _ = deliver(svc, event())
     svc.session.close()
     assert status == 200

@@ -16,6 +16,7 @@ from jsonschema import Draft202012Validator
 from emulator.client import AdminClient
 from emulator.server import EmulatorServer
 from function.app.service import Service
+from function.app.wiring import build_service
 from function.config import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,7 +62,7 @@ def service_for(emulator: EmulatorServer, admin: AdminClient) -> Iterator[Any]:
             "NICATTACH_TOKEN": "emulator-token",
             "NICATTACH_WAIT_ACTIVE_S": "0.3",
         }
-        return Service.from_settings(Settings.from_env({**base, **env}))
+        return build_service(Settings.from_env({**base, **env}))
 
     yield build
 

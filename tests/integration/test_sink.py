@@ -18,6 +18,7 @@ from emulator.client import AdminClient
 from emulator.keystone import FakeCloudServer, FakeKeystone
 from emulator.server import EmulatorServer
 from function.app.service import Reply, Service
+from function.app.wiring import build_service
 from function.config import ConfigError, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -82,7 +83,7 @@ def make(emulator: EmulatorServer, admin: AdminClient) -> Any:
             "NICATTACH_ECS_ENDPOINT": emulator.url,
             "NICATTACH_TOKEN": "emulator-token",
         }
-        return Service.from_settings(Settings.from_env({**base, **env}))
+        return build_service(Settings.from_env({**base, **env}))
 
     return build
 

@@ -33,19 +33,22 @@ def test_sweep_pages_through_every_server_and_converges(
         )
     admin.create_server("someone-else", tags=["role=db", "env=prod"])
 
-    assert main(["reconcile", "--dry-run"]) == 0
+    assert main(["reconcile", "--all", "--dry-run"]) == 0
     planned = json.loads(capsys.readouterr().out)
-    assert planned["checked"] == 141 and len(planned["planned"]) == 101
+    # every listed server counted once: 141 ACTIVE + 10 BUILD/ERROR left to their events
+    assert (planned["checked"], planned["pending"]) == (151, 10)
+    assert planned["would_attach"] == len(planned["planned"]) == 101
+    assert planned["would_attach"] + planned["skipped"] + planned["pending"] == 151
     assert not [r for r in admin.requests_log() if r["method"] != "GET"]
 
-    assert main(["reconcile", "--concurrency", "8"]) == 0
+    assert main(["reconcile", "--all", "--concurrency", "8"]) == 0
     summary = json.loads(capsys.readouterr().out)
-    assert (summary["checked"], summary["attached"], summary["skipped"]) == (141, 101, 40)
+    assert (summary["checked"], summary["attached"], summary["skipped"]) == (151, 101, 40)
     assert summary["failed"] == 0
     paged = [r for r in admin.requests_log() if r["path"].endswith("/servers/detail")]
     assert len(paged) >= 2 * 2, "two sweeps of two pages each"
 
-    assert main(["reconcile"]) == 0
+    assert main(["reconcile", "--all"]) == 0
     again = json.loads(capsys.readouterr().out)
     assert (again["attached"], again["already"]) == (0, 101)
     for i in range(50, 150, 25):

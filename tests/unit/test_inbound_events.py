@@ -10,6 +10,7 @@ from cloudevents.http import CloudEvent
 
 from function.domain.errors import InputError
 from function.domain.model import Trigger
+from function.domain.tags import parse_tags
 from function.sources.inbound import decode_request
 from function.sources.parse import parse_event
 
@@ -87,5 +88,7 @@ def test_bad_generic_events_are_input_errors(data: object, problem: str) -> None
 @pytest.mark.parametrize("tags", [["role=db", "env=prod"], {"role": "db"}, None])
 def test_generic_event_yields_one_server(tags: object) -> None:
     parsed = parse_event(TRIGGER, {"server_id": SERVER.upper(), "project_id": "p-1", "tags": tags})
-    assert [(s.server_id, s.project_id, s.tags) for s in parsed.servers] == [(SERVER, "p-1", tags)]
+    assert [(s.server_id, s.project_id, s.tags) for s in parsed.servers] == [
+        (SERVER, "p-1", None if tags is None else parse_tags(tags))
+    ]
     assert parsed.ignored_reason is None

@@ -1,4 +1,5 @@
-"""plan.py: desired − actual, and the duplicate rule that makes racing copies converge."""
+"""domain/plan.py: one-to-one assignment, desired − actual, and the duplicate rule that
+makes racing copies converge."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from function.domain.plan import FixedIp, Interface, attach_body, kept, plan_attach, plan_detach
+from function.domain.plan import MARK_PREFIX, FixedIp, Interface, plan
 from function.domain.policy import NicRequest
 
 NET_A = "3cb9bc59-5699-4588-a4b1-b87f96708bc6"
@@ -20,8 +21,12 @@ def nic(net: str | None = NET_A, ip: str | None = None, port: str | None = None)
     return NicRequest(net_id=None if port else net, port_id=port, fixed_ip=ip, rules=("r",))
 
 
-def iface(port_id: str, net: str = NET_A, ip: str = "10.20.0.5") -> Interface:
-    return Interface(port_id, net, "ACTIVE", "fa:16:3e:00:00:01", (FixedIp("sub", ip),))
+def iface(port_id: str, net: str = NET_A, ip: str = "10.20.0.5", tag: str = "") -> Interface:
+    return Interface(port_id, net, "ACTIVE", "fa:16:3e:00:00:01", (FixedIp("sub", ip),), tag)
+
+
+def detached(desired: list[NicRequest], first_read: list[str], actual: list[Interface]) -> list:
+    return list(plan(desired, actual, first_read).duplicates)
 
 
 @pytest.mark.parametrize(
@@ -35,17 +40,19 @@ def iface(port_id: str, net: str = NET_A, ip: str = "10.20.0.5") -> Interface:
         ([nic(port=PORT)], [iface("p1")], [nic(port=PORT)]),
         ([nic(port=PORT)], [iface(PORT, net=NET_B)], []),
         ([nic(), nic(NET_B)], [iface("p1")], [nic(NET_B)]),
+        # a port request and a network request on the port's network: two NICs, not one
+        ([nic(port=PORT), nic()], [iface(PORT)], [nic()]),
     ],
 )
-def test_plan_attach_lists_what_no_interface_satisfies(
+def test_missing_is_what_no_interface_satisfies(
     desired: list[NicRequest], actual: list[Interface], missing: list[NicRequest]
 ) -> None:
-    assert plan_attach(desired, actual) == missing
+    assert list(plan(desired, actual, [i.port_id for i in actual]).missing) == missing
 
 
 def test_detach_keeps_lowest_new_port() -> None:
     actual = [iface("p3"), iface("p1"), iface("p2")]
-    detach = plan_detach([nic()], first_read=[], actual=actual)
+    detach = detached([nic()], first_read=[], actual=actual)
     assert sorted(d.port_id for d in detach) == ["p2", "p3"]
     assert {d.keep for d in detach} == {"p1"}
 
@@ -53,13 +60,47 @@ def test_detach_keeps_lowest_new_port() -> None:
 def test_detach_never_touches_nics_from_before_or_off_policy() -> None:
     actual = [iface("p0"), iface("p5"), iface("p1", net=NET_B), iface("p2", net=NET_B)]
     # p0 was there at the first read: the network is satisfied, nothing of ours to undo
-    assert plan_detach([nic()], first_read=["p0"], actual=actual) == []
+    assert detached([nic()], first_read=["p0"], actual=actual) == []
     # NET_B is not asked for by the policy: its two NICs are none of our business
-    assert plan_detach([nic()], first_read=[], actual=actual[2:]) == []
+    assert detached([nic()], first_read=[], actual=actual[2:]) == []
 
 
 def test_single_new_nic_is_kept() -> None:
-    assert plan_detach([nic()], first_read=["boot"], actual=[iface("p9")]) == []
+    assert detached([nic()], first_read=["boot"], actual=[iface("p9")]) == []
+
+
+def test_marked_duplicates_from_an_earlier_delivery_are_undone() -> None:
+    """Two copies POSTed and died before re-reading: at the next delivery both NICs were
+    there at the first read, but they carry our mark, so the lowest is kept."""
+    actual = [iface("p7", tag=MARK_PREFIX + "r"), iface("p3", tag=MARK_PREFIX + "r")]
+    result = plan([nic()], actual, first_read=["p7", "p3"])
+    assert result.missing == ()
+    assert [(d.port_id, d.keep) for d in result.duplicates] == [("p7", "p3")]
+
+
+def test_unmarked_duplicates_from_before_are_reported_not_touched() -> None:
+    actual = [iface("p7"), iface("p3")]
+    result = plan([nic()], actual, first_read=["p7", "p3"])
+    assert result.duplicates == ()
+    assert [i.port_id for i in result.suspected] == ["p7"]
+
+
+def test_a_marked_nic_no_request_wants_is_stale() -> None:
+    old = iface("p1", ip="10.20.0.5", tag=MARK_PREFIX + "r")
+    result = plan([nic(ip="10.20.0.9")], [old], first_read=["p1"])
+    assert result.missing == (nic(ip="10.20.0.9"),)
+    assert result.stale == (old,)
+    assert result.duplicates == ()
+
+
+def test_a_nic_that_satisfies_a_port_request_is_never_a_duplicate() -> None:
+    # PORT sorts after p1 and is new: without the one-to-one rule it would be undone
+    actual = [iface("p1"), iface(PORT)]
+    result = plan([nic(port=PORT), nic()], actual, first_read=[])
+    assert result.assigned == (iface(PORT), iface("p1"))
+    assert result.duplicates == ()
+    result = plan([nic(port=PORT), nic()], [iface(PORT)], first_read=[])
+    assert result.missing == (nic(),) and result.duplicates == ()
 
 
 @given(
@@ -72,42 +113,81 @@ def test_racing_copies_converge_on_exactly_one(ports: list[str], data: st.DataOb
     seen_by_copy = [
         data.draw(st.lists(st.sampled_from(ports), min_size=1, unique=True)) for _ in ports
     ]
-    detached: set[str] = set()
+    gone: set[str] = set()
     for seen in seen_by_copy:
         actual = [iface(p) for p in seen]
-        detached |= {d.port_id for d in plan_detach([nic()], first_read=[], actual=actual)}
-    survivors = set(ports) - detached
+        gone |= {d.port_id for d in detached([nic()], first_read=[], actual=actual)}
+    survivors = set(ports) - gone
     assert min(ports) in survivors
     full = [iface(p) for p in ports]
     for _copy in itertools.repeat(None, 2):
-        detached |= {d.port_id for d in plan_detach([nic()], first_read=[], actual=full)}
-    assert set(ports) - detached == {min(ports)}
+        gone |= {d.port_id for d in detached([nic()], first_read=[], actual=full)}
+    assert set(ports) - gone == {min(ports)}
 
 
-def test_kept_prefers_the_nic_that_was_there_before() -> None:
+def test_assigned_prefers_the_nic_that_was_there_before() -> None:
     actual = [iface("p1"), iface("p9")]
-    assert kept(nic(), actual, first_read=["p9"]) == iface("p9")
-    assert kept(nic(), actual, first_read=[]) == iface("p1")
-    assert kept(nic(NET_B), actual, first_read=[]) is None
+    assert plan([nic()], actual, first_read=["p9"]).assigned == (iface("p9"),)
+    assert plan([nic()], actual, first_read=[]).assigned == (iface("p1"),)
+    assert plan([nic(NET_B)], actual, first_read=[]).assigned == (None,)
 
 
-@pytest.mark.parametrize(
-    ("request_", "body"),
-    [
-        (nic(), {"net_id": NET_A}),
-        (nic(ip="10.20.0.7"), {"net_id": NET_A, "fixed_ips": [{"ip_address": "10.20.0.7"}]}),
-        (nic(port=PORT), {"port_id": PORT}),
-    ],
-)
-def test_attach_body_is_exactly_what_the_api_allows(
-    request_: NicRequest, body: dict[str, object]
+# ------------------------------------------------ random mixes on shared networks
+
+NETS = [NET_A, NET_B]
+PORTS = [f"port-{n}" for n in range(4)]
+IPS = ["10.0.0.1", "10.0.0.2", "10.0.0.3"]
+
+
+@st.composite
+def requests(draw: st.DrawFn) -> list[NicRequest]:
+    """What a merged policy can ask for: distinct ports; one request per network."""
+    ports = draw(st.lists(st.sampled_from(PORTS), unique=True, max_size=3))
+    nets = draw(st.lists(st.sampled_from(NETS), unique=True, max_size=2))
+    wanted = [nic(port=p) for p in ports]
+    wanted += [nic(n, ip=draw(st.sampled_from([None, *IPS]))) for n in nets]
+    return draw(st.permutations(wanted))
+
+
+@st.composite
+def nics(draw: st.DrawFn) -> list[Interface]:
+    ids = draw(st.lists(st.sampled_from(PORTS + [f"nic-{n}" for n in range(5)]), unique=True))
+    return [
+        iface(
+            p,
+            net=draw(st.sampled_from(NETS)),
+            ip=draw(st.sampled_from(IPS)),
+            tag=draw(st.sampled_from(["", MARK_PREFIX + "r"])),
+        )  # fmt: skip
+        for p in ids
+    ]
+
+
+@given(desired=requests(), actual=nics(), data=st.data())
+def test_assignment_is_one_to_one_and_converges_in_one_round(
+    desired: list[NicRequest], actual: list[Interface], data: st.DataObject
 ) -> None:
-    assert attach_body(request_) == {"interfaceAttachment": body}
-
-
-def test_interface_from_api_strips_ids_and_survives_missing_fields() -> None:
-    raw = {"port_id": " ce531f90-199f-48c0-816c-13e38010b442", "net_id": NET_A, "fixed_ips": None}
-    parsed = Interface.from_api(raw)
-    assert parsed.port_id == PORT
-    assert parsed.fixed_ips == ()
-    assert parsed.to_json()["port_state"] == ""
+    first_read = data.draw(st.lists(st.sampled_from([i.port_id for i in actual] or ["x"])))
+    result = plan(desired, actual, first_read)
+    got = [i for i in result.assigned if i is not None]
+    assert len({i.port_id for i in got}) == len(got)  # no NIC serves two requests
+    for request, interface in zip(desired, result.assigned, strict=True):
+        if request.port_id is not None:  # a port request: only that port
+            assert interface is None or interface.port_id == request.port_id
+        elif interface is not None:
+            assert interface.net_id == request.net_id
+            assert request.fixed_ip is None or request.fixed_ip in interface.ip_addresses
+            assert interface.port_id not in {r.port_id for r in desired}
+    undone = {d.port_id for d in result.duplicates}
+    assert not undone & {i.port_id for i in got}  # the duplicate rule never undoes a kept NIC
+    # Simulate the attaches (new ports, sorting after every existing one) and the detaches:
+    after = [i for i in actual if i.port_id not in undone]
+    for n, request in enumerate(result.missing):
+        if request.port_id is not None:
+            after.append(iface(request.port_id, net=NET_A))
+        else:
+            ip = request.fixed_ip or "9.9.9.9"
+            after.append(iface(f"zz-{n}", net=request.net_id or "", ip=ip, tag=MARK_PREFIX + "r"))
+    settled = plan(desired, after, first_read)
+    assert settled.missing == ()
+    assert settled.duplicates == ()
