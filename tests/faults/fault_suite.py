@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from emulator.client import AdminClient  # noqa: E402
-from emulator.faults import FaultPlan, Faults  # noqa: E402
+from emulator.control.faults import FaultPlan, Faults  # noqa: E402
 from emulator.server import EmulatorServer  # noqa: E402
 from function.app.service import Service  # noqa: E402
 from function.config import Settings  # noqa: E402

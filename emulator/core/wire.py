@@ -11,7 +11,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from emulator.errors import BadRequest, ItemNotFound, MethodNotAllowed, UnsupportedMediaType
+from emulator.core.errors import (
+    BadRequest,
+    FakeApiError,
+    ItemNotFound,
+    MethodNotAllowed,
+    UnsupportedMediaType,
+)
 
 H = TypeVar("H")
 
@@ -76,3 +82,11 @@ class Router(Generic[H]):
                 raise MethodNotAllowed(tuple(sorted(methods)))
             return methods[method], found.groupdict()
         raise ItemNotFound()
+
+
+def error_response(error: FakeApiError) -> Response:
+    """The answer for an error the backend raised (405s list the allowed methods)."""
+    response = Response(error.status, error.body())
+    if isinstance(error, MethodNotAllowed):
+        response.headers["Allow"] = ", ".join(error.allowed)
+    return response

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from emulator.wire import Request, Response
+from emulator.core.wire import Request, Response
 
 WRITE_METHODS = frozenset({"POST", "DELETE"})
 

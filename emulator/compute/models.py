@@ -1,4 +1,7 @@
-"""The in-memory backend of the emulator: servers, tokens and the request log.
+"""The compute service's in-memory backend: servers and their interfaces.
+
+It also holds the cloud's other state (networks and ports in ``FakeNeutron``,
+tokens in ``TokenStore``, the ``RequestLog``), so one object is the cloud.
 
 As in moto, the backend knows nothing about HTTP: it raises ``FakeApiError``s
 that already carry Nova's status code and message. One re-entrant lock guards
@@ -13,35 +16,24 @@ from __future__ import annotations
 
 import random
 import threading
-import time
-from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
-from emulator.errors import (
-    BadRequest,
-    Conflict,
-    FakeApiError,
-    Forbidden,
-    ItemNotFound,
-    Unauthorized,
-)
-from emulator.neutron import FakeNeutron, new_id
-from emulator.records import (
+from emulator.compute.records import (
     INTERFACE_STATES,
     VM_STATES,
     AttachRequest,
-    FakeNetwork,
-    FakePort,
     FakeServer,
-    InterfaceSnapshot,
-    PortSnapshot,
     ServerSnapshot,
 )
-
-#: The request log keeps the most recent this many requests.
-REQUEST_LOG_LIMIT = 100_000
+from emulator.core import clock as clocks
+from emulator.core.errors import BadRequest, Conflict, FakeApiError, ItemNotFound
+from emulator.core.ids import new_id
+from emulator.core.requestlog import RequestLog
+from emulator.identity.tokens import TokenStore
+from emulator.network.models import FakeNeutron
+from emulator.network.records import FakeNetwork, FakePort, InterfaceSnapshot, PortSnapshot
 
 
 def _now_iso() -> str:
@@ -83,7 +75,7 @@ class FakeBackend:
     def __init__(
         self,
         *,
-        clock: Callable[[], float] = time.monotonic,
+        clock: clocks.Clock = clocks.monotonic,
         nova_errors: bool = False,
         build_seconds: float = 0.0,
         port_down_seconds: float = 0.0,
@@ -96,8 +88,8 @@ class FakeBackend:
         self.detach_delay_seconds = detach_delay_seconds
         self._lock = threading.RLock()
         self._neutron = FakeNeutron(nova_errors=nova_errors, rng=rng or random.Random())
-        self._tokens: dict[str, frozenset[str] | None] = {}
-        self._requests: deque[dict[str, Any]] = deque(maxlen=REQUEST_LOG_LIMIT)
+        self.tokens = TokenStore()
+        self.request_log = RequestLog()
         self._servers: dict[str, FakeServer] = {}
         self._seq = 0
 
@@ -113,29 +105,20 @@ class FakeBackend:
 
     def add_token(self, token: str, projects: Iterable[str] | None = None) -> None:
         """Accept ``token``; with ``projects``, only for those projects."""
-        with self._lock:
-            self._tokens[token] = None if projects is None else frozenset(projects)
+        self.tokens.add(token, projects)
 
     def authorize(self, token: str | None, project_id: str) -> None:
         """Unauthorized for an unknown token, Forbidden for a token bound elsewhere."""
-        with self._lock:
-            if token is None or token not in self._tokens:
-                raise Unauthorized()
-            projects = self._tokens[token]
-        if projects is not None and project_id not in projects:
-            raise Forbidden(f"Policy doesn't allow this token to act in project {project_id}.")
+        self.tokens.authorize(token, project_id)
 
     def record_request(self, entry: Mapping[str, Any]) -> None:
-        with self._lock:
-            self._requests.append(dict(entry))
+        self.request_log.record(entry)
 
     def requests_log(self) -> list[dict[str, Any]]:
-        with self._lock:
-            return [dict(entry) for entry in self._requests]
+        return self.request_log.entries()
 
     def clear_requests(self) -> None:
-        with self._lock:
-            self._requests.clear()
+        self.request_log.clear()
 
     # -- admin -----------------------------------------------------------------------
 
@@ -144,7 +127,7 @@ class FakeBackend:
         with self._lock:
             self._neutron.clear()
             self._servers.clear()
-            self._requests.clear()
+            self.request_log.clear()
 
     def create_network(
         self, cidr: str, *, id: str | None = None, name: str | None = None,

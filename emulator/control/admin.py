@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from emulator.errors import BadRequest
-from emulator.models import FakeBackend
-from emulator.records import AttachRequest
-from emulator.wire import Request, Response, Router
+from emulator.compute.models import FakeBackend
+from emulator.compute.records import AttachRequest
+from emulator.control.faults import Faults
+from emulator.core.errors import BadRequest
+from emulator.core.wire import Request, Response, Router
 
 AdminHandler = Callable[[Request, dict[str, str]], Response]
 OPTIONS = {"nova_errors": bool, "build_seconds": float, "port_down_seconds": float,
@@ -134,8 +135,9 @@ def set_options(backend: FakeBackend, body: object) -> dict[str, Any]:
 class AdminApp:
     """Routes of the control API; bodies are parsed here, the work is the backend's."""
 
-    def __init__(self, backend: FakeBackend) -> None:
+    def __init__(self, backend: FakeBackend, faults: Faults) -> None:
         self.backend = backend
+        self.faults = faults
         self.router: Router[AdminHandler] = Router()
         self.router.add("/_admin/networks", {"POST": self._created(create_network, "network")})
         self.router.add("/_admin/ports", {"POST": self._created(create_port, "port")})
@@ -148,6 +150,7 @@ class AdminApp:
         self.router.add("/_admin/seed", {"POST": self.seed})
         self.router.add("/_admin/tokens", {"POST": self.add_token})
         self.router.add("/_admin/options", {"GET": self.options, "PATCH": self.set_options})
+        self.router.add("/_admin/faults", {"GET": self.fault_plan, "PATCH": self.set_faults})
 
     def handle(self, request: Request) -> Response:
         handler, params = self.router.match(request.method, request.path)
@@ -195,3 +198,15 @@ class AdminApp:
 
     def set_options(self, request: Request, _: dict[str, str]) -> Response:
         return Response(200, set_options(self.backend, request.json()))
+
+    def fault_plan(self, *_: object) -> Response:
+        return Response(200, self.faults.plan.as_dict())
+
+    def set_faults(self, request: Request, _: dict[str, str]) -> Response:
+        body = request.json()
+        if not isinstance(body, dict):
+            raise BadRequest("fault options must be a JSON object")
+        try:
+            return Response(200, self.faults.configure(body))
+        except (TypeError, ValueError) as exc:
+            raise BadRequest(str(exc)) from None
