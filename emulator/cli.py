@@ -20,10 +20,13 @@ from emulator.control.faults import FaultPlan, Faults
 from emulator.core.errors import FakeApiError
 from emulator.server import DEFAULT_PORT, DEFAULT_TOKEN, EmulatorServer
 
+#: The name in ``--help``: how users start it (``python -m emulator`` runs the same).
+PROG = "nic-autoattach emulator"
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m emulator", description="Local Huawei ECS / OpenStack Nova emulator."
+        prog=PROG, description="Local Huawei ECS / OpenStack Nova emulator (emulator/README.md)."
     )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="0 = any free port")

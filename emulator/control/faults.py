@@ -69,18 +69,21 @@ class Faults:
         unknown = set(changes) - known
         if unknown:
             raise ValueError(f"unknown fault option(s): {', '.join(sorted(unknown))}")
-        with self._lock:
-            for name in NUMBERS:
-                if name in changes:
-                    value = float(changes[name])
-                    if value < 0 or (name in RATES and value > 1):
-                        raise ValueError(f"{name} out of range: {value}")
-                    setattr(self.plan, name, value)
+        numbers = {name: float(changes[name]) for name in NUMBERS if name in changes}
+        for name, value in numbers.items():
+            if value < 0 or (name in RATES and value > 1):
+                raise ValueError(f"{name} out of range: {value}")
+        seed = changes.get("seed")
+        seed = None if seed is None else int(seed)
+        busy = {str(k): float(v) for k, v in dict(changes.get("busy_servers") or {}).items()}
+        with self._lock:  # every value checked: apply all of them or none
+            for name, value in numbers.items():
+                setattr(self.plan, name, value)
             if "seed" in changes:
-                self.plan.seed = None if changes["seed"] is None else int(changes["seed"])
+                self.plan.seed = seed
                 self._rng = random.Random(self.plan.seed)
-            for server_id, seconds in dict(changes.get("busy_servers") or {}).items():
-                self._busy_until[str(server_id)] = time.monotonic() + float(seconds)
+            for server_id, seconds in busy.items():
+                self._busy_until[server_id] = time.monotonic() + seconds
             return self.plan.as_dict()
 
     def before(self, request: Request, server_id: str | None) -> Response | None:

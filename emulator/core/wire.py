@@ -67,10 +67,16 @@ class Router(Generic[H]):
 
     def __init__(self) -> None:
         self._routes: list[tuple[re.Pattern[str], Mapping[str, H]]] = []
+        self._templates: list[tuple[str, tuple[str, ...]]] = []
 
     def add(self, template: str, methods: Mapping[str, H]) -> None:
         pattern = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template)
         self._routes.append((re.compile(f"^{pattern}$"), methods))
+        self._templates.append((template, tuple(sorted(methods))))
+
+    def routes(self) -> list[tuple[str, tuple[str, ...]]]:
+        """Every template with its methods, in the order added (for docs and tests)."""
+        return list(self._templates)
 
     def match(self, method: str, path: str) -> tuple[H, dict[str, str]]:
         """The handler and path parameters; 404 for an unknown path, 405 for a method."""

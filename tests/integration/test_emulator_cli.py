@@ -51,3 +51,11 @@ def test_bad_seed_exits_2(tmp_path: Path) -> None:
     out, err = process.communicate(timeout=10)
     assert process.returncode == 2 and out == ""
     assert "cannot load seed" in err
+
+
+def test_help_names_the_command_users_type() -> None:
+    process = run("--help")
+    out, err = process.communicate(timeout=10)
+    assert process.returncode == 0, err
+    assert out.startswith("usage: nic-autoattach emulator ")
+    assert "python -m emulator" not in out
