@@ -2,10 +2,10 @@
 
 Like moto's server-mode dispatcher: the control API under ``/_admin``,
 version discovery at ``/``, ``/v2.1/`` and ``/v2/``, and the compute calls
-under ``/{v2.1|v2}/{project_id}``, with fault injection around the compute
-calls. Every compute request gets Nova's request-id headers and a line in the
-request log (never the token). Unexpected exceptions become a 500
-computeFault.
+under ``/{v2.1|v2}/{project_id}``, with fault injection and the latency
+profile around the compute calls. Every compute request gets Nova's
+request-id headers and a line in the request log (never the token).
+Unexpected exceptions become a 500 computeFault.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from emulator.compute.models import FakeBackend
 from emulator.compute.responses import API_PATH, ComputeApp, version_discovery
 from emulator.control.admin import AdminApp
 from emulator.control.faults import Faults
+from emulator.control.latency import Latency, call_kind
 from emulator.core.errors import FakeApiError, unexpected_error
 from emulator.core.wire import Request, Response, error_response
 
@@ -32,10 +33,13 @@ LOGGED_BODY_BYTES = 4096
 class EmulatorApp:
     """Control API, version discovery and compute API behind one ``handle``."""
 
-    def __init__(self, backend: FakeBackend, faults: Faults | None = None) -> None:
+    def __init__(
+        self, backend: FakeBackend, faults: Faults | None = None, latency: Latency | None = None
+    ) -> None:
         self.backend = backend
         self.faults = faults if faults is not None else Faults()
-        self.admin = AdminApp(backend, self.faults)
+        self.latency = latency if latency is not None else Latency()
+        self.admin = AdminApp(backend, self.faults, self.latency)
         self.compute = ComputeApp(backend)
 
     def handle(self, request: Request) -> Response:
@@ -47,6 +51,7 @@ class EmulatorApp:
         if match is not None:
             server = SERVER_IN_PATH.match(match.group(3) or "")
             fault = self.faults.before(request, server.group(1) if server else None)
+            self.latency.delay("read" if fault else call_kind(request))  # before the change
         response = fault or self._safely(lambda: self._route(request))
         if match is not None and fault is None and response.status < 300:
             response = self.faults.after(request, response)

@@ -17,6 +17,7 @@ from types import FrameType
 from emulator.compute.models import FakeBackend
 from emulator.control.admin import apply_seed
 from emulator.control.faults import FaultPlan, Faults
+from emulator.control.latency import PROFILES, Latency, LatencyProfile, build_profile
 from emulator.core.errors import FakeApiError
 from emulator.server import DEFAULT_PORT, DEFAULT_TOKEN, EmulatorServer
 
@@ -43,7 +44,10 @@ def _parser() -> argparse.ArgumentParser:
         "--build-seconds", type=float, default=0.0, help="how long new servers stay BUILD"
     )
     faults = parser.add_argument_group("fault injection (also PATCH /_admin/faults)")
-    faults.add_argument("--latency-ms", type=float, default=0.0, help="added to every call")
+    faults.add_argument(
+        "--latency-ms", type=float, default=0.0,
+        help="a flat delay added to every call (per call kind: --latency below)",
+    )  # fmt: skip
     faults.add_argument("--error-rate", type=float, default=0.0, help="500/503 before the call")
     faults.add_argument(
         "--ambiguous-rate", type=float, default=0.0,
@@ -54,7 +58,44 @@ def _parser() -> argparse.ArgumentParser:
     faults.add_argument("--drop-rate", type=float, default=0.0, help="connection dropped")
     faults.add_argument("--busy-rate", type=float, default=0.0, help="409 on attach/detach")
     faults.add_argument("--fault-seed", type=int, default=None, help="replayable faults")
+    _latency_options(parser)
     return parser
+
+
+def _latency_options(parser: argparse.ArgumentParser) -> None:
+    latency = parser.add_argument_group(
+        "latency profile per call kind (also PUT/PATCH /_admin/latency); the options "
+        "below change the named profile"
+    )
+    latency.add_argument(
+        "--latency", choices=sorted(PROFILES), default="none",
+        help="none: instant; flat100: every call 100 ms; cloud: reads ~100 ms, attach 1-3 s, "
+        "detach ~1 s, jitter 20%%",
+    )  # fmt: skip
+    latency.add_argument("--latency-read-ms", type=float, metavar="MS")
+    latency.add_argument(
+        "--latency-attach-ms", type=_attach_ms, metavar="MS|LOW-HIGH",
+        help="a fixed time or a range each attach draws from",
+    )  # fmt: skip
+    latency.add_argument("--latency-detach-ms", type=float, metavar="MS")
+    latency.add_argument("--latency-jitter", type=float, metavar="FRACTION", help="0-1")
+    latency.add_argument("--latency-seed", type=int, help="replayable delays")
+
+
+def _attach_ms(text: str) -> list[float]:
+    low, _, high = text.partition("-")
+    try:
+        return [float(low), float(high or low)]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not MS or LOW-HIGH: {text!r}") from None
+
+
+def _latency_profile(args: argparse.Namespace) -> LatencyProfile:
+    given = {"read_ms": args.latency_read_ms, "attach_ms": args.latency_attach_ms,
+             "detach_ms": args.latency_detach_ms, "jitter": args.latency_jitter,
+             "seed": args.latency_seed}  # fmt: skip
+    fields = {name: value for name, value in given.items() if value is not None}
+    return build_profile({"profile": args.latency, **fields})
 
 
 def _fault_plan(args: argparse.Namespace) -> FaultPlan:
@@ -84,13 +125,13 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, _on_signal)
     signal.signal(signal.SIGTERM, _on_signal)
     try:
-        faults = Faults(_fault_plan(args))
+        faults, latency = Faults(_fault_plan(args)), Latency(_latency_profile(args))
     except ValueError as exc:
         print(f"emulator: {exc}", file=sys.stderr)
         return 2
     tokens = args.token or (DEFAULT_TOKEN,)
     with EmulatorServer(
-        args.host, args.port, backend=backend, tokens=tokens, faults=faults
+        args.host, args.port, backend=backend, tokens=tokens, faults=faults, latency=latency
     ) as server:
         print(f"emulator listening on {server.url}", flush=True)
         while not stop.wait(0.5):

@@ -21,6 +21,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from emulator.app import EmulatorApp
 from emulator.compute.models import FakeBackend
+from emulator.core.http import REQUEST_QUEUE_SIZE
 from emulator.core.wire import Request
 from emulator.identity.keystone import FakeKeystone
 
@@ -90,6 +91,7 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
+    request_queue_size = REQUEST_QUEUE_SIZE
 
     def __init__(self, keystone: FakeKeystone, backend: FakeBackend) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)

@@ -14,6 +14,7 @@ from types import TracebackType
 from emulator.app import EmulatorApp
 from emulator.compute.models import FakeBackend
 from emulator.control.faults import Faults
+from emulator.control.latency import Latency
 from emulator.core.http import HTTPServer
 
 DEFAULT_TOKEN = "emulator-token"
@@ -31,9 +32,11 @@ class EmulatorServer:
         backend: FakeBackend | None = None,
         tokens: Iterable[str] = (DEFAULT_TOKEN,),
         faults: Faults | None = None,
+        latency: Latency | None = None,
     ) -> None:
         self.host = host
         self.faults = faults if faults is not None else Faults()
+        self.latency = latency if latency is not None else Latency()
         self.port = port
         self.backend = backend if backend is not None else FakeBackend()
         for token in tokens:
@@ -43,7 +46,8 @@ class EmulatorServer:
         self._thread: threading.Thread | None = None
 
     def start(self) -> EmulatorServer:
-        httpd = HTTPServer((self.host, self.port), EmulatorApp(self.backend, self.faults))
+        app = EmulatorApp(self.backend, self.faults, self.latency)
+        httpd = HTTPServer((self.host, self.port), app)
         self.port = httpd.server_address[1]
         self.url = f"http://{self.host}:{self.port}"
         self._httpd = httpd

@@ -14,6 +14,7 @@ from typing import Any
 from emulator.compute.models import FakeBackend
 from emulator.compute.records import AttachRequest
 from emulator.control.faults import Faults
+from emulator.control.latency import Latency, build_profile
 from emulator.core.errors import BadRequest
 from emulator.core.wire import Request, Response, Router
 
@@ -135,9 +136,10 @@ def set_options(backend: FakeBackend, body: object) -> dict[str, Any]:
 class AdminApp:
     """Routes of the control API; bodies are parsed here, the work is the backend's."""
 
-    def __init__(self, backend: FakeBackend, faults: Faults) -> None:
+    def __init__(self, backend: FakeBackend, faults: Faults, latency: Latency) -> None:
         self.backend = backend
         self.faults = faults
+        self.latency = latency
         self.router: Router[AdminHandler] = Router()
         self.router.add("/_admin/networks", {"POST": self._created(create_network, "network")})
         self.router.add("/_admin/ports", {"POST": self._created(create_port, "port")})
@@ -151,6 +153,12 @@ class AdminApp:
         self.router.add("/_admin/tokens", {"POST": self.add_token})
         self.router.add("/_admin/options", {"GET": self.options, "PATCH": self.set_options})
         self.router.add("/_admin/faults", {"GET": self.fault_plan, "PATCH": self.set_faults})
+        profile: dict[str, AdminHandler] = {
+            "GET": self.latency_profile,
+            "PUT": self.set_latency,
+            "PATCH": self.set_latency,
+        }
+        self.router.add("/_admin/latency", profile)
 
     def handle(self, request: Request) -> Response:
         handler, params = self.router.match(request.method, request.path)
@@ -208,5 +216,19 @@ class AdminApp:
             raise BadRequest("fault options must be a JSON object")
         try:
             return Response(200, self.faults.configure(body))
+        except (TypeError, ValueError) as exc:
+            raise BadRequest(str(exc)) from None
+
+    def latency_profile(self, *_: object) -> Response:
+        return Response(200, self.latency.profile.as_dict())
+
+    def set_latency(self, request: Request, _: dict[str, str]) -> Response:
+        """PUT: a profile from scratch (or a named one); PATCH: changes to the current one."""
+        body = request.json()
+        if not isinstance(body, dict):
+            raise BadRequest("the latency profile must be a JSON object")
+        base = self.latency.profile if request.method == "PATCH" else None
+        try:
+            return Response(200, self.latency.set(build_profile(body, base)))
         except (TypeError, ValueError) as exc:
             raise BadRequest(str(exc)) from None

@@ -1,7 +1,9 @@
 """The socket side: a threaded HTTP/1.1 server that hands ``Request``s to an app.
 
-Connections are kept alive and served on daemon threads, so a client that
-never hangs up cannot keep the process from exiting. The app sees no
+Connections are kept alive and served on a daemon thread each (a call that
+sleeps its latency holds only its own thread), so a client that never hangs
+up cannot keep the process from exiting; the backlog takes bursts of
+hundreds of new connections. The app sees no
 sockets: it maps a ``Request`` to a ``Response`` (status 0 = hang up).
 """
 
@@ -16,6 +18,10 @@ from emulator.core.wire import Request, Response
 
 #: Idle keep-alive connections are closed after this many seconds.
 IDLE_TIMEOUT = 60.0
+#: The listen backlog. ``socketserver``'s default of 5 makes the kernel drop the SYNs of
+#: a burst of new connections (16 clients at once is enough), and each dropped one is
+#: retried a second later, which distorts every concurrent measurement.
+REQUEST_QUEUE_SIZE = 1024
 
 
 class App(Protocol):
@@ -27,6 +33,7 @@ class HTTPServer(ThreadingHTTPServer):
 
     daemon_threads = True
     block_on_close = False
+    request_queue_size = REQUEST_QUEUE_SIZE
 
     def __init__(self, address: tuple[str, int], app: App) -> None:
         super().__init__(address, Handler)
