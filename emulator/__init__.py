@@ -9,5 +9,6 @@
 ``app.EmulatorApp`` puts the services behind one ``handle``; the front doors
 are ``server.EmulatorServer`` (hosting), ``client.AdminClient`` (control
 API), ``cloud.FakeCloudServer`` (behind a fake Keystone) and ``cli`` (the
-command). Lower layers never import higher ones. See README.md.
+command). Lower layers never import higher ones, and nothing here imports
+``function``. See README.md.
 """
