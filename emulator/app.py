@@ -3,7 +3,8 @@
 Like moto's server-mode dispatcher: the control API under ``/_admin``,
 version discovery at ``/``, ``/v2.1/`` and ``/v2/``, and the compute calls
 under ``/{v2.1|v2}/{project_id}``, with fault injection and the latency
-profile around the compute calls. Every compute request gets Nova's
+profile around the compute calls, and Huawei's native NIC API under
+``/v1/{project_id}``. Every compute request gets Nova's
 request-id headers and a line in the request log (never the token).
 Unexpected exceptions become a 500 computeFault.
 """
@@ -23,6 +24,9 @@ from emulator.control.faults import Faults
 from emulator.control.latency import Latency, call_kind
 from emulator.core.errors import FakeApiError, unexpected_error
 from emulator.core.wire import Request, Response, error_response
+from emulator.ecs_v1.models import FakeEcsV1
+from emulator.ecs_v1.responses import API_PATH as ECS_V1_PATH
+from emulator.ecs_v1.responses import EcsV1App
 
 LOG = logging.getLogger("emulator")
 SERVER_IN_PATH = re.compile(r"^/servers/([^/]+)")
@@ -34,13 +38,16 @@ class EmulatorApp:
     """Control API, version discovery and compute API behind one ``handle``."""
 
     def __init__(
-        self, backend: FakeBackend, faults: Faults | None = None, latency: Latency | None = None
-    ) -> None:
+        self, backend: FakeBackend, faults: Faults | None = None, latency: Latency | None = None,
+        ecs: FakeEcsV1 | None = None,
+    ) -> None:  # fmt: skip
         self.backend = backend
         self.faults = faults if faults is not None else Faults()
         self.latency = latency if latency is not None else Latency()
-        self.admin = AdminApp(backend, self.faults, self.latency)
+        self.ecs = ecs or FakeEcsV1(backend, job_failure=self.faults.job_failure)
+        self.admin = AdminApp(backend, self.faults, self.latency, self.ecs)
         self.compute = ComputeApp(backend)
+        self.ecs_v1 = EcsV1App(self.ecs)
 
     def handle(self, request: Request) -> Response:
         if request.path == "/_admin" or request.path.startswith("/_admin/"):
@@ -52,6 +59,8 @@ class EmulatorApp:
             server = SERVER_IN_PATH.match(match.group(3) or "")
             fault = self.faults.before(request, server.group(1) if server else None)
             self.latency.delay("read" if fault else call_kind(request))  # before the change
+        elif ECS_V1_PATH.match(request.path):
+            self.latency.delay("read")  # a job's own time is job_seconds
         response = fault or self._safely(lambda: self._route(request))
         if match is not None and fault is None and response.status < 300:
             response = self.faults.after(request, response)
@@ -65,6 +74,9 @@ class EmulatorApp:
         if match is not None:
             api, project_id, rest = match.group(1), match.group(2), match.group(3) or ""
             return self.compute.handle(request, api, project_id, rest)
+        v1 = ECS_V1_PATH.match(request.path)
+        if v1 is not None:
+            return self.ecs_v1.handle(request, v1.group(1), v1.group(2))
         return version_discovery(request)
 
     def _safely(self, serve: Callable[[], Response]) -> Response:

@@ -118,6 +118,12 @@ class AdminClient:
         current: dict[str, Any] = self._call("PATCH", "/faults", plan)
         return current
 
+    def set_ecs_options(self, **options: Any) -> dict[str, Any]:
+        """Change the ECS v1 API's options: job_seconds, job_init_seconds, job_ttl_seconds,
+        max_nics, server_max_nics ({server_id: n}); with none, read them."""
+        current: dict[str, Any] = self._call("PATCH", "/ecs", options)
+        return current
+
     def set_latency(self, profile: str | None = None, **fields: Any) -> dict[str, Any]:
         """Replace the latency profile: a named one (``none``, ``flat100``, ``cloud``) and/or
         fields (``read_ms``, ``attach_ms`` as ms or ``[low, high]``, ``detach_ms``,

@@ -5,6 +5,9 @@ Hosts, on one free port:
 - ``POST /v3/auth/tokens``: Keystone authentication (``FakeKeystone.authenticate``);
 - ``/compute/...``: credentials checked by ``FakeKeystone.check`` and the
   project matched, then the emulator (``EmulatorApp``) with an internal token;
+- ``/v1/{project_id}/cloudservers/...``, ``/v1/{project_id}/jobs/...``: Huawei's
+  native ECS API at the root (where the SDK sends it: ``ecs_url``), same checks,
+  then the emulator;
 - ``POST /v1/{project_id}/channels/{channel_id}/events``: EventGrid's publish
   call, same checks; the events are kept in ``FakeKeystone.published``.
 """
@@ -23,10 +26,12 @@ from emulator.app import EmulatorApp
 from emulator.compute.models import FakeBackend
 from emulator.core.http import REQUEST_QUEUE_SIZE
 from emulator.core.wire import Request
+from emulator.ecs_v1.models import FakeEcsV1
+from emulator.ecs_v1.responses import API_PATH as ECS_V1_PATH
 from emulator.identity.keystone import FakeKeystone
 
 EVENTS_PATH = re.compile(r"^/v1/([^/]+)/channels/([^/]+)/events$")
-COMPUTE_PROJECT = re.compile(r"^/v2(?:\.1)?/([^/]+)")
+COMPUTE_PROJECT = re.compile(r"^/v(?:1|2|2\.1)/([^/]+)")
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -65,6 +70,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(200, {"failed_count": 0, "events": []})
         if path.startswith("/compute/"):
             return self._compute(path.removeprefix("/compute"), headers, body)
+        if ECS_V1_PATH.match(path) is not None:
+            return self._compute(path, headers, body)
         return self._send(404, {"error": {"code": "404", "message": "not found"}})
 
     def url(self) -> str:
@@ -93,23 +100,27 @@ class _Server(ThreadingHTTPServer):
     block_on_close = False
     request_queue_size = REQUEST_QUEUE_SIZE
 
-    def __init__(self, keystone: FakeKeystone, backend: FakeBackend) -> None:
+    def __init__(self, keystone: FakeKeystone, backend: FakeBackend, ecs: FakeEcsV1 | None) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.keystone = keystone
         self.internal_token = secrets.token_hex(8)
         backend.add_token(self.internal_token)
-        self.app = EmulatorApp(backend)
+        self.app = EmulatorApp(backend, ecs=ecs)
 
 
 class FakeCloudServer:
     """``FakeKeystone`` and the compute emulator behind it, on a free port."""
 
-    def __init__(self, keystone: FakeKeystone, backend: FakeBackend) -> None:
+    def __init__(
+        self, keystone: FakeKeystone, backend: FakeBackend, *, ecs: FakeEcsV1 | None = None
+    ) -> None:
         self.keystone = keystone
-        self._httpd = _Server(keystone, backend)
+        self._httpd = _Server(keystone, backend, ecs)
         self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
         self.auth_url = f"{self.url}/v3"
         self.compute_url = f"{self.url}/compute"
+        #: The endpoint for Huawei's SDK (it keeps only the scheme and host of an endpoint).
+        self.ecs_url = self.url
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True,
                                         kwargs={"poll_interval": 0.05})  # fmt: skip
 

@@ -16,6 +16,7 @@ from emulator.compute.models import FakeBackend
 from emulator.control.faults import Faults
 from emulator.control.latency import Latency
 from emulator.core.http import HTTPServer
+from emulator.ecs_v1.models import FakeEcsV1
 
 DEFAULT_TOKEN = "emulator-token"
 DEFAULT_PORT = 8774
@@ -39,6 +40,7 @@ class EmulatorServer:
         self.latency = latency if latency is not None else Latency()
         self.port = port
         self.backend = backend if backend is not None else FakeBackend()
+        self.ecs = FakeEcsV1(self.backend, job_failure=self.faults.job_failure)
         for token in tokens:
             self.backend.add_token(token)
         self.url = ""
@@ -46,7 +48,7 @@ class EmulatorServer:
         self._thread: threading.Thread | None = None
 
     def start(self) -> EmulatorServer:
-        app = EmulatorApp(self.backend, self.faults, self.latency)
+        app = EmulatorApp(self.backend, self.faults, self.latency, self.ecs)
         httpd = HTTPServer((self.host, self.port), app)
         self.port = httpd.server_address[1]
         self.url = f"http://{self.host}:{self.port}"

@@ -14,9 +14,12 @@ no sleeps.
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import random
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any
 
@@ -87,6 +90,9 @@ class FakeBackend:
         self.port_down_seconds = port_down_seconds
         self.detach_delay_seconds = detach_delay_seconds
         self._lock = threading.RLock()
+        #: Changes other services scheduled (at, order, action), run by ``_settle`` when due.
+        self._scheduled: list[tuple[float, int, Callable[[], None]]] = []
+        self._order = itertools.count()
         self._neutron = FakeNeutron(nova_errors=nova_errors, rng=rng or random.Random())
         self.tokens = TokenStore()
         self.request_log = RequestLog()
@@ -122,11 +128,29 @@ class FakeBackend:
 
     # -- admin -----------------------------------------------------------------------
 
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Hold the backend's lock (re-entrant), for services that keep state beside it."""
+        with self._lock:
+            yield
+
+    def schedule(self, at: float, action: Callable[[], None]) -> None:
+        """Run ``action`` under the lock once ``clock()`` reaches ``at``, before anything
+        reads the state (as the detaches are: lazily, so a fake clock drives it)."""
+        with self._lock:
+            heapq.heappush(self._scheduled, (at, next(self._order), action))
+
+    def settle(self) -> None:
+        """Bring the state up to ``clock()`` now."""
+        with self._lock:
+            self._settle()
+
     def reset(self) -> None:
         """Forget every network, port, server and logged request; keep tokens and options."""
         with self._lock:
             self._neutron.clear()
             self._servers.clear()
+            self._scheduled.clear()
             self.request_log.clear()
 
     def create_network(
@@ -183,6 +207,17 @@ class FakeBackend:
                 server.tags = list(tags)
             server.updated = _now_iso()
             return self._snapshot(server)
+
+    def network(self, net_id: str) -> FakeNetwork:
+        """A network; ItemNotFound (or, with nova_errors, a 500) when there is none."""
+        with self._lock:
+            return self._neutron.network(net_id)
+
+    def port(self, port_id: str) -> PortSnapshot:
+        """A port, attached or free; ItemNotFound when there is none."""
+        with self._lock:
+            self._settle()
+            return self._neutron.port_snapshot(self._neutron.port(port_id))
 
     def admin_server(self, server_id: str) -> ServerSnapshot:
         with self._lock:
@@ -274,8 +309,13 @@ class FakeBackend:
     # -- internals (call with the lock held) ------------------------------------------------
 
     def _settle(self) -> None:
-        """Finish the detaches whose time has come."""
+        """Run the scheduled changes and finish the detaches whose time has come."""
         now = self.clock()
+        due = []
+        while self._scheduled and self._scheduled[0][0] <= now:
+            due.append(heapq.heappop(self._scheduled)[2])
+        for action in due:  # popped first: an action may read the backend, which settles
+            action()
         for port in list(self._neutron.ports.values()):
             if port.detach_at is not None and port.detach_at <= now:
                 self._servers[port.server_id or ""].port_ids.remove(port.id)

@@ -17,6 +17,7 @@ from emulator.control.faults import Faults
 from emulator.control.latency import Latency, build_profile
 from emulator.core.errors import BadRequest
 from emulator.core.wire import Request, Response, Router
+from emulator.ecs_v1.models import FakeEcsV1
 
 AdminHandler = Callable[[Request, dict[str, str]], Response]
 OPTIONS = {"nova_errors": bool, "build_seconds": float, "port_down_seconds": float,
@@ -124,6 +125,25 @@ def apply_seed(backend: FakeBackend, body: object) -> dict[str, Any]:
     return created
 
 
+def set_ecs_options(ecs: FakeEcsV1, body: object) -> dict[str, Any]:
+    """Check every field, then apply them all."""
+    doc = _Doc(body, "ECS v1 options", set(ecs.options()))
+    changes: dict[str, Any] = {}
+    for name in ("job_seconds", "job_init_seconds", "job_ttl_seconds", "max_nics"):
+        value = doc.number(name)
+        if value is not None and (value < 0 or (name == "max_nics" and value != int(value))):
+            raise BadRequest(f"ECS v1 options: {name} out of range ({value!r}).")
+        if value is not None:
+            changes[name] = int(value) if name == "max_nics" else float(value)
+    limits = doc.get("server_max_nics", dict, False) or {}
+    if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in limits.values()):
+        raise BadRequest("ECS v1 options: server_max_nics maps server ids to NIC counts.")
+    for name, value in changes.items():
+        setattr(ecs, name, value)
+    ecs.server_max_nics.update(limits)
+    return ecs.options()
+
+
 def set_options(backend: FakeBackend, body: object) -> dict[str, Any]:
     doc = _Doc(body, "options", set(OPTIONS))
     for name, kind in OPTIONS.items():
@@ -136,8 +156,11 @@ def set_options(backend: FakeBackend, body: object) -> dict[str, Any]:
 class AdminApp:
     """Routes of the control API; bodies are parsed here, the work is the backend's."""
 
-    def __init__(self, backend: FakeBackend, faults: Faults, latency: Latency) -> None:
+    def __init__(
+        self, backend: FakeBackend, faults: Faults, latency: Latency, ecs: FakeEcsV1
+    ) -> None:
         self.backend = backend
+        self.ecs = ecs
         self.faults = faults
         self.latency = latency
         self.router: Router[AdminHandler] = Router()
@@ -159,6 +182,7 @@ class AdminApp:
             "PATCH": self.set_latency,
         }
         self.router.add("/_admin/latency", profile)
+        self.router.add("/_admin/ecs", {"GET": self.ecs_options, "PATCH": self.set_ecs_options})
 
     def handle(self, request: Request) -> Response:
         handler, params = self.router.match(request.method, request.path)
@@ -185,6 +209,7 @@ class AdminApp:
 
     def reset(self, *_: object) -> Response:
         self.backend.reset()
+        self.ecs.reset()
         return Response(200, {"reset": True})
 
     def requests(self, *_: object) -> Response:
@@ -232,3 +257,9 @@ class AdminApp:
             return Response(200, self.latency.set(build_profile(body, base)))
         except (TypeError, ValueError) as exc:
             raise BadRequest(str(exc)) from None
+
+    def ecs_options(self, *_: object) -> Response:
+        return Response(200, self.ecs.options())
+
+    def set_ecs_options(self, request: Request, _: dict[str, str]) -> Response:
+        return Response(200, set_ecs_options(self.ecs, request.json()))

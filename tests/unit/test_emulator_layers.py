@@ -1,7 +1,7 @@
 """The emulator's layers, as its tree draws them: lower packages never import higher ones.
 
-core ← network ← identity ← compute ← control ← the front doors (app, server, client,
-cloud, cli). Read from each module's own import statements, so a new import that
+core ← network ← identity ← compute ← ecs_v1 ← control ← the front doors (app, server,
+client, cloud, cli). Read from each module's own import statements, so a new import that
 crosses a layer fails here, not in review.
 """
 
@@ -19,7 +19,8 @@ ALLOWED = {
     "network": {"core"},
     "identity": {"core"},
     "compute": {"core", "network", "identity"},
-    "control": {"core", "network", "identity", "compute"},
+    "ecs_v1": {"core", "network", "identity", "compute"},
+    "control": {"core", "network", "identity", "compute", "ecs_v1"},
 }
 
 
