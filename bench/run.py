@@ -2,7 +2,8 @@
 
 The function runs as it does in production, under ``functions-framework`` (gunicorn,
 one worker, ``THREADS=16`` so that 16 senders are served at once); the emulator runs
-in a process of its own (``python -m emulator``; its ``latency_ms`` fault adds the 20 ms).
+in a process of its own (``python -m emulator``; its ``latency_ms`` fault adds the 20 ms;
+a second throughput run uses its ``cloud`` latency profile: reads ~100 ms, attach 1–3 s).
 Each event names a fresh ACTIVE server that lacks its policy NIC, so every event does
 the full work.
 """
@@ -184,8 +185,12 @@ class Bench:
                 "sequential_ms_per_event": round(wall / n * 1000, 2), "events": n}  # fmt: skip
 
     def throughput(
-        self, process: FunctionProcess, n: int, senders: int, latency: float, per_event: float
-    ) -> dict[str, Any]:
+        self, process: FunctionProcess, n: int, senders: int, latency: float, per_event: float,
+        profile: str | None = None,
+    ) -> dict[str, Any]:  # fmt: skip
+        """Events per second with ``senders`` at once; each request takes ``latency`` s, or
+        (with ``profile``) what the emulator's latency profile of that name says, and then
+        ``per_event`` is the seconds of API time one event needs."""
         work: queue.SimpleQueue[str] = queue.SimpleQueue()
         for _ in range(n):
             work.put(self.new_server())
@@ -207,7 +212,10 @@ class Bench:
         for thread in threads:
             thread.start()
         pid = process.worker_pid()
-        self.admin.set_faults(latency_ms=latency * 1000)
+        if profile:
+            self.admin.set_latency(profile)
+        else:
+            self.admin.set_faults(latency_ms=latency * 1000)
         try:
             start.wait()
             before, started, own = cpu_seconds(pid), time.perf_counter(), time.process_time()
@@ -221,13 +229,15 @@ class Bench:
             )
         finally:
             self.admin.set_faults(latency_ms=0)
+            self.admin.set_latency("none")
         assert statuses == [200] * n, Counter(statuses)
-        bound = senders / (per_event * latency)
+        bound = senders / (per_event if profile else per_event * latency)
         rate = n / wall
         return {
             "events_per_s": round(rate, 1), "bound_events_per_s": round(bound, 1),
             "throughput_share_of_bound": round(rate / bound, 3), "senders": senders,
-            "latency_s": latency, "events": n, "cpu_ms_per_event": round(cpu / n * 1000, 2),
+            "latency_s": latency, "latency_profile": profile, "events": n,
+            "cpu_ms_per_event": round(cpu / n * 1000, 2),
             "function_cpu_busy": round(cpu / wall, 2),
             "senders_cpu_busy": round(own / wall, 2),
             "emulator_cpu_busy": round(emulator_cpu / wall, 2),
@@ -302,6 +312,15 @@ def run_all(args: argparse.Namespace, bench: Bench, tmp: Path, results: dict[str
         results["throughput"] = bench.throughput(
             process, args.events, args.senders, args.latency, per_event
         )
+        if args.cloud_events:
+            step(f"throughput ({args.senders} senders, emulator latency profile 'cloud')")
+            seconds = api_seconds_per_event(
+                results["requests_per_event"]["tags_in_event"]["by_route"],
+                bench.admin.set_latency("cloud"),
+            )
+            results["cloud_throughput"] = bench.throughput(
+                process, args.cloud_events, args.senders, 0.0, seconds, profile="cloud"
+            )
         results["rss"] = {
             "peak_rss_mb": round(peak_rss_mb(process.worker_pid()), 1),
             "arbiter_peak_rss_mb": round(peak_rss_mb(process.popen.pid), 1),
@@ -311,6 +330,23 @@ def run_all(args: argparse.Namespace, bench: Bench, tmp: Path, results: dict[str
     if args.profile:
         step("profile")
         results["profile_top"] = bench.profile(args.cpu_events)
+
+
+def api_seconds_per_event(by_route: dict[str, float], profile: dict[str, Any]) -> float:
+    """The mean API time one event spends under a latency profile (as the emulator
+    answers ``/_admin/latency``): each route's calls per event × that kind's mean delay."""
+    means = {"read": profile["read_ms"], "attach": sum(profile["attach_ms"]) / 2,
+             "detach": profile["detach_ms"]}  # fmt: skip
+    total_ms = 0.0
+    for route, count in by_route.items():
+        method, path = route.split(" ", 1)
+        kind = "read"
+        if method == "POST" and path.endswith("/os-interface"):
+            kind = "attach"
+        elif method == "DELETE" and "/os-interface/" in path:
+            kind = "detach"
+        total_ms += count * means[kind]
+    return total_ms / 1000
 
 
 def summary(results: dict[str, Any]) -> dict[str, float]:
@@ -368,6 +404,7 @@ def table(results: dict[str, Any]) -> str:
         ("CPU per event under load", f"{tp['cpu_ms_per_event']} ms", ""),
         ("  CPU busy: function / senders / emulator (cores)",
          f"{tp['function_cpu_busy']} / {tp['senders_cpu_busy']} / {tp['emulator_cpu_busy']}", ""),
+        *_cloud_rows(results),
         ("peak RSS, worker process", f"{results['rss']['peak_rss_mb']} MB",
          _target(results, "peak_rss_mb")),
     ]  # fmt: skip
@@ -377,6 +414,15 @@ def table(results: dict[str, Any]) -> str:
     lines.append("-|-".join("-" * w for w in width))
     lines += [" | ".join(c.ljust(w) for c, w in zip(row, width, strict=True)) for row in rows]
     return "\n".join(lines)
+
+
+def _cloud_rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
+    cloud = results.get("cloud_throughput")
+    if not cloud:
+        return []
+    return [(f"throughput, {cloud['senders']} senders, emulator 'cloud' latency",
+             f"{cloud['events_per_s']} ev/s of {cloud['bound_events_per_s']} bound "
+             f"({cloud['throughput_share_of_bound']:.0%})", "")]  # fmt: skip
 
 
 def _routes(entry: dict[str, Any]) -> str:
@@ -402,6 +448,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--events", type=int, default=640, help="events in the throughput run")
     parser.add_argument("--senders", type=int, default=16)
     parser.add_argument("--latency", type=float, default=0.020)
+    parser.add_argument(
+        "--cloud-events", type=int, default=64,
+        help="events in the run under the emulator's 'cloud' latency profile (0 = skip)",
+    )  # fmt: skip
     parser.add_argument("--no-profile", dest="profile", action="store_false")
     parser.add_argument("--output", type=Path, default=RESULTS / "latest.json")
     args = parser.parse_args(argv)

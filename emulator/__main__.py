@@ -1,5 +1,5 @@
 """``python -m emulator``: run the emulator until SIGINT/SIGTERM."""
 
-from emulator.server import main
+from emulator.cli import main
 
 raise SystemExit(main())

@@ -113,8 +113,33 @@ class AdminClient:
         return current
 
     def set_faults(self, **plan: Any) -> dict[str, Any]:
-        """Change fault injection (see emulator/faults.py): error_rate, latency_ms, ..."""
+        """Change fault injection (emulator/README.md, "Fault injection"): error_rate, ...;
+        with no fields, read the plan and its counts."""
         current: dict[str, Any] = self._call("PATCH", "/faults", plan)
+        return current
+
+    def set_ecs_options(self, **options: Any) -> dict[str, Any]:
+        """Change the ECS v1 API's options: job_seconds, job_init_seconds, job_ttl_seconds,
+        max_nics, server_max_nics ({server_id: n}); with none, read them."""
+        current: dict[str, Any] = self._call("PATCH", "/ecs", options)
+        return current
+
+    def set_latency(self, profile: str | None = None, **fields: Any) -> dict[str, Any]:
+        """Replace the latency profile: a named one (``none``, ``flat100``, ``cloud``) and/or
+        fields (``read_ms``, ``attach_ms`` as ms or ``[low, high]``, ``detach_ms``,
+        ``jitter``, ``seed``); fields not given come from the named profile, else 0."""
+        body = {**({} if profile is None else {"profile": profile}), **fields}
+        current: dict[str, Any] = self._call("PUT", "/latency", body)
+        return current
+
+    def update_latency(self, **fields: Any) -> dict[str, Any]:
+        """Change some fields of the latency profile in force."""
+        current: dict[str, Any] = self._call("PATCH", "/latency", fields)
+        return current
+
+    def latency(self) -> dict[str, Any]:
+        """The latency profile in force."""
+        current: dict[str, Any] = self._call("GET", "/latency")
         return current
 
 

@@ -28,7 +28,8 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from emulator.client import AdminClient  # noqa: E402
-from emulator.faults import FaultPlan, Faults  # noqa: E402
+from emulator.control.faults import FaultPlan, Faults  # noqa: E402
+from emulator.control.latency import PROFILES, Latency  # noqa: E402
 from emulator.server import EmulatorServer  # noqa: E402
 from function.app.service import Service  # noqa: E402
 from function.app.wiring import build_service  # noqa: E402
@@ -137,11 +138,13 @@ def check(admin: AdminClient, servers: list[str], figures: Figures) -> None:
 
 
 def run(servers: int = 200, workers: int = 12, seed: int = 1, replays: int = 6,
-        plan: FaultPlan = DEFAULT_FAULTS) -> Figures:  # fmt: skip
+        plan: FaultPlan = DEFAULT_FAULTS, latency: str = "none") -> Figures:  # fmt: skip
+    """``latency`` names one of the emulator's latency profiles (``cloud``: a real
+    cloud's reads ~100 ms and attaches 1-3 s, on top of the faults' ``latency_ms``)."""
     rng = random.Random(seed)
     faults = Faults(FaultPlan(**{**asdict(plan), "seed": seed, "counts": {}}))
     started = time.monotonic()
-    with EmulatorServer(faults=faults) as emulator:
+    with EmulatorServer(faults=faults, latency=Latency(PROFILES[latency])) as emulator:
         admin = AdminClient(emulator.url)
         admin.seed(json.loads((ROOT / "examples" / "emulator-seed.json").read_text()))
         ids = [str(uuid.UUID(int=rng.getrandbits(128), version=4)) for _ in range(servers)]
@@ -193,12 +196,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--fault-scale", type=float, default=1.0, help="multiply every rate")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--latency", choices=sorted(PROFILES), default="none",
+                        help="the emulator's latency profile (cloud: attach 1-3 s)")  # fmt: skip
     args = parser.parse_args(argv)
     rates = ("error_rate", "ambiguous_rate", "throttle_rate", "drop_rate", "busy_rate")
     plan = asdict(DEFAULT_FAULTS)
     plan.update({name: min(1.0, plan[name] * args.fault_scale) for name in rates})
     figures = run(servers=args.servers, workers=args.workers, seed=args.seed,
-                  plan=FaultPlan(**plan))  # fmt: skip
+                  plan=FaultPlan(**plan), latency=args.latency)  # fmt: skip
     print(report(figures))
     if args.json:
         args.json.write_text(json.dumps(asdict(figures), indent=2))

@@ -1,5 +1,6 @@
 """Every auth mode, end to end over real HTTP: the fake Keystone / signature-checking front
-door (emulator/keystone.py) in front of the compute emulator checks what the function sends."""
+door (emulator/cloud.py, emulator/identity/keystone.py) in front of the compute emulator
+checks what the function sends."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ import pytest
 from functions_framework import create_app
 
 from emulator.client import AdminClient
-from emulator.keystone import FakeCloudServer, FakeKeystone
+from emulator.cloud import FakeCloudServer
+from emulator.identity.keystone import FakeKeystone
 from emulator.server import EmulatorServer
 from function.app.service import Reply, Service
 from function.app.wiring import build_service

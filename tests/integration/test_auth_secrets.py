@@ -14,7 +14,8 @@ import pytest
 from functions_framework import create_app
 
 from emulator.client import AdminClient
-from emulator.keystone import FakeCloudServer, FakeKeystone
+from emulator.cloud import FakeCloudServer
+from emulator.identity.keystone import FakeKeystone
 from emulator.server import EmulatorServer
 from function import logs
 from function.app.wiring import build_service

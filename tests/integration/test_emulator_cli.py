@@ -51,3 +51,34 @@ def test_bad_seed_exits_2(tmp_path: Path) -> None:
     out, err = process.communicate(timeout=10)
     assert process.returncode == 2 and out == ""
     assert "cannot load seed" in err
+
+
+def test_help_names_the_command_users_type() -> None:
+    process = run("--help")
+    out, err = process.communicate(timeout=10)
+    assert process.returncode == 0, err
+    assert out.startswith("usage: nic-autoattach emulator ")
+    assert "python -m emulator" not in out
+
+
+def test_latency_options_set_the_profile_at_start() -> None:
+    process = run("--latency", "cloud", "--latency-attach-ms", "500-1500", "--latency-seed", "7")
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().split()[-1]
+        profile = requests.get(f"{url}/_admin/latency", timeout=5).json()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=10)
+    assert profile == {"profile": "custom", "read_ms": 100.0, "attach_ms": [500.0, 1500.0],
+                       "detach_ms": 1000.0, "jitter": 0.2, "seed": 7}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "option", [["--latency-attach-ms", "3000-1000"], ["--latency-jitter", "2"]]
+)
+def test_a_bad_latency_exits_2(option: list[str]) -> None:
+    process = run(*option)
+    out, err = process.communicate(timeout=10)
+    assert (process.returncode, out) == (2, "")
+    assert "emulator:" in err

@@ -15,7 +15,8 @@ import pytest
 from cloudevents.http import from_http
 
 from emulator.client import AdminClient
-from emulator.keystone import FakeCloudServer, FakeKeystone
+from emulator.cloud import FakeCloudServer
+from emulator.identity.keystone import FakeKeystone
 from emulator.server import EmulatorServer
 from function.app.service import Reply, Service
 from function.app.wiring import build_service

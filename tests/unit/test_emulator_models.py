@@ -7,7 +7,9 @@ import threading
 
 import pytest
 
-from emulator.errors import (
+from emulator.compute.models import FakeBackend
+from emulator.compute.records import AttachRequest
+from emulator.core.errors import (
     BadRequest,
     ComputeFault,
     Conflict,
@@ -16,8 +18,6 @@ from emulator.errors import (
     ItemNotFound,
     Unauthorized,
 )
-from emulator.models import FakeBackend
-from emulator.records import AttachRequest
 
 PROJECT = "p1"
 NET = "3cb9bc59-5699-4588-a4b1-b87f96708bc6"

@@ -11,7 +11,7 @@ import ipaddress
 import random
 from collections.abc import Iterator
 
-from emulator.errors import BadRequest
+from emulator.core.errors import BadRequest
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address

@@ -1,4 +1,7 @@
-"""The in-memory backend of the emulator: servers, tokens and the request log.
+"""The compute service's in-memory backend: servers and their interfaces.
+
+It also holds the cloud's other state (networks and ports in ``FakeNeutron``,
+tokens in ``TokenStore``, the ``RequestLog``), so one object is the cloud.
 
 As in moto, the backend knows nothing about HTTP: it raises ``FakeApiError``s
 that already carry Nova's status code and message. One re-entrant lock guards
@@ -11,37 +14,29 @@ no sleeps.
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import random
 import threading
-import time
-from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any
 
-from emulator.errors import (
-    BadRequest,
-    Conflict,
-    FakeApiError,
-    Forbidden,
-    ItemNotFound,
-    Unauthorized,
-)
-from emulator.neutron import FakeNeutron, new_id
-from emulator.records import (
+from emulator.compute.records import (
     INTERFACE_STATES,
     VM_STATES,
     AttachRequest,
-    FakeNetwork,
-    FakePort,
     FakeServer,
-    InterfaceSnapshot,
-    PortSnapshot,
     ServerSnapshot,
 )
-
-#: The request log keeps the most recent this many requests.
-REQUEST_LOG_LIMIT = 100_000
+from emulator.core import clock as clocks
+from emulator.core.errors import BadRequest, Conflict, FakeApiError, ItemNotFound
+from emulator.core.ids import new_id
+from emulator.core.requestlog import RequestLog
+from emulator.identity.tokens import TokenStore
+from emulator.network.models import FakeNeutron
+from emulator.network.records import FakeNetwork, FakePort, InterfaceSnapshot, PortSnapshot
 
 
 def _now_iso() -> str:
@@ -83,7 +78,7 @@ class FakeBackend:
     def __init__(
         self,
         *,
-        clock: Callable[[], float] = time.monotonic,
+        clock: clocks.Clock = clocks.monotonic,
         nova_errors: bool = False,
         build_seconds: float = 0.0,
         port_down_seconds: float = 0.0,
@@ -95,9 +90,12 @@ class FakeBackend:
         self.port_down_seconds = port_down_seconds
         self.detach_delay_seconds = detach_delay_seconds
         self._lock = threading.RLock()
+        #: Changes other services scheduled (at, order, action), run by ``_settle`` when due.
+        self._scheduled: list[tuple[float, int, Callable[[], None]]] = []
+        self._order = itertools.count()
         self._neutron = FakeNeutron(nova_errors=nova_errors, rng=rng or random.Random())
-        self._tokens: dict[str, frozenset[str] | None] = {}
-        self._requests: deque[dict[str, Any]] = deque(maxlen=REQUEST_LOG_LIMIT)
+        self.tokens = TokenStore()
+        self.request_log = RequestLog()
         self._servers: dict[str, FakeServer] = {}
         self._seq = 0
 
@@ -113,38 +111,47 @@ class FakeBackend:
 
     def add_token(self, token: str, projects: Iterable[str] | None = None) -> None:
         """Accept ``token``; with ``projects``, only for those projects."""
-        with self._lock:
-            self._tokens[token] = None if projects is None else frozenset(projects)
+        self.tokens.add(token, projects)
 
     def authorize(self, token: str | None, project_id: str) -> None:
         """Unauthorized for an unknown token, Forbidden for a token bound elsewhere."""
-        with self._lock:
-            if token is None or token not in self._tokens:
-                raise Unauthorized()
-            projects = self._tokens[token]
-        if projects is not None and project_id not in projects:
-            raise Forbidden(f"Policy doesn't allow this token to act in project {project_id}.")
+        self.tokens.authorize(token, project_id)
 
     def record_request(self, entry: Mapping[str, Any]) -> None:
-        with self._lock:
-            self._requests.append(dict(entry))
+        self.request_log.record(entry)
 
     def requests_log(self) -> list[dict[str, Any]]:
-        with self._lock:
-            return [dict(entry) for entry in self._requests]
+        return self.request_log.entries()
 
     def clear_requests(self) -> None:
-        with self._lock:
-            self._requests.clear()
+        self.request_log.clear()
 
     # -- admin -----------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Hold the backend's lock (re-entrant), for services that keep state beside it."""
+        with self._lock:
+            yield
+
+    def schedule(self, at: float, action: Callable[[], None]) -> None:
+        """Run ``action`` under the lock once ``clock()`` reaches ``at``, before anything
+        reads the state (as the detaches are: lazily, so a fake clock drives it)."""
+        with self._lock:
+            heapq.heappush(self._scheduled, (at, next(self._order), action))
+
+    def settle(self) -> None:
+        """Bring the state up to ``clock()`` now."""
+        with self._lock:
+            self._settle()
 
     def reset(self) -> None:
         """Forget every network, port, server and logged request; keep tokens and options."""
         with self._lock:
             self._neutron.clear()
             self._servers.clear()
-            self._requests.clear()
+            self._scheduled.clear()
+            self.request_log.clear()
 
     def create_network(
         self, cidr: str, *, id: str | None = None, name: str | None = None,
@@ -200,6 +207,17 @@ class FakeBackend:
                 server.tags = list(tags)
             server.updated = _now_iso()
             return self._snapshot(server)
+
+    def network(self, net_id: str) -> FakeNetwork:
+        """A network; ItemNotFound (or, with nova_errors, a 500) when there is none."""
+        with self._lock:
+            return self._neutron.network(net_id)
+
+    def port(self, port_id: str) -> PortSnapshot:
+        """A port, attached or free; ItemNotFound when there is none."""
+        with self._lock:
+            self._settle()
+            return self._neutron.port_snapshot(self._neutron.port(port_id))
 
     def admin_server(self, server_id: str) -> ServerSnapshot:
         with self._lock:
@@ -291,8 +309,13 @@ class FakeBackend:
     # -- internals (call with the lock held) ------------------------------------------------
 
     def _settle(self) -> None:
-        """Finish the detaches whose time has come."""
+        """Run the scheduled changes and finish the detaches whose time has come."""
         now = self.clock()
+        due = []
+        while self._scheduled and self._scheduled[0][0] <= now:
+            due.append(heapq.heappop(self._scheduled)[2])
+        for action in due:  # popped first: an action may read the backend, which settles
+            action()
         for port in list(self._neutron.ports.values()):
             if port.detach_at is not None and port.detach_at <= now:
                 self._servers[port.server_id or ""].port_ids.remove(port.id)

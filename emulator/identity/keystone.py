@@ -1,8 +1,8 @@
-"""A fake cloud front door: Keystone v3 tokens, Huawei AK/SK signatures, EventGrid publishing.
+"""A fake Keystone: v3 tokens, Huawei AK/SK signatures, and the checks a cloud's gateway makes.
 
-``FakeCloudServer`` sits in front of the compute emulator (sharing its
-``FakeBackend``) and checks credentials the way the real services do before
-the emulator sees a request:
+``FakeKeystone`` issues and checks credentials the way the real services do;
+``emulator.cloud.FakeCloudServer`` hosts it in front of the compute emulator
+(sharing its ``FakeBackend``):
 
 - ``POST /v3/auth/tokens``: password or application-credential authentication;
   answers ``X-Subject-Token`` and a token with ``expires_at``, the project and a
@@ -23,23 +23,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-import json
 import re
 import secrets
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, quote, unquote, urlsplit
-
-from emulator.app import EmulatorApp
-from emulator.models import FakeBackend
-from emulator.wire import Request
+from urllib.parse import quote, unquote, urlsplit
 
 SIGNATURE = re.compile(r"^SDK-HMAC-SHA256 Access=([^,]+), SignedHeaders=([^,]+), Signature=(\w+)$")
-EVENTS_PATH = re.compile(r"^/v1/([^/]+)/channels/([^/]+)/events$")
-COMPUTE_PROJECT = re.compile(r"^/v2(?:\.1)?/([^/]+)")
-VERSION_DOCUMENT = re.compile(r"^/compute(?:/v2(?:\.1)?)?/?$")
 CLOCK_SKEW = dt.timedelta(minutes=15)
 
 
@@ -200,98 +191,3 @@ def _signature(
     digest = hashlib.sha256(canonical.encode()).hexdigest()
     to_sign = f"SDK-HMAC-SHA256\n{headers['x-sdk-date']}\n{digest}"
     return hmac.new(secret.encode(), to_sign.encode(), hashlib.sha256).hexdigest()
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: _Server
-
-    def do_GET(self) -> None:  # noqa: N802
-        self._serve()
-
-    do_POST = do_PUT = do_DELETE = do_PATCH = do_GET
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Silent."""
-
-    def _serve(self) -> None:
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        headers = {k.lower(): v for k, v in self.headers.items()}
-        path = urlsplit(self.path).path
-        keystone = self.server.keystone
-        if path.rstrip("/").endswith("/v3/auth/tokens") and self.command == "POST":
-            document = json.loads(body or b"{}")
-            status, extra, document = keystone.authenticate(document, self.url() + "/compute")
-            return self._send(status, document, extra)
-        if self.command == "GET" and VERSION_DOCUMENT.match(path):  # public, as in Nova
-            return self._compute(path.removeprefix("/compute"), headers, body)
-        problem = keystone.check(self.command, self.path, headers, body)
-        if problem is not None:
-            keystone.rejected.append(problem)
-            return self._send(401, {"error": {"code": "APIGW.0301", "message": problem}})
-        target = COMPUTE_PROJECT.match(path.removeprefix("/compute")) or EVENTS_PATH.match(path)
-        project = target.group(1) if target else None
-        if project != keystone.project_id or headers.get("x-project-id", project) != project:
-            keystone.rejected.append("wrong project")
-            return self._send(403, {"error": {"code": "Ecs.0023", "message": "project mismatch"}})
-        if EVENTS_PATH.match(path) is not None:
-            with keystone.lock:
-                keystone.published.extend(json.loads(body)["events"])
-            return self._send(200, {"failed_count": 0, "events": []})
-        if path.startswith("/compute/"):
-            return self._compute(path.removeprefix("/compute"), headers, body)
-        return self._send(404, {"error": {"code": "404", "message": "not found"}})
-
-    def url(self) -> str:
-        return "http://{}:{}".format(*self.server.server_address[:2])
-
-    def _compute(self, path: str, headers: dict[str, str], body: bytes) -> None:
-        headers = {**headers, "x-auth-token": self.server.internal_token}
-        query = parse_qs(urlsplit(self.path).query, keep_blank_values=True)
-        request = Request(self.command, path, query, headers, body, self.url() + "/compute")
-        response = self.server.app.handle(request)
-        self._send(response.status, response.body, response.headers)
-
-    def _send(self, status: int, document: Any, headers: dict[str, str] | None = None) -> None:
-        payload = b"" if document is None else json.dumps(document).encode()
-        self.send_response(status)
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-
-    def __init__(self, keystone: FakeKeystone, backend: FakeBackend) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.keystone = keystone
-        self.internal_token = secrets.token_hex(8)
-        backend.add_token(self.internal_token)
-        self.app = EmulatorApp(backend)
-
-
-class FakeCloudServer:
-    """``FakeKeystone`` and the compute emulator behind it, on a free port."""
-
-    def __init__(self, keystone: FakeKeystone, backend: FakeBackend) -> None:
-        self.keystone = keystone
-        self._httpd = _Server(keystone, backend)
-        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
-        self.auth_url = f"{self.url}/v3"
-        self.compute_url = f"{self.url}/compute"
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True,
-                                        kwargs={"poll_interval": 0.05})  # fmt: skip
-
-    def __enter__(self) -> FakeCloudServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join()

@@ -11,10 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from emulator.errors import BadRequest
-from emulator.models import FakeBackend
-from emulator.records import AttachRequest
-from emulator.wire import Request, Response, Router
+from emulator.compute.models import FakeBackend
+from emulator.compute.records import AttachRequest
+from emulator.control.faults import Faults
+from emulator.control.latency import Latency, build_profile
+from emulator.core.errors import BadRequest
+from emulator.core.wire import Request, Response, Router
+from emulator.ecs_v1.models import FakeEcsV1
 
 AdminHandler = Callable[[Request, dict[str, str]], Response]
 OPTIONS = {"nova_errors": bool, "build_seconds": float, "port_down_seconds": float,
@@ -122,6 +125,25 @@ def apply_seed(backend: FakeBackend, body: object) -> dict[str, Any]:
     return created
 
 
+def set_ecs_options(ecs: FakeEcsV1, body: object) -> dict[str, Any]:
+    """Check every field, then apply them all."""
+    doc = _Doc(body, "ECS v1 options", set(ecs.options()))
+    changes: dict[str, Any] = {}
+    for name in ("job_seconds", "job_init_seconds", "job_ttl_seconds", "max_nics"):
+        value = doc.number(name)
+        if value is not None and (value < 0 or (name == "max_nics" and value != int(value))):
+            raise BadRequest(f"ECS v1 options: {name} out of range ({value!r}).")
+        if value is not None:
+            changes[name] = int(value) if name == "max_nics" else float(value)
+    limits = doc.get("server_max_nics", dict, False) or {}
+    if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in limits.values()):
+        raise BadRequest("ECS v1 options: server_max_nics maps server ids to NIC counts.")
+    for name, value in changes.items():
+        setattr(ecs, name, value)
+    ecs.server_max_nics.update(limits)
+    return ecs.options()
+
+
 def set_options(backend: FakeBackend, body: object) -> dict[str, Any]:
     doc = _Doc(body, "options", set(OPTIONS))
     for name, kind in OPTIONS.items():
@@ -134,8 +156,13 @@ def set_options(backend: FakeBackend, body: object) -> dict[str, Any]:
 class AdminApp:
     """Routes of the control API; bodies are parsed here, the work is the backend's."""
 
-    def __init__(self, backend: FakeBackend) -> None:
+    def __init__(
+        self, backend: FakeBackend, faults: Faults, latency: Latency, ecs: FakeEcsV1
+    ) -> None:
         self.backend = backend
+        self.ecs = ecs
+        self.faults = faults
+        self.latency = latency
         self.router: Router[AdminHandler] = Router()
         self.router.add("/_admin/networks", {"POST": self._created(create_network, "network")})
         self.router.add("/_admin/ports", {"POST": self._created(create_port, "port")})
@@ -148,6 +175,14 @@ class AdminApp:
         self.router.add("/_admin/seed", {"POST": self.seed})
         self.router.add("/_admin/tokens", {"POST": self.add_token})
         self.router.add("/_admin/options", {"GET": self.options, "PATCH": self.set_options})
+        self.router.add("/_admin/faults", {"GET": self.fault_plan, "PATCH": self.set_faults})
+        profile: dict[str, AdminHandler] = {
+            "GET": self.latency_profile,
+            "PUT": self.set_latency,
+            "PATCH": self.set_latency,
+        }
+        self.router.add("/_admin/latency", profile)
+        self.router.add("/_admin/ecs", {"GET": self.ecs_options, "PATCH": self.set_ecs_options})
 
     def handle(self, request: Request) -> Response:
         handler, params = self.router.match(request.method, request.path)
@@ -174,6 +209,7 @@ class AdminApp:
 
     def reset(self, *_: object) -> Response:
         self.backend.reset()
+        self.ecs.reset()
         return Response(200, {"reset": True})
 
     def requests(self, *_: object) -> Response:
@@ -195,3 +231,35 @@ class AdminApp:
 
     def set_options(self, request: Request, _: dict[str, str]) -> Response:
         return Response(200, set_options(self.backend, request.json()))
+
+    def fault_plan(self, *_: object) -> Response:
+        return Response(200, self.faults.plan.as_dict())
+
+    def set_faults(self, request: Request, _: dict[str, str]) -> Response:
+        body = request.json()
+        if not isinstance(body, dict):
+            raise BadRequest("fault options must be a JSON object")
+        try:
+            return Response(200, self.faults.configure(body))
+        except (TypeError, ValueError) as exc:
+            raise BadRequest(str(exc)) from None
+
+    def latency_profile(self, *_: object) -> Response:
+        return Response(200, self.latency.profile.as_dict())
+
+    def set_latency(self, request: Request, _: dict[str, str]) -> Response:
+        """PUT: a profile from scratch (or a named one); PATCH: changes to the current one."""
+        body = request.json()
+        if not isinstance(body, dict):
+            raise BadRequest("the latency profile must be a JSON object")
+        base = self.latency.profile if request.method == "PATCH" else None
+        try:
+            return Response(200, self.latency.set(build_profile(body, base)))
+        except (TypeError, ValueError) as exc:
+            raise BadRequest(str(exc)) from None
+
+    def ecs_options(self, *_: object) -> Response:
+        return Response(200, self.ecs.options())
+
+    def set_ecs_options(self, request: Request, _: dict[str, str]) -> Response:
+        return Response(200, set_ecs_options(self.ecs, request.json()))

@@ -11,7 +11,9 @@ replayed. The kinds:
 - ``throttle_rate``: 429 with ``Retry-After: retry_after_s``;
 - ``drop_rate``: the connection is closed without an answer, before the backend;
 - ``busy_rate``: an attach or detach gets Nova's 409 "while it is in task_state";
-  ``busy_servers`` holds per-server busy windows (seconds from now).
+  ``busy_servers`` holds per-server busy windows (seconds from now);
+- ``job_fail_rate``: an ECS v1 NIC job ends ``FAIL`` with ``job_fail_code``
+  (drawn when the job starts; the v1 API's answers are otherwise never faulted).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from emulator.wire import Request, Response
+from emulator.core.wire import Request, Response
 
 WRITE_METHODS = frozenset({"POST", "DELETE"})
 
@@ -37,6 +39,8 @@ class FaultPlan:
     retry_after_s: float = 0.1
     drop_rate: float = 0.0
     busy_rate: float = 0.0
+    job_fail_rate: float = 0.0
+    job_fail_code: str = "Ecs.0217"
     seed: int | None = None
     counts: dict[str, int] = field(default_factory=dict)
 
@@ -44,7 +48,8 @@ class FaultPlan:
         return asdict(self)
 
 
-RATES = ("error_rate", "ambiguous_rate", "throttle_rate", "drop_rate", "busy_rate")
+RATES = ("error_rate", "ambiguous_rate", "throttle_rate", "drop_rate", "busy_rate",
+         "job_fail_rate")  # fmt: skip
 NUMBERS = ("latency_ms", "retry_after_s", *RATES)
 
 
@@ -69,18 +74,25 @@ class Faults:
         unknown = set(changes) - known
         if unknown:
             raise ValueError(f"unknown fault option(s): {', '.join(sorted(unknown))}")
-        with self._lock:
-            for name in NUMBERS:
-                if name in changes:
-                    value = float(changes[name])
-                    if value < 0 or (name in RATES and value > 1):
-                        raise ValueError(f"{name} out of range: {value}")
-                    setattr(self.plan, name, value)
+        numbers = {name: float(changes[name]) for name in NUMBERS if name in changes}
+        for name, value in numbers.items():
+            if value < 0 or (name in RATES and value > 1):
+                raise ValueError(f"{name} out of range: {value}")
+        code = changes.get("job_fail_code", self.plan.job_fail_code)
+        if not isinstance(code, str) or not code:
+            raise ValueError(f"job_fail_code must be an error code like 'Ecs.0217', not {code!r}")
+        seed = changes.get("seed")
+        seed = None if seed is None else int(seed)
+        busy = {str(k): float(v) for k, v in dict(changes.get("busy_servers") or {}).items()}
+        with self._lock:  # every value checked: apply all of them or none
+            for name, value in numbers.items():
+                setattr(self.plan, name, value)
+            self.plan.job_fail_code = code
             if "seed" in changes:
-                self.plan.seed = None if changes["seed"] is None else int(changes["seed"])
+                self.plan.seed = seed
                 self._rng = random.Random(self.plan.seed)
-            for server_id, seconds in dict(changes.get("busy_servers") or {}).items():
-                self._busy_until[str(server_id)] = time.monotonic() + float(seconds)
+            for server_id, seconds in busy.items():
+                self._busy_until[server_id] = time.monotonic() + seconds
             return self.plan.as_dict()
 
     def before(self, request: Request, server_id: str | None) -> Response | None:
@@ -105,6 +117,14 @@ class Faults:
             message = f"Cannot 'attach_interface' instance {server_id} while it is in task_state"
             return self._count("busy", _fault(409, "conflictingRequest", message + " updating"))
         return None
+
+    def job_failure(self) -> str | None:
+        """The Ecs.* code an ECS v1 job about to start should fail with, or None."""
+        with self._lock:
+            if not self.plan.job_fail_rate or self._rng.random() >= self.plan.job_fail_rate:
+                return None
+            self.plan.counts["job_fail"] = self.plan.counts.get("job_fail", 0) + 1
+            return self.plan.job_fail_code
 
     def after(self, request: Request, response: Response) -> Response:
         """Turn a carried-out write into an ambiguous answer, sometimes."""

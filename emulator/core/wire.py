@@ -11,7 +11,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from emulator.errors import BadRequest, ItemNotFound, MethodNotAllowed, UnsupportedMediaType
+from emulator.core.errors import (
+    BadRequest,
+    FakeApiError,
+    ItemNotFound,
+    MethodNotAllowed,
+    UnsupportedMediaType,
+)
 
 H = TypeVar("H")
 
@@ -61,10 +67,16 @@ class Router(Generic[H]):
 
     def __init__(self) -> None:
         self._routes: list[tuple[re.Pattern[str], Mapping[str, H]]] = []
+        self._templates: list[tuple[str, tuple[str, ...]]] = []
 
     def add(self, template: str, methods: Mapping[str, H]) -> None:
         pattern = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template)
         self._routes.append((re.compile(f"^{pattern}$"), methods))
+        self._templates.append((template, tuple(sorted(methods))))
+
+    def routes(self) -> list[tuple[str, tuple[str, ...]]]:
+        """Every template with its methods, in the order added (for docs and tests)."""
+        return list(self._templates)
 
     def match(self, method: str, path: str) -> tuple[H, dict[str, str]]:
         """The handler and path parameters; 404 for an unknown path, 405 for a method."""
@@ -76,3 +88,11 @@ class Router(Generic[H]):
                 raise MethodNotAllowed(tuple(sorted(methods)))
             return methods[method], found.groupdict()
         raise ItemNotFound()
+
+
+def error_response(error: FakeApiError) -> Response:
+    """The answer for an error the backend raised (405s list the allowed methods)."""
+    response = Response(error.status, error.body())
+    if isinstance(error, MethodNotAllowed):
+        response.headers["Allow"] = ", ".join(error.allowed)
+    return response

@@ -9,18 +9,14 @@ its lock held.
 from __future__ import annotations
 
 import random
-import uuid
 
-from emulator import ipam
-from emulator.errors import BadRequest, Conflict, ItemNotFound, unexpected_error
-from emulator.records import FakeNetwork, FakePort, InterfaceSnapshot, PortSnapshot
+from emulator.core.errors import BadRequest, Conflict, ItemNotFound, unexpected_error
+from emulator.core.ids import new_id
+from emulator.network import ipam
+from emulator.network.records import FakeNetwork, FakePort, InterfaceSnapshot, PortSnapshot
 
 NETWORK_NOT_FOUND_CLASS = "neutronclient.common.exceptions.NetworkNotFoundClient"
 INVALID_INPUT_CLASS = "nova.exception.InvalidInput"
-
-
-def new_id(given: str | None) -> str:
-    return given.strip() if given and given.strip() else str(uuid.uuid4())
 
 
 class FakeNeutron:

@@ -12,10 +12,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from emulator.errors import BadRequest
-from emulator.ipam import parse_ip
-from emulator.records import AttachRequest
-from emulator.versions import Microversion
+from emulator.compute.records import AttachRequest
+from emulator.compute.versions import Microversion
+from emulator.core.errors import BadRequest
+from emulator.network.ipam import parse_ip
 
 TAG_VERSION: Microversion = (2, 49)
 TAG_MAX_LENGTH = 60

@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from emulator.errors import BadRequest, NotAcceptable
+from emulator.core.errors import BadRequest, NotAcceptable
 
 Microversion = tuple[int, int]
 

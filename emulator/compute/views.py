@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from emulator.records import InterfaceSnapshot, ServerSnapshot
-from emulator.versions import Microversion
+from emulator.compute.records import ServerSnapshot
+from emulator.compute.versions import Microversion
+from emulator.network.records import InterfaceSnapshot
 
 TAGS_VERSION: Microversion = (2, 26)
 INTERFACE_TAG_VERSION: Microversion = (2, 70)

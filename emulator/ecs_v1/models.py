@@ -1,0 +1,256 @@
+"""The ECS v1 backend: NIC jobs over the compute backend's servers, networks and ports.
+
+A job is checked when it is asked for (server, quota, subnet, port: the
+synchronous 4xx), then runs: ``INIT`` for ``job_init_seconds``, ``RUNNING``
+until ``job_seconds`` have passed, then it changes the server through the
+compute backend (``FakeBackend.schedule``, so the change is there for the
+Nova API too, at that instant) and ends ``SUCCESS`` or ``FAIL`` with an
+Ecs.* code. A fault hook can make a job fail on purpose. Finished jobs are
+forgotten (404) ``job_ttl_seconds`` after they end. Time is the compute
+backend's clock; the state is guarded by its lock.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from emulator.compute.models import FakeBackend
+from emulator.compute.records import INTERFACE_STATES, AttachRequest, ServerSnapshot
+from emulator.core.errors import FakeApiError
+from emulator.ecs_v1 import errors
+from emulator.ecs_v1.errors import EcsError, ecs_error
+from emulator.network.records import InterfaceSnapshot
+
+#: The hook that decides whether a job fails on purpose: an Ecs.* code, or None.
+JobFailure = Callable[[], "str | None"]
+ADD_JOB, ADD_SUB_JOB = "batchAddNics", "addNic"
+DELETE_JOB, DELETE_SUB_JOB = "batchDeleteNics", "deleteNic"
+
+
+@dataclass(frozen=True)
+class NicRequest:
+    """One item of ``{"nics": [...]}`` in an add."""
+
+    subnet_id: str | None = None
+    port_id: str | None = None
+    ip_address: str | None = None
+    security_groups: tuple[str, ...] = ()
+
+
+@dataclass
+class FakeSubJob:
+    id: str
+    job_type: str
+    nic: NicRequest | None = None
+    port_id: str | None = None
+    status: str = "RUNNING"
+    error_code: str | None = None
+    fail_reason: str | None = None
+
+    def to_dict(self, job: FakeJob, status: str) -> dict[str, Any]:
+        entities: dict[str, Any] = {"nic_id": self.port_id} if self.port_id else {}
+        if self.fail_reason:
+            entities["errorcode_message"] = self.fail_reason
+        return {"status": self.status if job.finished else status, "entities": entities,
+                "job_id": self.id, "job_type": self.job_type, "begin_time": job.begin_time,
+                "end_time": job.end_time, "error_code": self.error_code,
+                "fail_reason": self.fail_reason}  # fmt: skip
+
+
+@dataclass
+class FakeJob:
+    id: str
+    project_id: str
+    server_id: str
+    job_type: str
+    started_at: float
+    done_at: float
+    begin_time: str
+    sub_jobs: list[FakeSubJob]
+    finished: bool = False
+    end_time: str | None = None
+    failure: str | None = field(default=None, repr=False)
+
+    def status(self, now: float, init_seconds: float) -> str:
+        if self.finished:
+            return "FAIL" if any(sub.status == "FAIL" for sub in self.sub_jobs) else "SUCCESS"
+        return "INIT" if now < self.started_at + init_seconds else "RUNNING"
+
+    def to_dict(self, status: str) -> dict[str, Any]:
+        failed = next((sub for sub in self.sub_jobs if sub.status == "FAIL"), None)
+        subs = [sub.to_dict(self, status) for sub in self.sub_jobs]
+        return {"status": status, "entities": {"sub_jobs_total": len(subs), "sub_jobs": subs},
+                "job_id": self.id, "job_type": self.job_type, "begin_time": self.begin_time,
+                "end_time": self.end_time, "error_code": failed.error_code if failed else None,
+                "fail_reason": failed.fail_reason if failed else None}  # fmt: skip
+
+
+def _stamp(at: datetime) -> str:
+    return at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
+
+
+def _job_id() -> str:
+    return uuid.uuid4().hex
+
+
+class FakeEcsV1:
+    """NIC jobs for the servers of ``backend``.
+
+    Options (plain attributes, may be changed while running):
+        job_seconds: how long a job runs before it changes the server.
+        job_init_seconds: how long of that it reports INIT (then RUNNING).
+        job_ttl_seconds: a finished job answers 404 this long after it ended.
+        max_nics: NICs a server may have (``attachableQuantity.free_nic`` counts down
+            from it, jobs still running included); ``server_max_nics`` overrides it
+            per server.
+    """
+
+    def __init__(
+        self, backend: FakeBackend, *, job_seconds: float = 0.0, job_init_seconds: float = 0.0,
+        job_ttl_seconds: float = 86400.0, max_nics: int = 12,
+        job_failure: JobFailure = lambda: None,
+    ) -> None:  # fmt: skip
+        self.backend = backend
+        self.job_seconds = job_seconds
+        self.job_init_seconds = job_init_seconds
+        self.job_ttl_seconds = job_ttl_seconds
+        self.max_nics = max_nics
+        self.server_max_nics: dict[str, int] = {}
+        self.job_failure = job_failure
+        self._jobs: dict[str, FakeJob] = {}
+
+    def options(self) -> dict[str, Any]:
+        return {"job_seconds": self.job_seconds, "job_init_seconds": self.job_init_seconds,
+                "job_ttl_seconds": self.job_ttl_seconds, "max_nics": self.max_nics,
+                "server_max_nics": dict(self.server_max_nics)}  # fmt: skip
+
+    def reset(self) -> None:
+        with self.backend.transaction():
+            self._jobs.clear()
+
+    # -- reads ----------------------------------------------------------------------
+
+    def server(self, project_id: str, server_id: str) -> ServerSnapshot:
+        try:
+            return self.backend.get_server(project_id, server_id)
+        except FakeApiError as error:
+            raise ecs_error(error) from None
+
+    def interfaces(self, project_id: str, server_id: str) -> tuple[list[InterfaceSnapshot], int]:
+        """The attached interfaces and how many more may be added."""
+        with self.backend.transaction():
+            try:
+                found = self.backend.list_interfaces(project_id, server_id)
+            except FakeApiError as error:
+                raise ecs_error(error) from None
+            attached = len(self.backend.get_server(project_id, server_id).interfaces)
+            return found, max(0, self._limit(server_id) - attached - self._pending(server_id))
+
+    def job(self, project_id: str, job_id: str) -> dict[str, Any]:
+        with self.backend.transaction():
+            self.backend.settle()
+            job = self._jobs.get(job_id)
+            now = self.backend.clock()
+            if job is not None and job.finished and now >= job.done_at + self.job_ttl_seconds:
+                del self._jobs[job_id]
+                job = None
+            if job is None or job.project_id != project_id:
+                raise EcsError(404, errors.JOB_NOT_FOUND, f"Job {job_id} does not exist.")
+            return job.to_dict(job.status(now, self.job_init_seconds))
+
+    # -- jobs -------------------------------------------------------------------------
+
+    def add_nics(self, project_id: str, server_id: str, nics: Sequence[NicRequest]) -> str:
+        """Check the request, start the job; its id."""
+        with self.backend.transaction():
+            self._check_server(project_id, server_id)
+            _, free = self.interfaces(project_id, server_id)
+            if len(nics) > free:
+                raise EcsError(400, errors.NIC_QUOTA,
+                               f"The NICs of server {server_id} would exceed the quota "
+                               f"({free} more allowed).")  # fmt: skip
+            for nic in nics:
+                self._check_nic(nic)
+            subs = [FakeSubJob(_job_id(), ADD_SUB_JOB, nic=nic) for nic in nics]
+            return self._start(project_id, server_id, ADD_JOB, subs)
+
+    def delete_nics(self, project_id: str, server_id: str, port_ids: Sequence[str]) -> str:
+        with self.backend.transaction():
+            server = self._check_server(project_id, server_id)
+            attached = [interface.port_id for interface in server.interfaces]
+            for port_id in port_ids:
+                if attached and port_id == attached[0]:
+                    raise EcsError(403, errors.NO_PERMISSION,
+                                   f"The primary NIC {port_id} cannot be deleted.")  # fmt: skip
+                if port_id not in attached:
+                    raise EcsError(400, errors.NO_SUCH_INTERFACE,
+                                   f"Server {server_id} has no NIC {port_id}.")  # fmt: skip
+            subs = [FakeSubJob(_job_id(), DELETE_SUB_JOB, port_id=p) for p in port_ids]
+            return self._start(project_id, server_id, DELETE_JOB, subs)
+
+    def _start(self, project_id: str, server_id: str, kind: str, subs: list[FakeSubJob]) -> str:
+        now = self.backend.clock()
+        job = FakeJob(_job_id(), project_id, server_id, kind, now, now + self.job_seconds,
+                      _stamp(datetime.now(timezone.utc)), subs,
+                      failure=self.job_failure())  # fmt: skip
+        self._jobs[job.id] = job
+        self.backend.schedule(job.done_at, lambda: self._finish(job))
+        return job.id
+
+    def _finish(self, job: FakeJob) -> None:
+        """Run a job's sub-jobs (called under the lock when its time has come)."""
+        for sub in job.sub_jobs:
+            try:
+                if job.failure is not None:
+                    raise EcsError(400, job.failure, "injected job failure")
+                self._run(job, sub)
+                sub.status = "SUCCESS"
+            except FakeApiError as error:
+                default = errors.ATTACH_FAILED if sub.nic else errors.DETACH_FAILED
+                failed = ecs_error(error, default)
+                sub.status, sub.error_code = "FAIL", failed.code
+                sub.fail_reason = f"{sub.job_type}-fail: {failed.message}"
+        job.finished = True
+        end = datetime.now(timezone.utc) + timedelta(seconds=job.done_at - self.backend.clock())
+        job.end_time = _stamp(end)
+
+    def _run(self, job: FakeJob, sub: FakeSubJob) -> None:
+        if sub.nic is None:
+            self.backend.detach_interface(job.project_id, job.server_id, sub.port_id or "")
+            return
+        nic = sub.nic
+        request = AttachRequest(
+            net_id=None if nic.port_id else nic.subnet_id, port_id=nic.port_id,
+            ip_address=None if nic.port_id else nic.ip_address,
+        )  # fmt: skip
+        sub.port_id = self.backend.attach_interface(job.project_id, job.server_id, request).port_id
+
+    def _check_server(self, project_id: str, server_id: str) -> ServerSnapshot:
+        server = self.server(project_id, server_id)
+        if server.status not in INTERFACE_STATES:
+            raise EcsError(400, errors.SERVER_STATE,
+                           f"Server {server_id} is {server.status}.")  # fmt: skip
+        return server
+
+    def _check_nic(self, nic: NicRequest) -> None:
+        try:
+            if nic.port_id:
+                port = self.backend.port(nic.port_id)
+                if port.server_id is not None:
+                    raise EcsError(400, errors.PORT_IN_USE, f"Port {nic.port_id} is in use.")
+            else:
+                self.backend.network(nic.subnet_id or "")
+        except FakeApiError as error:
+            raise ecs_error(error) from None
+
+    def _limit(self, server_id: str) -> int:
+        return self.server_max_nics.get(server_id, self.max_nics)
+
+    def _pending(self, server_id: str) -> int:
+        return sum(len(job.sub_jobs) for job in self._jobs.values()
+                   if job.server_id == server_id and job.job_type == ADD_JOB
+                   and not job.finished)  # fmt: skip
