@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from functions_framework import create_app
 
 from emulator.client import AdminClient
 
@@ -48,6 +49,7 @@ WALKTHROUGH: list[tuple[str, list[tuple[str, str]] | str]] = [
     ("nova-instance-create-end.json", [(ONE, AGAIN)]),
     ("nova-instance-create-end-oslo.json", [(ONE, AGAIN)]),
     ("nova-instance-update-tags.json", [(ONE, AGAIN)]),
+    ("knative-rabbitmq-instance-create-end.json", [(ONE, AGAIN)]),
     ("generic-no-tags.json", [(GENERIC, AGAIN)]),
     ("ignored-cts-create-failed.json", "the traced operation failed (code 400)"),
     ("ignored-cts-delete-server.json", "'deleteServer' is not a server creation or tag change"),
@@ -140,3 +142,20 @@ def test_every_sample_has_its_documented_outcome(
         r for r in admin.requests_log() if r["method"] == "POST" and "os-interface" in r["path"]
     ]
     assert len(attaches) == 4 * len(POLICY_NETWORKS), "one attach per server and policy network"
+
+
+def test_knative_delivers_the_rabbitmq_event_in_binary_mode(
+    function_env: None, admin: AdminClient
+) -> None:
+    """The RabbitMQ source posts binary mode: attributes as ce-* headers, the body as is."""
+    event = json.loads((ROOT / "events" / "knative-rabbitmq-instance-create-end.json").read_text())
+    headers = {f"ce-{k}": v for k, v in event.items() if k not in ("data", "datacontenttype")}
+    headers["Content-Type"] = event["datacontenttype"]
+    client = create_app("handle_event", str(ROOT / "function" / "main.py")).test_client()
+    response = client.post("/", data=json.dumps(event["data"]), headers=headers)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.headers["ce-type"] == "nicattach.attachment.completed"
+    assert response.headers["ce-subject"] == ONE
+    assert response.get_json()["status"] == NEW
+    assert response.get_json()["trigger"]["type"] == "dev.knative.rabbitmq.event"
+    assert POLICY_NETWORKS <= {i["net_id"] for i in admin.interfaces(ONE)}
