@@ -32,6 +32,7 @@ from emulator.identity.keystone import FakeKeystone
 
 EVENTS_PATH = re.compile(r"^/v1/([^/]+)/channels/([^/]+)/events$")
 COMPUTE_PROJECT = re.compile(r"^/v(?:1|2|2\.1)/([^/]+)")
+VERSION_DOCUMENT = re.compile(r"^/compute(?:/v2(?:\.1)?)?/?$")
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -55,6 +56,8 @@ class _Handler(BaseHTTPRequestHandler):
             document = json.loads(body or b"{}")
             status, extra, document = keystone.authenticate(document, self.url() + "/compute")
             return self._send(status, document, extra)
+        if self.command == "GET" and VERSION_DOCUMENT.match(path):  # public, as in Nova
+            return self._compute(path.removeprefix("/compute"), headers, body)
         problem = keystone.check(self.command, self.path, headers, body)
         if problem is not None:
             keystone.rejected.append(problem)

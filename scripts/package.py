@@ -14,6 +14,12 @@ Only the runtime dependencies of pyproject.toml go in, minus the HTTP stack
 Versions are pinned to the ones installed here, the set the tests ran against.
 The staging folder (``build/functiongraph``) is what serverless.yml's ``code.codeUri``
 names; the zip (``dist/nic-autoattach-functiongraph.zip``) is for console or OBS upload.
+
+A package the function cannot start from is never written: the policy is checked first
+(``nic-autoattach validate``, the same check the function runs at start-up), everything is
+built in a temporary folder beside the staging folder, and the staging folder and the zip
+are replaced only once the whole build has succeeded. Any failure is one line on stderr
+and exit status 1, with the previous staging folder and zip left as they were.
 """
 
 from __future__ import annotations
@@ -37,6 +43,12 @@ DEFAULT_POLICY = ROOT / "examples" / "policy.yaml"
 HTTP_ONLY = frozenset({"functions-framework"})
 #: The zip's timestamps, so the same inputs give the same bytes.
 ZIP_TIME = (2020, 1, 1, 0, 0, 0)
+
+
+class PackageError(Exception):
+    """The package cannot be built; the message is the one line shown to the user."""
+
+
 INDEX_PY = '''"""FunctionGraph entry point (handler ``index.handler``): see function/main.py."""
 
 from function.main import handler
@@ -59,8 +71,34 @@ def target_python(serverless_yml: Path = ROOT / "serverless.yml") -> str:
     runtime = str(yaml.safe_load(serverless_yml.read_text())["provider"]["runtime"])
     match = re.fullmatch(r"Python(\d+\.\d+)", runtime)
     if match is None:
-        raise SystemExit(f"{serverless_yml}: provider.runtime is not Python3.x")
+        raise PackageError(f"{serverless_yml}: provider.runtime is not Python3.x")
     return match.group(1)
+
+
+def check_policy(policy: Path) -> None:
+    """Raise ``PackageError`` unless ``nic-autoattach validate POLICY`` accepts the policy.
+
+    The command, not an import, so this script keeps working whatever ``function/``'s layout.
+    """
+    done = subprocess.run([_cli(), "validate", str(policy)], capture_output=True, text=True)
+    if done.returncode == 0:
+        return
+    problems = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
+    if len(problems) == 1:
+        raise PackageError(problems[0])
+    raise PackageError(
+        f"{policy}: {len(problems)} problems in the policy, the first: "
+        f"{problems[0].removeprefix(f'{policy}: ')} (all: nic-autoattach validate {policy})"
+    )
+
+
+def _cli() -> str:
+    """The ``nic-autoattach`` command of this environment (the venv running this script)."""
+    beside = Path(sys.executable).parent / "nic-autoattach"
+    found = str(beside) if beside.exists() else shutil.which("nic-autoattach")
+    if found is None:
+        raise PackageError("nic-autoattach is not installed here: run make package")
+    return found
 
 
 def stage_code(dest: Path, policy: Path = DEFAULT_POLICY) -> None:
@@ -88,7 +126,10 @@ def install_dependencies(dest: Path, python_version: str, platform: str) -> None
             "--python-version", python_version, "--platform", platform,
             *runtime_requirements(),
         ]  # fmt: skip
-        subprocess.run(command, check=True, env={**os.environ, "PIP_NO_INPUT": "1"})
+        subprocess.run(
+            command, check=True, capture_output=True, text=True,
+            env={**os.environ, "PIP_NO_INPUT": "1"},
+        )  # fmt: skip
     shutil.rmtree(dest / "bin", ignore_errors=True)  # console scripts: useless in a function
     for cache in dest.rglob("__pycache__"):
         shutil.rmtree(cache)
@@ -104,7 +145,7 @@ def compile_bytecode(dest: Path, python_version: str) -> bool:
         return False
     command = [sys.executable, "-m", "compileall", "-q", "--invalidation-mode", "unchecked-hash",
                str(dest)]  # fmt: skip
-    subprocess.run(command, check=True)
+    subprocess.run(command, check=True, capture_output=True, text=True)
     return True
 
 
@@ -128,16 +169,35 @@ def build(
     python_version: str | None = None,
     platform: str = "manylinux2014_x86_64",
 ) -> int:
-    """Stage code and dependencies afresh, zip them; return the zip's size."""
-    shutil.rmtree(staging, ignore_errors=True)
-    stage_code(staging, policy)
+    """Check the policy, build afresh in a temporary folder, then replace ``staging`` and
+    ``output``; return the zip's size. On any failure both are left as they were."""
+    check_policy(policy)
     version = python_version or target_python()
-    install_dependencies(staging, version, platform)
-    if not compile_bytecode(staging, version):
-        here = "{}.{}".format(*sys.version_info[:2])
-        print(f"package: no .pyc files (this is Python {here}, the runtime {version}): "
-              "the first import compiles every module", file=sys.stderr)  # fmt: skip
-    return write_zip(staging, output)
+    staging.parent.mkdir(parents=True, exist_ok=True)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=f".{staging.name}-", dir=staging.parent) as tmp:
+        fresh = Path(tmp) / staging.name
+        stage_code(fresh, policy)
+        install_dependencies(fresh, version, platform)
+        if not compile_bytecode(fresh, version):
+            here = "{}.{}".format(*sys.version_info[:2])
+            print(f"package: no .pyc files (this is Python {here}, the runtime {version}): "
+                  "the first import compiles every module", file=sys.stderr)  # fmt: skip
+        partial = output.with_name(f".{output.name}.partial")
+        try:
+            size = write_zip(fresh, partial)
+            _swap_folder(fresh, staging, Path(tmp) / "previous")
+            os.replace(partial, output)
+        finally:
+            partial.unlink(missing_ok=True)
+    return size
+
+
+def _swap_folder(fresh: Path, dest: Path, trash: Path) -> None:
+    """Put ``fresh`` where ``dest`` is (two renames on one file system); old one to ``trash``."""
+    if dest.exists():
+        dest.rename(trash)
+    fresh.rename(dest)
 
 
 def _installed_pins() -> list[str]:
@@ -166,11 +226,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.policy == DEFAULT_POLICY:
         print(f"package: shipping the example policy {DEFAULT_POLICY.relative_to(ROOT)}; "
               "choose yours with POLICY=... (make) or --policy", file=sys.stderr)  # fmt: skip
-    version = args.python_version or target_python()
-    size = build(
-        args.staging, args.output, policy=args.policy, python_version=version,
-        platform=args.platform,
-    )  # fmt: skip
+    try:
+        version = args.python_version or target_python()
+        size = build(
+            args.staging, args.output, policy=args.policy, python_version=version,
+            platform=args.platform,
+        )  # fmt: skip
+    except (PackageError, OSError, subprocess.CalledProcessError) as exc:
+        print(f"package: failed, nothing replaced: {_one_line(exc)}", file=sys.stderr)
+        return 1
     unpacked = sum(p.stat().st_size for p in args.staging.rglob("*") if p.is_file())
     shown = args.output.relative_to(ROOT) if args.output.is_relative_to(ROOT) else args.output
     print(
@@ -178,6 +242,17 @@ def main(argv: list[str] | None = None) -> int:
         f"Python {version}, {args.platform})"
     )
     return 0
+
+
+def _one_line(exc: BaseException) -> str:
+    """The failure as one line: a failed command's first error line, else the message."""
+    if isinstance(exc, subprocess.CalledProcessError):
+        command = exc.cmd[2] if exc.cmd[1:2] == ["-m"] else Path(exc.cmd[0]).name
+        lines = [x.strip() for x in f"{exc.stdout or ''}\n{exc.stderr or ''}".split("\n")]
+        lines = [x for x in lines if x] or ["no output"]
+        said = next((x for x in lines if x.startswith("ERROR")), lines[-1])
+        return f"{command} exited {exc.returncode}: {said}"
+    return " ".join(str(exc).split())
 
 
 if __name__ == "__main__":

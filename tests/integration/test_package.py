@@ -1,6 +1,8 @@
 """The FunctionGraph zip (scripts/package.py) runs on its own: unpacked into an empty folder,
 its handler imports with only that folder (and the standard library) on ``sys.path`` and
-brings a real server to its NICs through the emulator.
+brings a real server to its NICs through the emulator. A build that fails (a policy the
+function would refuse at start-up, a missing policy, pip) says why in one line and leaves the
+previous staging folder and zip exactly as they were.
 
 Building needs the package registry (``pip install --target``); the import does not.
 """
@@ -94,3 +96,70 @@ def test_the_handler_runs_with_only_the_unpacked_folder_on_sys_path(
 
 def _is_stdlib(path: str) -> bool:
     return path.startswith((sys.base_prefix, sys.base_exec_prefix))
+
+
+def run_packager(*args: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "scripts/package.py", *args]
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+
+
+def snapshot(folder: Path) -> dict[str, bytes | None]:
+    """Every path under ``folder`` with its bytes (None for a folder)."""
+    return {
+        str(p.relative_to(folder)): None if p.is_dir() else p.read_bytes()
+        for p in folder.rglob("*")
+    }
+
+
+@pytest.fixture
+def previous(tmp_path: Path) -> tuple[Path, Path]:
+    """A staging folder and a zip left by an earlier `make package`."""
+    staging, output = tmp_path / "build" / "functiongraph", tmp_path / "dist" / "package.zip"
+    (staging / "function").mkdir(parents=True)
+    (staging / "index.py").write_text("# the previous build\n")
+    output.parent.mkdir()
+    output.write_bytes(b"the previous zip")
+    return staging, output
+
+
+@pytest.mark.parametrize(
+    ("policy", "said"),
+    [
+        ("examples/policy-invalid-five.yaml", "5 problems in the policy, the first: rule 'web'"),
+        ("no-such-policy.yaml", "no-such-policy.yaml: cannot read the policy"),
+        # the policy is fine, the dependencies cannot be installed for this platform
+        ("examples/policy.yaml", "pip exited 1: ERROR"),
+    ],
+)
+def test_a_failed_build_says_why_in_one_line_and_replaces_nothing(
+    previous: tuple[Path, Path], tmp_path: Path, policy: str, said: str
+) -> None:
+    staging, output = previous
+    before = snapshot(tmp_path)
+    platform = "no_such_platform" if policy == "examples/policy.yaml" else "manylinux2014_x86_64"
+    done = run_packager("--policy", policy, "--staging", str(staging), "--output", str(output),
+                        "--python-version", HERE, "--platform", platform)  # fmt: skip
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert len(done.stderr.splitlines()) == 1, done.stderr
+    assert done.stderr.startswith("package: failed, nothing replaced: ") and said in done.stderr
+    assert snapshot(tmp_path) == before, "no half-staged folder, no partial zip, nothing left over"
+
+
+def test_a_good_build_replaces_the_staging_folder_and_the_zip(
+    previous: tuple[Path, Path], tmp_path: Path
+) -> None:
+    staging, output = previous
+    done = run_packager("--policy", "examples/policy.yaml", "--staging", str(staging),
+                        "--output", str(output), "--python-version", HERE)  # fmt: skip
+    if done.returncode != 0 and "pip exited" in done.stderr:  # pragma: no cover - offline
+        pytest.skip(f"pip could not install the dependencies: {done.stderr}")
+    assert done.returncode == 0, done.stderr
+    assert "package: failed" not in done.stderr
+    assert "# the previous build" not in (staging / "index.py").read_text()
+    assert {p.name for p in tmp_path.glob("*/.*")} == set(), "no temporary folder or zip left"
+    names = zipfile.ZipFile(output).namelist()
+    assert "index.py" in names and "function/main.py" in names
+    assert sorted(
+        p.relative_to(staging).as_posix() for p in staging.rglob("*") if p.is_file()
+    ) == sorted(names)

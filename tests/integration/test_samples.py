@@ -53,6 +53,7 @@ ATTACHING = [
     ("nova-instance-create-end.json", [ONE]),
     ("nova-instance-create-end-oslo.json", [ONE]),
     ("nova-instance-update-tags.json", [ONE]),
+    ("knative-rabbitmq-instance-create-end.json", [ONE]),
     ("server-created.json", [GENERIC]),
     ("generic-object-tags.json", [GENERIC]),
     ("generic-no-tags.json", [GENERIC]),

@@ -72,11 +72,7 @@ def sink() -> Iterator[FakeSink]:
 @pytest.fixture
 def make(emulator: EmulatorServer, admin: AdminClient) -> Any:
     seed = json.loads((ROOT / "examples" / "emulator-seed.json").read_text())
-    seed["servers"] += [
-        {"id": sid, "project_id": PROJECT, "tags": ["role=db", "env=prod"], "status": "ACTIVE"}
-        for sid in BATCH
-    ]
-    admin.seed(seed)
+    admin.seed(seed)  # the seed holds the batch servers too
 
     def build(**env: str) -> Service:
         base = {
