@@ -7,6 +7,7 @@ build services here with a fake ``Timing`` and never sleep for real.
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -26,6 +27,7 @@ from function.domain.timing import Timing
 from function.transport import tls
 from function.transport.session import HttpSession, Session
 
+log = logging.getLogger("nicattach.wiring")
 REAL = Timing(clock=time.monotonic, sleep=time.sleep, rng=random.random)
 
 
@@ -41,6 +43,11 @@ def build_service(
     session = session if session is not None else new_session(settings)
     auth = auth_from_settings(settings)
     settings = bind(settings, auth)  # keystone: catalog endpoint, token's project
+    if settings.backend == "nova" and settings.api_version == "v2":
+        log.warning(
+            "NICATTACH_API_VERSION=v2 has no microversions: the API shows no tags, so events "
+            "must carry them (else tags_unavailable) and the sweep sees none"
+        )
     backend = compute_backend(settings, session, auth, timing)
     waiter = Waiter(backend, timing, wait_active_s=settings.wait_active_s,
                     wait_port_active_s=settings.wait_port_active_s)  # fmt: skip
