@@ -23,6 +23,7 @@ from function.domain.errors import ApiPermanentError, ApiTemporaryError, Tempora
 from function.domain.plan import FixedIp, Interface
 from function.domain.policy import NicRequest
 from function.domain.tags import salvage_tags
+from function.domain.text import shorten
 from function.domain.timing import API_BACKOFF, Deadline, Timing, parse_retry_after
 from function.transport.session import (
     HttpSession,
@@ -455,9 +456,7 @@ def fault_message(response: Response) -> str:
 
 
 def cut(text: str, limit: int = MAX_ERROR_TEXT) -> str:
-    """One line of at most ``limit`` characters, for messages."""
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[:limit] + "…"
+    return shorten(text, limit)
 
 
 def _timeouts(

@@ -27,7 +27,8 @@ from typing import Any
 import yaml
 
 from function.domain.errors import PolicyError
-from function.domain.policy import AttachSpec, Condition, Policy, Rule, _parse_ip, _parse_uuid
+from function.domain.policy import AttachSpec, Condition, Policy, Rule, parse_ip
+from function.domain.text import canonical_uuid
 
 __all__ = ["load_policy", "parse_policy"]
 
@@ -346,7 +347,7 @@ def _parse_entry_value(
     if key.endswith("_from_tag"):
         return raw.strip()
     parsed, what = (
-        (_parse_ip(raw), "an IP address") if key == "fixed_ip" else (_parse_uuid(raw), "a UUID")
+        (parse_ip(raw), "an IP address") if key == "fixed_ip" else (canonical_uuid(raw), "a UUID")
     )
     if parsed is None:
         problems.add(where, f"{field}: not {what}: {raw!r}")

@@ -17,13 +17,13 @@ Decisions an operator should know (also in ``docs/policy-reference.md``):
 from __future__ import annotations
 
 import ipaddress
-import uuid
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
 from function.domain.errors import PolicyConflict
 from function.domain.explain import Explanation, RuleVerdict
 from function.domain.tags import Tags
+from function.domain.text import canonical_uuid
 
 __all__ = [
     "AttachSpec",
@@ -205,7 +205,7 @@ def _resolve(
 
 def _from_tag(tag: str, field: str, tags: Tags, where: str, problems: list[str]) -> str | None:
     values = tags.get(tag)
-    check, what = (_parse_uuid, "a UUID") if field == "port_id" else (_parse_ip, "an IP address")
+    check, what = (canonical_uuid, "a UUID") if field == "port_id" else (parse_ip, "an IP address")
     label = f"{where}.{field}_from_tag: tag {tag!r}"
     if not values:
         problems.append(f"{label} is missing on this server")
@@ -220,17 +220,7 @@ def _from_tag(tag: str, field: str, tags: Tags, where: str, problems: list[str])
     return result
 
 
-def _parse_uuid(text: str) -> str | None:
-    text = text.strip()
-    if len(text) not in (32, 36):  # uuid.UUID also takes urn: and {braced} forms
-        return None
-    try:
-        return str(uuid.UUID(text))
-    except ValueError:
-        return None
-
-
-def _parse_ip(text: str) -> str | None:
+def parse_ip(text: str) -> str | None:
     """A plain IPv4 or IPv6 address; no IPv6 zone (``%eth0``), which no API takes."""
     if "%" in text:
         return None
