@@ -27,7 +27,8 @@ from emulator.server import EmulatorServer
 from function.transport.session import Response, Session, Timeout
 
 BOOT_NET = "5b1f2c3d-0a4e-4f6b-9c8d-7e6f5a4b3c2d"
-EXAMPLES = int(os.environ.get("NICATTACH_STATEFUL_EXAMPLES", "25"))
+EXAMPLES = int(os.environ.get("NICATTACH_STATEFUL_EXAMPLES", "0")) or None
+"""``None``: the bounded, derandomized run of ``make test``; a number: a wider random search."""
 POLICIES = {
     "net+port-on-same-net": "[{net_id: %(A)s}, {port_id_from_tag: port}]",
     "net+fixed-ip-elsewhere": "[{net_id: %(A)s}, {net_id: %(B)s, fixed_ip_from_tag: ip30}]",
@@ -172,13 +173,14 @@ def test_exactly_the_policys_nics_under_any_interleaving(
     run_state_machine_as_test(
         machine,
         settings=settings(
-            max_examples=EXAMPLES,
+            max_examples=EXAMPLES or 80,
+            derandomize=EXAMPLES is None,  # make test: the same search every run
             stateful_step_count=6,
             deadline=None,
             suppress_health_check=list(HealthCheck),
-        ),  # fmt: skip
+            database=None,
+        ),
     )
+
     assert seen.get("killed") and seen.get("concurrent") and seen.get("faults"), seen
     print("stateful search:", seen)
-    faults = admin.set_faults()["counts"]
-    assert faults, "no fault was ever injected"
