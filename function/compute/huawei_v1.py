@@ -7,62 +7,38 @@ backoff, inside the event's deadline) and return only after ``SUCCESS``. A
 job still running at the deadline is a retryable ``job_pending``: the
 redelivery re-reads and finds the NIC once the job is done. There is no
 client token, so nothing is ever re-POSTed blindly: the converger re-reads
-before every write. Error codes: ``ECS_ERRORS`` (docs/huawei-v1.md).
+before every write. Error codes: ``huawei_v1_errors``.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Literal
 
 from function.compute.base import Attached, Server, ServerGone, ServerPage
-from function.compute.os_interface import TEMPORARY_CODES, classify, interface_from_api
-from function.compute.wire import JsonApi, cut, field, json_body, request_id_of, text
+from function.compute.huawei_v1_errors import check_v1_response, job_error
+from function.compute.os_interface import interface_from_api
+from function.compute.wire import JsonApi, field, text
 from function.domain.errors import ApiPermanentError, ApiTemporaryError
 from function.domain.plan import Interface
 from function.domain.policy import NicRequest
 from function.domain.tags import salvage_tags
-from function.domain.timing import Backoff, Deadline, parse_retry_after
+from function.domain.timing import Backoff, Deadline
 from function.transport.session import Response
 
 log = logging.getLogger("nicattach.compute")
 
 JOB_BACKOFF = Backoff(base=0.1, cap=2.0, jitter=0.25)
 """Polling a NIC job: 0.1 s, 0.2 s, … at most 2 s apart."""
+JOB_RESERVE_S = 0.5
+"""Polling stops this long before the deadline: time for the re-read after it."""
+PENDING_LIMIT = 1024
 PAGE_SIZE = 100
 JOB_RUNNING = frozenset({"INIT", "RUNNING", "PENDING_PAYMENT"})
-
-#: Ecs.* code → (our error code, worth retrying). From the ECS error-code table
-#: (docs/research-huawei.md); the HTTP status of these answers "may not be accurate".
-ECS_ERRORS: Mapping[str, tuple[str, bool]] = {
-    "Ecs.0005": ("bad_request", False),
-    "Ecs.0050": ("nic_quota_exceeded", False),
-    "Ecs.0038": ("network_not_found", False),
-    "Ecs.0012": ("subnet_full", False),
-    "Ecs.0010": ("fixed_ip_in_use", False),
-    "Ecs.0039": ("fixed_ip_not_in_subnet", False),
-    "Ecs.0014": ("bad_network_settings", False),
-    "Ecs.0064": ("vpc_mismatch", False),
-    "Ecs.0100": ("server_busy", True),
-    "Ecs.0605": ("server_locked", True),
-    "Ecs.0114": ("server_not_found", False),
-    "Ecs.0919": ("port_in_use", False),
-    "Ecs.0307": ("port_not_found", False),
-    "Ecs.0085": ("interface_not_found", False),
-    "Ecs.0201": ("attach_failed", True),
-    "Ecs.0211": ("attach_failed", True),
-    "Ecs.0212": ("attach_failed", True),
-    "Ecs.0213": ("attach_failed", True),
-    "Ecs.0217": ("attach_failed", True),
-    "Ecs.0507": ("detach_failed", True),
-    "Ecs.1002": ("openstack_timeout", True),
-    "Ecs.0003": ("forbidden", False),
-    "Ecs.0110": ("forbidden", False),
-    "Ecs.0023": ("project_mismatch", False),
-    "Common.0011": ("job_not_found", False),
-}
 
 
 class V1Client(JsonApi):
@@ -119,12 +95,19 @@ class V1Client(JsonApi):
 
 
 class HuaweiV1Backend:
-    """``ComputeBackend`` over ``V1Client``. No NIC marks: this API has no device tag."""
+    """``ComputeBackend`` over ``V1Client``. No NIC marks: this API has no device tag.
+
+    An add job still running when a delivery ran out of time is remembered (per
+    server and NIC, in this process): the next ``attach`` of that NIC waits for that
+    job instead of starting another one.
+    """
 
     name = "huawei-v1"
 
     def __init__(self, client: V1Client) -> None:
         self.client = client
+        self._pending: OrderedDict[tuple[str, str, tuple[str, str]], str] = OrderedDict()
+        self._lock = threading.Lock()
 
     @property
     def calls(self) -> int:
@@ -192,10 +175,25 @@ class HuaweiV1Backend:
         *,
         mark: str | None = None,
     ) -> None:
-        """Start an add job and wait for it; returns after ``SUCCESS``."""
-        with _gone():
-            job_id = self.client.add_nics(project_id, server_id, [nic_body(nic)], deadline)
-        self._wait(project_id, job_id, deadline)
+        """Start an add job (or take up this NIC's unfinished one) and wait for it;
+        returns after ``SUCCESS``."""
+        key = (project_id, server_id, nic.key)
+        with self._lock:
+            job_id = self._pending.pop(key, None)
+        if job_id is None:
+            with _gone():
+                job_id = self.client.add_nics(project_id, server_id, [nic_body(nic)], deadline)
+        else:
+            log.info("waiting for the unfinished add job %s of server %s", job_id, server_id)
+        try:
+            self._wait(project_id, job_id, deadline)
+        except ApiTemporaryError as exc:
+            if exc.code == "job_pending":
+                with self._lock:
+                    self._pending[key] = job_id
+                    while len(self._pending) > PENDING_LIMIT:
+                        self._pending.popitem(last=False)
+            raise
 
     def detach(self, project_id: str, server_id: str, port_id: str, deadline: Deadline) -> None:
         """Start a delete job and wait for it; a NIC that is already gone is done."""
@@ -211,7 +209,7 @@ class HuaweiV1Backend:
         while True:
             attempt += 1
             delay = JOB_BACKOFF.delay(attempt, deadline.timing.rng)
-            if not deadline.allows(delay):
+            if not deadline.allows(delay + JOB_RESERVE_S):
                 raise ApiTemporaryError(f"job {job_id} still {status} at the deadline",
                                         code="job_pending", status=None,
                                         request_id=None)  # fmt: skip
@@ -241,61 +239,6 @@ def nic_body(nic: NicRequest) -> dict[str, Any]:
     if nic.security_groups:
         body["security_groups"] = [{"id": group} for group in nic.security_groups]
     return body
-
-
-def job_error(job_id: str, job: Mapping[str, Any]) -> ApiPermanentError | ApiTemporaryError:
-    """The error a failed job stands for: its ``error_code`` (or its first failed
-    sub-job's) through ``ECS_ERRORS``; an unknown code is worth a retry."""
-    code, reason = text(job.get("error_code")), text(job.get("fail_reason"))
-    entities = job.get("entities")
-    subs = entities.get("sub_jobs") if isinstance(entities, Mapping) else None
-    for sub in subs if isinstance(subs, list) else ():
-        if isinstance(sub, Mapping) and text(sub.get("status")).upper() == "FAIL":
-            code = code or text(sub.get("error_code"))
-            reason = reason or text(sub.get("fail_reason"))
-            break
-    ours, temporary = ECS_ERRORS.get(code, ("job_failed", True))
-    message = f"job {job_id} {text(job.get('status')) or 'FAIL'}: {code or '?'} {cut(reason)}"
-    if temporary:
-        return ApiTemporaryError(message, code=ours, status=None, request_id=None)
-    return ApiPermanentError(message, code=ours, status=400, request_id=None)
-
-
-def check_v1_response(response: Response, what: str) -> Any:
-    """A 2xx body, or the API error for ``{"error": {"code": "Ecs.XXXX", "message"}}``:
-    by its Ecs code when known, else by HTTP status as for Nova."""
-    if response.status_code < 300:
-        return json_body(response, what)
-    status, request_id = response.status_code, request_id_of(response)
-    ecs_code, text_ = _error_of(response)
-    message = f"{what}: HTTP {status}: {ecs_code + ' ' if ecs_code else ''}{text_}"
-    known = ECS_ERRORS.get(ecs_code)
-    if status == 429 or status >= 500 or status == 401 or known is None:
-        code = classify(status, message)
-        temporary = code in TEMPORARY_CODES
-    else:
-        code, temporary = known
-    if temporary:
-        delay = parse_retry_after(response.headers.get("Retry-After")) if status == 429 else None
-        raise ApiTemporaryError(message, code=code, status=status, request_id=request_id,
-                                delay=delay)  # fmt: skip
-    raise ApiPermanentError(message, code=code, status=status, request_id=request_id)
-
-
-def _error_of(response: Response) -> tuple[str, str]:
-    """(Ecs code, message) of a Huawei error body; ("", text) for anything else."""
-    try:
-        body = response.json()
-    except (ValueError, RecursionError):
-        return "", cut(response.text or response.reason or "")
-    inner = body.get("error") if isinstance(body, Mapping) else None
-    for item in (inner, body):
-        if isinstance(item, Mapping):
-            code = item.get("code") or item.get("error_code")
-            message = item.get("message") or item.get("error_msg")
-            if isinstance(code, str) or isinstance(message, str):
-                return text(code), cut(str(message or ""))
-    return "", cut(str(body))
 
 
 class _gone:

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from function.compute.huawei_v1 import ECS_ERRORS, check_v1_response, job_error, nic_body
+from function.compute.huawei_v1 import nic_body
+from function.compute.huawei_v1_errors import ECS_ERRORS, check_v1_response, job_error
 from function.domain.errors import ApiPermanentError, ApiTemporaryError
 from function.domain.policy import NicRequest
 from function.transport.session import Response
