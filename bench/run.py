@@ -53,7 +53,8 @@ rules:
     attach:
       - net_id: {STORAGE_NET}
 """
-UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{32}")
+"""Server and port ids; ECS v1 job ids (32 hex digits)."""
 RESULTS = ROOT / "bench" / "results"
 TARGETS = {
     "import_over_functions_framework_ms": ("<=", 60.0),
@@ -179,7 +180,7 @@ class Bench:
             statuses = [self.send(session, url, s, with_tags) for s in servers]
         assert statuses == [200] * n, statuses
         routes = Counter(
-            f"{r['method']} {UUID.sub('{id}', r['path']).replace(PROJECT, '{project}')}"
+            f"{r['method']} {UUID.sub('{id}', r['path'].replace(PROJECT, '{project}'))}"
             for r in self.admin.requests_log()
         )
         return {"total": sum(routes.values()) / n,
