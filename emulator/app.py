@@ -30,6 +30,7 @@ from emulator.ecs_v1.responses import EcsV1App
 
 LOG = logging.getLogger("emulator")
 SERVER_IN_PATH = re.compile(r"^/servers/([^/]+)")
+V1_SERVER_IN_PATH = re.compile(r"^/cloudservers/([^/]+)")
 #: The request log keeps this much of each body (bodies carry no secrets; headers do).
 LOGGED_BODY_BYTES = 4096
 
@@ -54,15 +55,18 @@ class EmulatorApp:
             return self._safely(lambda: self.admin.handle(request))
         request_id = f"req-{uuid.uuid4()}"
         match = API_PATH.match(request.path)
+        v1 = None if match is not None else ECS_V1_PATH.match(request.path)
         fault = None
         if match is not None:
             server = SERVER_IN_PATH.match(match.group(3) or "")
             fault = self.faults.before(request, server.group(1) if server else None)
             self.latency.delay("read" if fault else call_kind(request))  # before the change
-        elif ECS_V1_PATH.match(request.path):
+        elif v1 is not None:
+            server = V1_SERVER_IN_PATH.match(v1.group(2))
+            fault = self.faults.before(request, server.group(1) if server else None)
             self.latency.delay("read")  # a job's own time is job_seconds
         response = fault or self._safely(lambda: self._route(request))
-        if match is not None and fault is None and response.status < 300:
+        if (match or v1) is not None and fault is None and response.status < 300:
             response = self.faults.after(request, response)
         response.headers["x-openstack-request-id"] = request_id
         response.headers["x-compute-request-id"] = request_id

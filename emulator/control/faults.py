@@ -13,7 +13,8 @@ replayed. The kinds:
 - ``busy_rate``: an attach or detach gets Nova's 409 "while it is in task_state";
   ``busy_servers`` holds per-server busy windows (seconds from now);
 - ``job_fail_rate``: an ECS v1 NIC job ends ``FAIL`` with ``job_fail_code``
-  (drawn when the job starts; the v1 API's answers are otherwise never faulted).
+  (drawn when the job starts). The HTTP faults apply to the v1 API as well; its
+  busy answer is Huawei's 400 ``Ecs.0100`` on ``…/nics`` and ``…/nics/delete``.
 """
 
 from __future__ import annotations
@@ -112,8 +113,13 @@ class Faults:
         edge += plan.throttle_rate
         if draw < edge:
             return self._count("throttle", self._throttled())
-        is_attach = request.method in WRITE_METHODS and "/os-interface" in request.path
+        v1 = request.path.startswith("/v1/")
+        nic_path = "/nics" if v1 else "/os-interface"
+        is_attach = request.method in WRITE_METHODS and nic_path in request.path
         if is_attach and (busy or draw < edge + plan.busy_rate):
+            if v1:
+                body = {"error": {"code": "Ecs.0100", "message": f"Server {server_id} is busy."}}
+                return self._count("busy", Response(400, body))
             message = f"Cannot 'attach_interface' instance {server_id} while it is in task_state"
             return self._count("busy", _fault(409, "conflictingRequest", message + " updating"))
         return None

@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from function.app.service import Service
 from function.auth import Auth, auth_from_settings, bind
 from function.compute.base import ComputeBackend
+from function.compute.huawei_v1 import HuaweiV1Backend, V1Client
 from function.compute.os_interface import EcsClient, NovaBackend
 from function.config import ConfigError, Settings
 from function.config.policy_file import load_policy
@@ -22,6 +23,7 @@ from function.converge.convergence import Converger
 from function.converge.flow import Flow
 from function.converge.waiter import Waiter
 from function.delivery import emit
+from function.domain.errors import PolicyError
 from function.domain.policy import Policy
 from function.domain.timing import Timing
 from function.transport import tls
@@ -40,6 +42,7 @@ def build_service(
 ) -> Service:
     """Authenticate (``keystone`` does so now: bad credentials stop the start) and assemble."""
     policy = policy if policy is not None else load_policy(settings.policy_path)
+    refuse_unsupported(policy, settings.backend)
     session = session if session is not None else new_session(settings)
     auth = auth_from_settings(settings)
     settings = bind(settings, auth)  # keystone: catalog endpoint, token's project
@@ -68,7 +71,27 @@ def compute_backend(
                            timeout=(settings.connect_timeout_s, settings.read_timeout_s),
                            timing=timing)  # fmt: skip
         return NovaBackend(client, marks=settings.device_tags)
+    if settings.backend == "huawei-v1":
+        v1 = V1Client(session, settings.ecs_endpoint, auth, timing=timing,
+                      timeout=(settings.connect_timeout_s, settings.read_timeout_s))  # fmt: skip
+        return HuaweiV1Backend(v1)
     raise ConfigError(f"backend {settings.backend!r} is not available")
+
+
+def refuse_unsupported(policy: Policy, backend: str) -> None:
+    """The nova backend cannot set security groups: a policy asking for them is refused
+    (one line per rule and field), never silently half-applied."""
+    if backend != "nova":
+        return
+    problems = [
+        f"{policy.source}: rule {rule.name!r} attach[{index}].security_groups: the nova "
+        "backend cannot set security groups (use NICATTACH_BACKEND=huawei-v1)"
+        for rule in policy.rules
+        for index, spec in enumerate(rule.attach)
+        if spec.security_groups
+    ]
+    if problems:
+        raise PolicyError(problems)
 
 
 def new_session(settings: Settings) -> Session:

@@ -37,6 +37,7 @@ TOP_KEYS = ("version", "rules")
 RULE_KEYS = ("name", "when", "unless", "attach")
 TARGET_KEYS = ("net_id", "port_id", "port_id_from_tag")
 IP_KEYS = ("fixed_ip", "fixed_ip_from_tag")
+GROUPS_KEY = "security_groups"  # list of security group UUIDs (the huawei-v1 backend only)
 _MISSING: Any = object()
 
 
@@ -306,16 +307,36 @@ def _parse_entry(raw: object, field: str, where: str, problems: _Problems) -> At
         problems.add(where, f"{field}: must be a mapping like {{net_id: <uuid>}}, {_got(raw)}")
         return None
     before = len(problems.messages)
-    _unknown_keys(raw, TARGET_KEYS + IP_KEYS, where, problems, prefix=f"{field}.")
+    _unknown_keys(raw, (*TARGET_KEYS, *IP_KEYS, GROUPS_KEY), where, problems, prefix=f"{field}.")
     _check_shape(raw, field, where, problems)
     values = {
         key: _parse_entry_value(key, raw[key], f"{field}.{key}", where, problems)
         for key in TARGET_KEYS + IP_KEYS
         if key in raw
     }
+    groups = _parse_groups(raw, field, where, problems) if GROUPS_KEY in raw else ()
     if len(problems.messages) > before:
         return None
-    return AttachSpec(**values)
+    return AttachSpec(**values, security_groups=groups)
+
+
+def _parse_groups(
+    raw: Mapping[Any, Any], field: str, where: str, problems: _Problems
+) -> tuple[str, ...]:
+    """A non-empty list of security group UUIDs, for a NIC made on a network."""
+    items, label = raw[GROUPS_KEY], f"{field}.{GROUPS_KEY}"
+    if not isinstance(items, list) or not items:
+        problems.add(where, f"{label}: must be a non-empty list of UUIDs, {_got(items)}")
+        return ()
+    if "net_id" not in raw:
+        problems.add(where, f"{label}: only allowed with net_id (a port brings its own groups)")
+    groups = []
+    for index, item in enumerate(items):
+        parsed = canonical_uuid(item) if isinstance(item, str) else None
+        if parsed is None:
+            problems.add(where, f"{label}[{index}]: not a UUID, {_got(item)}")
+        groups.append(parsed or "")
+    return tuple(dict.fromkeys(groups))
 
 
 def _check_shape(raw: Mapping[Any, Any], field: str, where: str, problems: _Problems) -> None:

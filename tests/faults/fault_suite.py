@@ -8,6 +8,7 @@ platform would, a bounded number of times. At the end the emulator's state is
 checked: exactly one NIC per policy network on every server.
 
     python tests/faults/fault_suite.py --servers 200        (make faults)
+    python tests/faults/fault_suite.py --backend huawei-v1  (the ECS native NIC API: jobs)
 """
 
 from __future__ import annotations
@@ -38,15 +39,18 @@ from function.transport.session import Session  # noqa: E402
 
 PROJECT = "0605767a5a80d5762fe6c0125d3c5b0e"
 POLICY = ROOT / "examples" / "policy.yaml"
+BOOT_NET = "5b1f2c3d-0a4e-4f6b-9c8d-7e6f5a4b3c2d"  # every server boots with a NIC here
 NETWORKS = ("3cb9bc59-5699-4588-a4b1-b87f96708bc6", "0dc714fa-9022-4a03-bb22-9821a396bb9d")
 DEFAULT_FAULTS = FaultPlan(
     latency_ms=2, error_rate=0.03, ambiguous_rate=0.03, throttle_rate=0.03, retry_after_s=0.05,
-    drop_rate=0.02, busy_rate=0.03,
+    drop_rate=0.02, busy_rate=0.03, job_fail_rate=0.03,
 )  # fmt: skip
+BACKENDS = ("nova", "huawei-v1")
 
 
 @dataclass
 class Figures:
+    backend: str = "nova"
     servers: int = 0
     events_sent: int = 0
     deliveries: int = 0
@@ -57,6 +61,8 @@ class Figures:
     lost_events: int = 0
     unhandled: int = 0
     wall_s: float = 0.0
+    api_requests: int = 0
+    """Requests the emulator answered for the function (all deliveries and replays)."""
     outcomes: dict[str, int] = field(default_factory=dict)
     faults_injected: dict[str, int] = field(default_factory=dict)
 
@@ -66,8 +72,11 @@ class Figures:
 
 
 class Suite:
-    def __init__(self, url: str, copies: int, replays: int, rng: random.Random) -> None:
+    def __init__(
+        self, url: str, copies: int, replays: int, rng: random.Random, backend: str = "nova"
+    ) -> None:
         self.url = url
+        self.backend = backend
         self.replays = replays
         self.rng = rng
         self.services = [self._service() for _ in range(copies)]
@@ -78,7 +87,7 @@ class Suite:
     def _service(self) -> Service:
         settings = Settings(
             policy_path=str(POLICY), ecs_endpoint=self.url, token="emulator-token",
-            wait_active_s=3.0, deadline_s=8.0, wait_port_active_s=1.0,
+            wait_active_s=3.0, deadline_s=8.0, wait_port_active_s=1.0, backend=self.backend,
         )  # fmt: skip
         return build_service(settings, session=Session())
 
@@ -138,7 +147,8 @@ def check(admin: AdminClient, servers: list[str], figures: Figures) -> None:
 
 
 def run(servers: int = 200, workers: int = 12, seed: int = 1, replays: int = 6,
-        plan: FaultPlan = DEFAULT_FAULTS, latency: str = "none") -> Figures:  # fmt: skip
+        plan: FaultPlan = DEFAULT_FAULTS, latency: str = "none",
+        backend: str = "nova") -> Figures:  # fmt: skip
     """``latency`` names one of the emulator's latency profiles (``cloud``: a real
     cloud's reads ~100 ms and attaches 1-3 s, on top of the faults' ``latency_ms``)."""
     rng = random.Random(seed)
@@ -152,16 +162,19 @@ def run(servers: int = 200, workers: int = 12, seed: int = 1, replays: int = 6,
             building = rng.random() < 0.3
             build = rng.uniform(0.1, 1.0) if building else None
             status = "BUILD" if building else "ACTIVE"
-            admin.create_server(
-                PROJECT, tags=["role=db", "env=prod"], id=sid, status=status, build_seconds=build
-            )
-        suite = Suite(emulator.url, copies=3, replays=replays, rng=rng)
+            admin.create_server(PROJECT, tags=["role=db", "env=prod"], id=sid, status=status,
+                                build_seconds=build, interfaces=[{"net_id": BOOT_NET}])  # fmt: skip
+        admin.clear_requests()
+        suite = Suite(emulator.url, copies=3, replays=replays, rng=rng, backend=backend)
         with ThreadPoolExecutor(max_workers=workers) as pool:
             list(pool.map(suite.server, ids))
         suite.close()
         faults.configure({"error_rate": 0, "ambiguous_rate": 0, "throttle_rate": 0,
-                          "drop_rate": 0, "busy_rate": 0, "latency_ms": 0})  # fmt: skip
+                          "drop_rate": 0, "busy_rate": 0, "latency_ms": 0,
+                          "job_fail_rate": 0})  # fmt: skip
         figures = suite.figures
+        figures.backend = backend
+        figures.api_requests = len(admin.requests_log())
         figures.servers = servers
         figures.outcomes = dict(suite.outcomes)
         figures.faults_injected = dict(faults.plan.counts)
@@ -173,6 +186,7 @@ def run(servers: int = 200, workers: int = 12, seed: int = 1, replays: int = 6,
 def report(figures: Figures) -> str:
     faults = figures.faults_injected
     rows = [
+        ("backend", figures.backend),
         ("events sent", figures.events_sent),
         ("deliveries (incl. replays)", figures.deliveries),
         ("replays of 503 outcomes", figures.replays),
@@ -182,6 +196,8 @@ def report(figures: Figures) -> str:
         ("lost events", figures.lost_events),
         ("unhandled exceptions", figures.unhandled),
         ("wall time", f"{figures.wall_s} s"),
+        ("API requests", f"{figures.api_requests} "
+         f"({figures.api_requests / max(1, figures.deliveries):.1f} per delivery)"),
         ("outcomes", ", ".join(f"{k} {v}" for k, v in sorted(figures.outcomes.items()))),
         ("faults injected", ", ".join(f"{k} {v}" for k, v in sorted(faults.items()))),
     ]  # fmt: skip
@@ -195,15 +211,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=12)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--fault-scale", type=float, default=1.0, help="multiply every rate")
+    parser.add_argument("--backend", choices=BACKENDS, default="nova")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--latency", choices=sorted(PROFILES), default="none",
                         help="the emulator's latency profile (cloud: attach 1-3 s)")  # fmt: skip
     args = parser.parse_args(argv)
-    rates = ("error_rate", "ambiguous_rate", "throttle_rate", "drop_rate", "busy_rate")
+    rates = ("error_rate", "ambiguous_rate", "throttle_rate", "drop_rate", "busy_rate",
+             "job_fail_rate")  # fmt: skip
     plan = asdict(DEFAULT_FAULTS)
     plan.update({name: min(1.0, plan[name] * args.fault_scale) for name in rates})
     figures = run(servers=args.servers, workers=args.workers, seed=args.seed,
-                  plan=FaultPlan(**plan), latency=args.latency)  # fmt: skip
+                  plan=FaultPlan(**plan), latency=args.latency, backend=args.backend)  # fmt: skip
     print(report(figures))
     if args.json:
         args.json.write_text(json.dumps(asdict(figures), indent=2))

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from fault_suite import report, run
+import pytest
+from fault_suite import BACKENDS, report, run
 
 
-def test_no_duplicates_no_missing_no_lost_no_unhandled() -> None:
-    figures = run(servers=24, workers=8, seed=3)
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_no_duplicates_no_missing_no_lost_no_unhandled(backend: str) -> None:
+    figures = run(servers=24, workers=8, seed=3, backend=backend)
     print(report(figures))
     assert figures.events_sent == 24
     assert figures.deliveries >= 24 * 3
