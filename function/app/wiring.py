@@ -7,6 +7,7 @@ build services here with a fake ``Timing`` and never sleep for real.
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -35,12 +36,14 @@ def build_service(
     timing: Timing = REAL,
     session: HttpSession | None = None,
     policy: Policy | None = None,
+    unscoped_level: int = logging.WARNING,
 ) -> Service:
-    """Authenticate (``keystone`` does so now: bad credentials stop the start) and assemble."""
+    """Authenticate (``keystone`` does so now: bad credentials stop the start) and assemble.
+    ``unscoped_level``: how loudly to say that no project limit is set (see ``auth.bind``)."""
     policy = policy if policy is not None else load_policy(settings.policy_path)
     session = session if session is not None else new_session(settings)
     auth = auth_from_settings(settings)
-    settings = bind(settings, auth)  # keystone: catalog endpoint, token's project
+    settings = bind(settings, auth, unscoped_level=unscoped_level)  # keystone: endpoint, project
     backend = compute_backend(settings, session, auth, timing)
     waiter = Waiter(backend, timing, wait_active_s=settings.wait_active_s,
                     wait_port_active_s=settings.wait_port_active_s)  # fmt: skip
