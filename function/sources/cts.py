@@ -102,5 +102,6 @@ def _embedded(value: object) -> Mapping[str, Any]:
 
 
 def _short(value: object) -> str:
-    text = repr(value)
+    """A value for a message: ``'text'`` for a string, JSON for an object or list."""
+    text = json.dumps(value, default=str) if isinstance(value, dict | list) else repr(value)
     return text if len(text) <= 60 else text[:60] + "…"
