@@ -33,13 +33,13 @@ else:
 
 
 from function import logs  # noqa: E402
-from function.app.service import Service  # noqa: E402
+from function.app.service import Service, error_reply  # noqa: E402
 from function.app.wiring import build_service  # noqa: E402
 from function.auth import InvocationCredentials, invocation  # noqa: E402
 from function.compute.os_interface import CORRELATION_HEADER  # noqa: E402
 from function.config import LOG_LEVEL, ConfigError, Settings  # noqa: E402
 from function.delivery import emit  # noqa: E402
-from function.domain.errors import NicAttachError  # noqa: E402
+from function.domain.errors import MethodNotAllowed, NicAttachError  # noqa: E402
 
 log = logging.getLogger("nicattach.main")
 
@@ -62,9 +62,18 @@ SERVICE = _start()
 
 @_http_entry
 def handle_event(request: flask.Request) -> flask.Response:
-    """HTTP entry: a CloudEvent (binary or structured) or a bare JSON body."""
+    """HTTP entry: a CloudEvent (binary or structured) or a bare JSON body; GET/HEAD is
+    the health check; any other method is answered 405."""
     import flask  # already loaded by functions-framework; absent from the FunctionGraph zip
 
+    if request.method in ("GET", "HEAD"):
+        reply = SERVICE.health()
+        return flask.Response(reply.body, status=reply.status, headers=reply.headers)
+    if request.method != "POST":
+        refused = MethodNotAllowed(f"{request.method} is not supported: POST an event, GET /")
+        reply = error_reply(refused)
+        headers = {**reply.headers, "Allow": "GET, HEAD, POST"}
+        return flask.Response(reply.body, status=reply.status, headers=headers)
     # Read at most one byte more than allowed, so an oversized body is refused unread.
     body = request.stream.read(SERVICE.settings.max_body_bytes + 1)
     headers = dict(request.headers)

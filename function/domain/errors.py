@@ -2,7 +2,8 @@
 
     NicAttachError
     ├── InputError              the caller's mistake: HTTP 400, nothing was changed
-    │   └── BodyTooLarge        HTTP 413
+    │   ├── BodyTooLarge        HTTP 413
+    │   └── MethodNotAllowed    HTTP 405
     ├── PolicyError             the policy file is invalid: the function refuses to start
     ├── PermanentError          this server cannot be done: a failed event, HTTP 422
     │   └── ApiError(permanent) an API answer that retrying will not change
@@ -40,6 +41,13 @@ class BodyTooLarge(InputError):
 
     code = "body_too_large"
     http_status = 413
+
+
+class MethodNotAllowed(InputError):
+    """An HTTP method other than POST (an event) or GET/HEAD (the health check): HTTP 405."""
+
+    code = "method_not_allowed"
+    http_status = 405
 
 
 class PolicyError(NicAttachError):
