@@ -39,7 +39,7 @@ from function.auth import InvocationCredentials, invocation  # noqa: E402
 from function.compute.os_interface import CORRELATION_HEADER  # noqa: E402
 from function.config import LOG_LEVEL, ConfigError, Settings  # noqa: E402
 from function.delivery import emit  # noqa: E402
-from function.domain.errors import MethodNotAllowed, NicAttachError  # noqa: E402
+from function.domain.errors import MethodNotAllowed, NicAttachError, PolicyError  # noqa: E402
 
 log = logging.getLogger("nicattach.main")
 
@@ -48,13 +48,18 @@ def _start() -> Service:
     logs.configure(os.environ.get(LOG_LEVEL, "INFO"))
     try:
         return build_service(Settings.from_env())
-    except ConfigError as exc:
-        for problem in exc.problems:
-            log.critical("nic-autoattach cannot start: %s", problem)
-        raise SystemExit(f"nic-autoattach cannot start: {exc.message}") from None
+    except (ConfigError, PolicyError) as exc:
+        raise SystemExit(_cannot_start(exc.problems)) from None
     except NicAttachError as exc:
-        log.critical("nic-autoattach cannot start: %s", exc.message)
-        raise SystemExit(f"nic-autoattach cannot start: {exc.message}") from None
+        raise SystemExit(_cannot_start([exc.message])) from None
+
+
+def _cannot_start(problems: list[str]) -> str:
+    """One log line per problem, and the exit message with one line per problem too."""
+    lines = [f"nic-autoattach cannot start: {problem}" for problem in problems]
+    for line in lines:
+        log.critical("%s", line)
+    return "\n".join(lines)
 
 
 SERVICE = _start()
