@@ -1,4 +1,4 @@
-"""Settings, read once from the environment (DESIGN.md §5).
+"""Settings, read once from the environment (the README's "Configuration" table).
 
 Every knob is a field of one frozen dataclass with a documented default;
 the variable names are constants so the CLI, the tests and serverless.yml
