@@ -108,13 +108,22 @@ def handler(event: dict[str, Any], context: Any) -> Any:
         if is_reconcile_timer(event):
             with logs.bind(correlation_id=request_id or "timer"):
                 return SERVICE.reconcile(full=False, budget_s=budget).as_dict()
-        reply = SERVICE.handle(headers, json.dumps(event).encode(), budget_s=budget)
+        reply = SERVICE.handle(headers, _encode(event), budget_s=budget)
     if reply.verdict.retry:
         raise RetryableFailure(reply.body.decode())
     if not reply.events:
         return json.loads(reply.body)
     events = [emit.structured_json(e) for e in reply.events]
     return events[0] if len(events) == 1 else events
+
+
+def _encode(event: object) -> bytes:
+    """The event as the JSON body the HTTP entry would get; what cannot be JSON (a cycle,
+    nesting beyond any real event, a non-JSON value) becomes a body the parser refuses."""
+    try:
+        return json.dumps(event, allow_nan=False).encode()
+    except (ValueError, TypeError, RecursionError):
+        return b"\x00 not a JSON event"
 
 
 def is_reconcile_timer(event: object) -> bool:

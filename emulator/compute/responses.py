@@ -88,7 +88,7 @@ class ComputeApp:
         return response
 
     def _servers_page(self, call: Call) -> tuple[list[ServerSnapshot], list[dict[str, str]]]:
-        limit = _parse_limit(call)
+        limit = min(_parse_limit(call), self.backend.max_limit)  # Nova's [api] max_limit
         marker = call.request.param("marker")
         servers = self.backend.list_servers(call.project_id, limit=limit, marker=marker)
         query = {k: v[-1] for k, v in call.request.query.items() if k not in ("limit", "marker")}

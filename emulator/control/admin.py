@@ -21,7 +21,7 @@ from emulator.ecs_v1.models import FakeEcsV1
 
 AdminHandler = Callable[[Request, dict[str, str]], Response]
 OPTIONS = {"nova_errors": bool, "build_seconds": float, "port_down_seconds": float,
-           "detach_delay_seconds": float}  # fmt: skip
+           "detach_delay_seconds": float, "max_limit": int}  # fmt: skip
 
 
 class _Doc:
@@ -148,8 +148,10 @@ def set_options(backend: FakeBackend, body: object) -> dict[str, Any]:
     doc = _Doc(body, "options", set(OPTIONS))
     for name, kind in OPTIONS.items():
         value = doc.get(name, kind if kind is bool else (int, float), False)
+        if name == "max_limit" and value is not None and (int(value) != value or value < 1):
+            raise BadRequest("options: max_limit must be a whole number of at least 1.")
         if value is not None:
-            setattr(backend, name, value)
+            setattr(backend, name, int(value) if name == "max_limit" else value)
     return backend.options()
 
 

@@ -244,7 +244,7 @@ def sweep_window_start(now: str | None, window_s: float) -> str:
 
 def error_reply(exc: InputError) -> Reply:
     """400 (413, 405) with ``{"error": {"code", "message"}}``: nothing was done."""
-    body = {"error": {"code": exc.code, "message": exc.message}}
+    body = {"error": {"code": exc.code, "message": logs.redact(exc.message)}}
     return Reply(exc.http_status, dict(_JSON), json.dumps(body).encode(),
                  input_verdict(exc.http_status))  # fmt: skip
 

@@ -27,6 +27,7 @@ from function.domain.timing import Timing
 from function.transport import tls
 from function.transport.session import HttpSession, Session
 
+log = logging.getLogger("nicattach.wiring")
 REAL = Timing(clock=time.monotonic, sleep=time.sleep, rng=random.random)
 
 
@@ -44,6 +45,11 @@ def build_service(
     session = session if session is not None else new_session(settings)
     auth = auth_from_settings(settings)
     settings = bind(settings, auth, unscoped_level=unscoped_level)  # keystone: endpoint, project
+    if settings.backend == "nova" and settings.api_version == "v2":
+        log.warning(
+            "NICATTACH_API_VERSION=v2 has no microversions: the API shows no tags, so events "
+            "must carry them (else tags_unavailable) and the sweep sees none"
+        )
     backend = compute_backend(settings, session, auth, timing)
     waiter = Waiter(backend, timing, wait_active_s=settings.wait_active_s,
                     wait_port_active_s=settings.wait_port_active_s)  # fmt: skip

@@ -28,6 +28,7 @@ from contextvars import ContextVar
 from dataclasses import replace
 from typing import Any, Protocol
 
+from function import logs
 from function.auth.aksk import AkSk, sign
 from function.config import ConfigError, Settings
 from function.domain.errors import TemporaryError
@@ -132,8 +133,13 @@ class InvocationCredentials:
     def of(
         cls, *, token: str, access_key: str, secret_key: str, security_token: str, project_id: str
     ) -> InvocationCredentials:
+        token, access_key, secret_key, security_token = (
+            v.strip() for v in (token, access_key, secret_key, security_token)
+        )
+        for secret in (token, access_key, secret_key, security_token):
+            logs.register_secret(secret)
         aksk = AkSk(access_key, secret_key, security_token) if access_key and secret_key else None
-        return cls(token=token, aksk=aksk, project_id=project_id)
+        return cls(token=token, aksk=aksk, project_id=project_id.strip())
 
 
 _INVOCATION: ContextVar[InvocationCredentials | None] = ContextVar(

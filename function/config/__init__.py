@@ -12,6 +12,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
+from function import logs
 from function.domain.errors import NicAttachError
 
 POLICY = "NICATTACH_POLICY"
@@ -200,6 +201,10 @@ class Settings:
         problems = read.problems + settings._problems()
         if problems:
             raise ConfigError(problems)
+        for secret in (settings.token, settings.access_key, settings.secret_key,
+                       settings.security_token, env.get("OS_PASSWORD", "").strip(),
+                       env.get("OS_APPLICATION_CREDENTIAL_SECRET", "").strip()):  # fmt: skip
+            logs.register_secret(secret)
         return settings.with_credentials_project(settings.credentials_project_id)
 
     def _problems(self) -> list[str]:

@@ -62,6 +62,10 @@ class Flow:
         if isinstance(project, Outcome):
             return project
         rules: tuple[str, ...] = ()
+        if deadline.expired:  # a batch larger than one deadline: the rest is redelivered
+            return failed(ref.server_id, project, "deadline_exceeded",
+                          "the event's deadline passed before this server's turn",
+                          retryable=True)  # fmt: skip
         try:
             status, tags, first = self._status_and_tags(project, ref, deadline)
             desired = evaluate(self._policy, tags)

@@ -231,6 +231,9 @@ def _parse_uuid(text: str) -> str | None:
 
 
 def _parse_ip(text: str) -> str | None:
+    """A plain IPv4 or IPv6 address; no IPv6 zone (``%eth0``), which no API takes."""
+    if "%" in text:
+        return None
     try:
         return str(ipaddress.ip_address(text.strip()))
     except ValueError:

@@ -55,7 +55,7 @@ def _check_succeeded(trace: Mapping[str, Any]) -> None:
     if code is not None and code != "":
         try:
             status = int(code)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise InputError(f"cts.code is not a number: {_short(code)}") from None
         if status >= 400:
             raise Ignored(f"the traced operation failed (code {status})")
@@ -96,7 +96,7 @@ def _embedded(value: object) -> Mapping[str, Any]:
     if isinstance(value, str):
         try:
             value = json.loads(value)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested beyond any real trace
             return {}
     return value if isinstance(value, Mapping) else {}
 
