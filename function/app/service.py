@@ -8,6 +8,7 @@ safe to share between threads. ``main.py`` (HTTP and FunctionGraph) and
 from __future__ import annotations
 
 import datetime as dt
+import importlib.metadata
 import json
 import logging
 import re
@@ -41,6 +42,7 @@ log = logging.getLogger("nicattach.service")
 SINK_HEADER = "X-Nicattach-Sink"
 """On every reply when a sink is configured: ``delivered``, ``failed`` (logged, counted),
 or ``none`` (nothing to deliver: an ignored event or a refused request)."""
+PACKAGE = "nic-autoattach"
 SINK_RESERVE_S = 3.0
 """Deadline time kept back from the servers for delivering their events to the sink."""
 
@@ -78,6 +80,16 @@ class Service:
         self.session = session
         self.timing = timing
 
+    def health(self) -> Reply:
+        """``GET /``: 200 and what is running (no secret, no endpoint, no API call)."""
+        body = {
+            "name": PACKAGE,
+            "version": package_version(),
+            "backend": self.settings.backend,
+            "policy_rules": len(self.policy.rules),
+        }
+        return Reply(200, dict(_JSON), json.dumps(body).encode(), IGNORED)
+
     def deadline(self, budget_s: float | None = None) -> Deadline:
         """One event's deadline: ``NICATTACH_DEADLINE_S``, or the platform's remaining time
         (``budget_s``) if that is shorter."""
@@ -109,7 +121,7 @@ class Service:
             parsed = self.parse(headers, body)
         except InputError as exc:
             log.info("rejected input: %s", exc.message, extra={"ctx": {"outcome": "bad_input"}})
-            return _error_reply(exc)
+            return error_reply(exc)
         if parsed.ignored_reason is not None:
             return self._ignored(parsed)
         work = deadline.minus(SINK_RESERVE_S) if self.sink is not None else deadline
@@ -205,6 +217,14 @@ _JSON = {"Content-Type": "application/json"}
 _SAFE_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
+def package_version() -> str:
+    """The installed package's version; ``unknown`` where it is not installed (the zip)."""
+    try:
+        return importlib.metadata.version(PACKAGE)
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
 def correlation_id_of(headers: Mapping[str, str]) -> str:
     """The caller's ``X-Request-Id`` when it is a plain token, else a new id."""
     for name, value in headers.items():
@@ -222,7 +242,8 @@ def sweep_window_start(now: str | None, window_s: float) -> str:
     return start.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _error_reply(exc: InputError) -> Reply:
+def error_reply(exc: InputError) -> Reply:
+    """400 (413, 405) with ``{"error": {"code", "message"}}``: nothing was done."""
     body = {"error": {"code": exc.code, "message": logs.redact(exc.message)}}
     return Reply(exc.http_status, dict(_JSON), json.dumps(body).encode(),
                  input_verdict(exc.http_status))  # fmt: skip

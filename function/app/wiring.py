@@ -39,13 +39,15 @@ def build_service(
     timing: Timing = REAL,
     session: HttpSession | None = None,
     policy: Policy | None = None,
+    unscoped_level: int = logging.WARNING,
 ) -> Service:
-    """Authenticate (``keystone`` does so now: bad credentials stop the start) and assemble."""
+    """Authenticate (``keystone`` does so now: bad credentials stop the start) and assemble.
+    ``unscoped_level``: how loudly to say that no project limit is set (see ``auth.bind``)."""
     policy = policy if policy is not None else load_policy(settings.policy_path)
     refuse_unsupported(policy, settings.backend)
     session = session if session is not None else new_session(settings)
     auth = auth_from_settings(settings)
-    settings = bind(settings, auth)  # keystone: catalog endpoint, token's project
+    settings = bind(settings, auth, unscoped_level=unscoped_level)  # keystone: endpoint, project
     if settings.backend == "nova" and settings.api_version == "v2":
         log.warning(
             "NICATTACH_API_VERSION=v2 has no microversions: the API shows no tags, so events "

@@ -1,4 +1,4 @@
-"""Settings, read once from the environment (DESIGN.md §5).
+"""Settings, read once from the environment (the README's "Configuration" table).
 
 Every knob is a field of one frozen dataclass with a documented default;
 the variable names are constants so the CLI, the tests and serverless.yml
@@ -263,6 +263,10 @@ def _credentials_project(env: Mapping[str, str], auth: str) -> str | None:
     return None
 
 
+REFUSED = "<refused>"
+"""Stands for a refused secret in settings that are never used (``from_env`` raises)."""
+
+
 class _Reader:
     """Reads variables, collecting every mistake instead of stopping at the first."""
 
@@ -282,7 +286,7 @@ class _Reader:
         value = self.env.get(name, "").strip()
         if any(c.isspace() or not c.isprintable() for c in value):
             self.problems.append(f"{name} contains white space or control characters")
-            return ""
+            return REFUSED  # not "": that would add a second, misleading "needs {name}"
         return value
 
     def choice(self, name: str, choices: tuple[str, ...], default: str, upper: bool = False) -> str:

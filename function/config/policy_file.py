@@ -17,6 +17,7 @@ Decisions an operator should know (also in ``docs/policy-reference.md``):
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 from collections.abc import Callable, Iterator, Mapping
@@ -396,9 +397,22 @@ def _unknown_keys(
 ) -> None:
     for key in raw:
         if key not in allowed:
-            hint = " (did you mean fixed_ip? one IP per NIC)" if key == "fixed_ips" else ""
             field = prefix + _show_key(key)
+            hint = _did_you_mean(key, allowed)
             problems.add(where, f"{field}: unknown key{hint} (allowed: {', '.join(allowed)})")
+
+
+def _did_you_mean(key: object, allowed: tuple[str, ...]) -> str:
+    """`` (did you mean when?)`` for a misspelt key (``wehn``, ``net-id``), or ``""``."""
+    if key == "fixed_ips":
+        return " (did you mean fixed_ip? one IP per NIC)"
+    if not isinstance(key, str):
+        return ""
+    by_folded = {name.lower(): name for name in allowed}
+    folded = key.strip().lower().replace("-", "_")
+    close = difflib.get_close_matches(folded, list(by_folded), n=1, cutoff=0.75)
+    close = close or sorted((n for n in by_folded if folded.startswith(n)), key=len)[-1:]
+    return f" (did you mean {by_folded[close[0]]}?)" if close else ""
 
 
 def _show_key(key: object) -> str:

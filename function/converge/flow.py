@@ -151,8 +151,9 @@ class Flow:
                 "in the event, or use v2.1", code="tags_unavailable",
             )  # fmt: skip
         if server.ignored_tags:
-            log.warning("server %s: ignoring tags that cannot be used: %s", server.id,
-                        ", ".join(server.ignored_tags))  # fmt: skip
+            log.warning("server %s: ignoring %d tag(s) that cannot be used", server.id,
+                        len(server.ignored_tags),
+                        extra={"ctx": {"ignored_tags": list(server.ignored_tags)}})  # fmt: skip
         return server.tags
 
 

@@ -1,4 +1,4 @@
-"""Outcome → CloudEvent (DESIGN.md §4), and delivery to a sink.
+"""Outcome → CloudEvent (``events/schemas/``; codes in ``docs/errors.md``), and delivery to a sink.
 
 Event ids are derived from the trigger's id and the server id, so a
 redelivered trigger produces the same completion id and consumers can drop

@@ -2,7 +2,8 @@
 
     NicAttachError                  every error this project raises on purpose
     ├── InputError                  the caller's mistake: HTTP 400, nothing was changed
-    │   └── BodyTooLarge            HTTP 413, the body was not read
+    │   ├── BodyTooLarge            HTTP 413, the body was not read
+    │   └── MethodNotAllowed        HTTP 405, for a method other than POST, GET, HEAD
     ├── PolicyError                 the policy file is invalid: the function refuses to start
     ├── PermanentError              this server cannot be done: a failed event, HTTP 422
     │   ├── ApiPermanentError       an API answer that retrying will not change
@@ -45,6 +46,13 @@ class BodyTooLarge(InputError):
 
     code = "body_too_large"
     http_status = 413
+
+
+class MethodNotAllowed(InputError):
+    """An HTTP method other than POST (an event) or GET/HEAD (the health check): HTTP 405."""
+
+    code = "method_not_allowed"
+    http_status = 405
 
 
 class PolicyError(NicAttachError):

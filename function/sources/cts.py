@@ -39,9 +39,7 @@ def parse_trace(trace: object) -> list[ServerRef]:
         raise InputError("the CTS trace must be a JSON object")
     name = trace.get("trace_name")
     if trace.get("service_type") != "ECS":
-        raise Ignored(
-            f"not an ECS trace (service_type={shorten(repr(trace.get('service_type')), 60)})"
-        )
+        raise Ignored(f"not an ECS trace (service_type={_short(trace.get('service_type'))})")
     _check_succeeded(trace)
     project = trace.get("project_id")
     project_id = check_project_id(project, "cts.project_id") if project is not None else None
@@ -50,7 +48,7 @@ def parse_trace(trace: object) -> list[ServerRef]:
     if name in TAG_TRACES:
         server_id = check_server_id(trace.get("resource_id"), "cts.resource_id")
         return [ServerRef(server_id, project_id, tags=None)]
-    raise Ignored(f"operation {shorten(repr(name), 60)} is not a server creation or tag change")
+    raise Ignored(f"operation {_short(name)} is not a server creation or tag change")
 
 
 def _check_succeeded(trace: Mapping[str, Any]) -> None:
@@ -59,7 +57,7 @@ def _check_succeeded(trace: Mapping[str, Any]) -> None:
         try:
             status = int(code)
         except (TypeError, ValueError, OverflowError):
-            raise InputError(f"cts.code is not a number: {shorten(repr(code), 60)}") from None
+            raise InputError(f"cts.code is not a number: {_short(code)}") from None
         if status >= 400:
             raise Ignored(f"the traced operation failed (code {status})")
         return
@@ -102,3 +100,9 @@ def _embedded(value: object) -> Mapping[str, Any]:
         except (ValueError, RecursionError):  # not JSON, or nested beyond any real trace
             return {}
     return value if isinstance(value, Mapping) else {}
+
+
+def _short(value: object) -> str:
+    """A value for a message: ``'text'`` for a string, JSON for an object or list."""
+    text = json.dumps(value, default=str) if isinstance(value, dict | list) else repr(value)
+    return shorten(text, 60)

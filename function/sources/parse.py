@@ -49,7 +49,7 @@ def _pick_parser(data: Mapping[str, Any]) -> Parser:
     if "server_id" in data:
         return parse_generic
     raise InputError(
-        "unknown event shape: expected a CTS trace ({'cts': ...} or EventGrid data), a Nova"
+        'unknown event shape: expected a CTS trace ({"cts": ...} or EventGrid data), a Nova'
         " notification (event_type + payload, or oslo.message), or a generic event with"
         " 'server_id'"
         f" (top-level keys: {', '.join(sorted(map(str, data))[:10]) or 'none'})"
