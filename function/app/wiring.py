@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 import time
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from function.app.service import Service
 from function.auth import Auth, auth_from_settings, bind
@@ -21,8 +22,11 @@ from function.converge.convergence import Converger
 from function.converge.flow import Flow
 from function.converge.waiter import Waiter
 from function.delivery import emit
+from function.domain.lifecycle import Action
 from function.domain.policy import Policy
 from function.domain.timing import Timing
+from function.lifecycle.client import AsClient
+from function.lifecycle.releaser import Releaser
 from function.transport import tls
 from function.transport.session import HttpSession, Session
 
@@ -35,6 +39,7 @@ def build_service(
     timing: Timing = REAL,
     session: HttpSession | None = None,
     policy: Policy | None = None,
+    wall: Any = time.time,
 ) -> Service:
     """Authenticate (``keystone`` does so now: bad credentials stop the start) and assemble."""
     policy = policy if policy is not None else load_policy(settings.policy_path)
@@ -50,7 +55,20 @@ def build_service(
                                thread_name_prefix="nicattach-read")  # fmt: skip
     flow = Flow(settings, policy, backend, waiter, converger, reads)
     sink = emit.sink_from_settings(settings, session, auth, timing=timing)
-    return Service(settings, policy, auth, backend, flow, sink, session, timing)
+    releaser = hook_releaser(settings, session, auth, timing, wall)
+    return Service(settings, policy, auth, backend, flow, sink, session, timing, releaser)
+
+
+def hook_releaser(
+    settings: Settings, session: HttpSession, auth: Auth, timing: Timing, wall: Any = time.time
+) -> Releaser:
+    """Answers Auto Scaling lifecycle hooks (``NICATTACH_AS_ENDPOINT``; else reports only)."""
+    client = None
+    if settings.as_endpoint:
+        timeout = (settings.connect_timeout_s, settings.read_timeout_s)
+        client = AsClient(session, settings.as_endpoint, auth, timing=timing, timeout=timeout)
+    return Releaser(client, on_failure=Action(settings.hook_on_failure.upper()),
+                    extend_within_s=settings.hook_extend_within_s, wall=wall)  # fmt: skip
 
 
 def compute_backend(

@@ -10,6 +10,7 @@ import uuid
 from dataclasses import dataclass
 
 from function.domain.errors import InputError
+from function.domain.lifecycle import Lifecycle
 from function.domain.tags import Tags
 
 PROJECT_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -37,6 +38,8 @@ class ServerRef:
     project_id: str | None = None
     tags: Tags | None = None
     status: str | None = None
+    lifecycle: Lifecycle | None = None
+    """Set when an Auto Scaling lifecycle hook holds the server (``sources/smn.py``)."""
 
 
 @dataclass(frozen=True)
