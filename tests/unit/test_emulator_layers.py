@@ -20,7 +20,8 @@ ALLOWED = {
     "identity": {"core"},
     "compute": {"core", "network", "identity"},
     "ecs_v1": {"core", "network", "identity", "compute"},
-    "control": {"core", "network", "identity", "compute", "ecs_v1"},
+    "autoscaling": {"core", "network", "identity", "compute"},
+    "control": {"core", "network", "identity", "compute", "ecs_v1", "autoscaling"},
 }
 
 
