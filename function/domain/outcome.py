@@ -26,7 +26,8 @@ class Outcome:
     """``attached`` or ``already_attached`` for a completed outcome."""
     interfaces: tuple[Interface, ...] = ()
     reason: str | None = None
-    """Why a server was skipped (``no_rule_matched``, ``server_gone``, ``project_not_allowed``)."""
+    """Why a server was skipped (``no_rule_matched``, ``server_gone``, ``project_not_allowed``,
+    ``instance_terminating``)."""
     error_code: str | None = None
     error_message: str | None = None
     retryable: bool = False
