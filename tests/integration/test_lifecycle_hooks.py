@@ -15,8 +15,11 @@ from typing import Any
 
 import pytest
 import requests
+from jsonschema import Draft202012Validator
 
 from emulator.client import AdminClient
+from emulator.cloud import FakeCloudServer
+from emulator.identity.keystone import FakeKeystone
 from emulator.server import EmulatorServer
 from function.app.service import Reply, Service
 from function.app.wiring import build_service
@@ -82,7 +85,13 @@ def service(service_for: Callable[..., Service]) -> Service:
 
 
 def send(service: Service, body: bytes) -> Reply:
-    return service.handle({"Content-Type": "application/json"}, body)
+    """Handle one delivery; every outcome event must match its schema in events/schemas/."""
+    reply = service.handle({"Content-Type": "application/json"}, body)
+    for event in reply.events:
+        kind = event["type"].rsplit(".", 1)[-1]
+        schema = json.loads((EVENTS / "schemas" / f"{kind}.json").read_text())
+        Draft202012Validator(schema).validate(event.data)
+    return reply
 
 
 def lifecycle(reply: Reply) -> dict[str, Any]:
@@ -256,3 +265,18 @@ def test_an_unreachable_as_endpoint_asks_for_a_redelivery(
     assert reply.status == 503 and reply.verdict.retry
     assert reply.events[0]["type"] == "nicattach.attachment.completed"
     assert lifecycle(reply)["result"] is None and "connection_error" in lifecycle(reply)["detail"]
+
+
+def test_aksk_signs_the_as_calls(emulator: EmulatorServer, cloud: AdminClient) -> None:
+    ak, sk = "AKTESTAKSK0000000001", "sk-AKSK-S3CRET-value"
+    keystone = FakeKeystone(project_id=PROJECT)
+    keystone.access_keys[ak] = (sk, "")
+    cloud.autoscaling.hang(GROUP, ONE, "nic-attach", KEY)
+    with FakeCloudServer(keystone, emulator.backend, autoscaling=emulator.autoscaling) as front:
+        env = {"NICATTACH_POLICY": str(ROOT / "examples" / "policy.yaml"),
+               "NICATTACH_AUTH": "aksk", "NICATTACH_ECS_ENDPOINT": front.compute_url,
+               "NICATTACH_AS_ENDPOINT": front.url, "HUAWEICLOUD_SDK_AK": ak,
+               "HUAWEICLOUD_SDK_SK": sk, "HUAWEICLOUD_SDK_PROJECT_ID": PROJECT}  # fmt: skip
+        reply = send(build_service(Settings.from_env(env)), notification())
+    assert reply.status == 200 and lifecycle(reply)["detail"] == "released"
+    assert answers(cloud) == [(ONE, "CONTINUE")] and keystone.rejected == []

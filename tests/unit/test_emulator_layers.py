@@ -1,6 +1,6 @@
 """The emulator's layers, as its tree draws them: lower packages never import higher ones.
 
-core ← network ← identity ← compute ← ecs_v1 ← control ← the front doors (app, server,
+core ← network ← identity ← compute ← ecs_v1, autoscaling ← control ← the front doors (app, server,
 client, cloud, cli). Read from each module's own import statements, so a new import that
 crosses a layer fails here, not in review.
 """
