@@ -21,7 +21,7 @@ from function.domain.model import ServerRef
 from function.domain.outcome import Outcome
 from function.domain.timing import Deadline
 from function.lifecycle.client import AsClient
-from function.lifecycle.decision import decide, should_extend
+from function.lifecycle.decision import NO_HELP_FROM_TIME, decide, should_extend
 
 log = logging.getLogger("nicattach.lifecycle")
 NOT_CONFIGURED = "not released: NICATTACH_AS_ENDPOINT is not set"
@@ -76,7 +76,7 @@ class Releaser:
     def _hold(self, call: _Call, outcome: Outcome) -> Release:
         """A retryable failure: no answer, unless the hook is about to time out."""
         held = Release(call.group, call.hook.hook_name, None, "held: the platform redelivers")
-        if outcome.error_code in ("unauthorized", "forbidden"):
+        if outcome.error_code in NO_HELP_FROM_TIME:
             return held
         record = call.lookup()
         if record is None or record.status != HANGING:
