@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import random
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from function.app.service import Service
@@ -24,8 +25,11 @@ from function.converge.flow import Flow
 from function.converge.waiter import Waiter
 from function.delivery import emit
 from function.domain.errors import PolicyError
+from function.domain.lifecycle import Action
 from function.domain.policy import Policy
 from function.domain.timing import Timing
+from function.lifecycle.client import AsClient
+from function.lifecycle.releaser import Releaser
 from function.transport import tls
 from function.transport.session import HttpSession, Session
 
@@ -40,6 +44,7 @@ def build_service(
     session: HttpSession | None = None,
     policy: Policy | None = None,
     unscoped_level: int = logging.WARNING,
+    wall: Callable[[], float] = time.time,
 ) -> Service:
     """Authenticate (``keystone`` does so now: bad credentials stop the start) and assemble.
     ``unscoped_level``: how loudly to say that no project limit is set (see ``auth.bind``)."""
@@ -62,7 +67,24 @@ def build_service(
                                thread_name_prefix="nicattach-read")  # fmt: skip
     flow = Flow(settings, policy, backend, waiter, converger, reads)
     sink = emit.sink_from_settings(settings, session, auth, timing=timing)
-    return Service(settings, policy, auth, backend, flow, sink, session, timing)
+    releaser = hook_releaser(settings, session, auth, timing, wall)
+    return Service(settings, policy, auth, backend, flow, sink, session, timing, releaser)
+
+
+def hook_releaser(
+    settings: Settings,
+    session: HttpSession,
+    auth: Auth,
+    timing: Timing,
+    wall: Callable[[], float] = time.time,
+) -> Releaser:
+    """Answers Auto Scaling lifecycle hooks (``NICATTACH_AS_ENDPOINT``; else reports only)."""
+    client = None
+    if settings.as_endpoint:
+        timeout = (settings.connect_timeout_s, settings.read_timeout_s)
+        client = AsClient(session, settings.as_endpoint, auth, timing=timing, timeout=timeout)
+    return Releaser(client, on_failure=Action(settings.hook_on_failure.upper()),
+                    extend_within_s=settings.hook_extend_within_s, wall=wall)  # fmt: skip
 
 
 def compute_backend(

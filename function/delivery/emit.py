@@ -77,6 +77,8 @@ def event_data(outcome: Outcome, trigger: Trigger) -> dict[str, Any]:
             "message": logs.redact(outcome.error_message or ""),
             "retryable": outcome.retryable,
         }
+    if outcome.lifecycle is not None:
+        data["lifecycle"] = outcome.lifecycle.to_json()
     data["trigger"] = {"id": trigger.id, "source": trigger.source, "type": trigger.type}
     return data
 

@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 
 from function.domain.errors import InputError
+from function.domain.lifecycle import Lifecycle
 from function.domain.tags import Tags
 from function.domain.text import canonical_uuid, shorten
 
@@ -37,6 +38,8 @@ class ServerRef:
     project_id: str | None = None
     tags: Tags | None = None
     status: str | None = None
+    lifecycle: Lifecycle | None = None
+    """Set when an Auto Scaling lifecycle hook holds the server (``sources/smn.py``)."""
 
 
 @dataclass(frozen=True)
