@@ -40,6 +40,7 @@ class FaultPlan:
     retry_after_s: float = 0.1
     drop_rate: float = 0.0
     busy_rate: float = 0.0
+    oversize_rate: float = 0.0
     job_fail_rate: float = 0.0
     job_fail_code: str = "Ecs.0217"
     seed: int | None = None
@@ -50,7 +51,9 @@ class FaultPlan:
 
 
 RATES = ("error_rate", "ambiguous_rate", "throttle_rate", "drop_rate", "busy_rate",
-         "job_fail_rate")  # fmt: skip
+         "job_fail_rate", "oversize_rate")  # fmt: skip
+OVERSIZE_BYTES = 17 * 1024 * 1024
+"""An oversized answer: above the 16 MiB any client of ours reads."""
 NUMBERS = ("latency_ms", "retry_after_s", *RATES)
 
 
@@ -113,6 +116,9 @@ class Faults:
         edge += plan.throttle_rate
         if draw < edge:
             return self._count("throttle", self._throttled())
+        edge += plan.oversize_rate
+        if draw < edge and request.method == "GET":
+            return self._count("oversize", Response(200, {"padding": "x" * OVERSIZE_BYTES}))
         v1 = request.path.startswith("/v1/")
         nic_path = "/nics" if v1 else "/os-interface"
         is_attach = request.method in WRITE_METHODS and nic_path in request.path

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from fault_suite import BACKENDS, report, run
+from fault_suite import BACKENDS, DEADLINE_S, report, run
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -16,3 +16,6 @@ def test_no_duplicates_no_missing_no_lost_no_unhandled(backend: str) -> None:
     assert (figures.duplicate_nics, figures.missing_nics) == (0, 0), report(figures)
     assert (figures.lost_events, figures.unhandled) == (0, 0), report(figures)
     assert figures.converged == 24
+    assert figures.killed > 0, "copies were really killed mid-flight"
+    # the deadline holds for every reply, whatever the API and the sink did (generous margin)
+    assert figures.worst_reply_s <= DEADLINE_S + 3.0, report(figures)
