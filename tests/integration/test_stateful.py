@@ -26,7 +26,6 @@ from emulator.client import AdminClient
 from emulator.server import EmulatorServer
 from function.transport.session import Response, Session, Timeout
 
-BOOT_NET = "5b1f2c3d-0a4e-4f6b-9c8d-7e6f5a4b3c2d"
 EXAMPLES = int(os.environ.get("NICATTACH_STATEFUL_EXAMPLES", "0")) or None
 """``None``: the bounded, derandomized run of ``make test``; a number: a wider random search."""
 POLICIES = {
@@ -84,11 +83,12 @@ class Deliveries(RuleBasedStateMachine):
         # fresh networks per example: no address is held by an earlier example's server
         self.storage = self.admin.create_network("10.20.0.0/24")["id"]
         self.other = self.admin.create_network("10.30.0.0/24")["id"]
+        self.boot_net = self.admin.create_network("192.168.1.0/24")["id"]
         self.port = self.admin.create_port(self.storage)["id"]
         self.ip20, self.ip30 = "10.20.0.200", "10.30.0.200"
         tags = ["role=db", f"port={self.port}", f"ip20={self.ip20}", f"ip30={self.ip30}"]
         self.server = self.admin.create_server(
-            PROJECT, tags=tags, interfaces=[{"net_id": BOOT_NET}]
+            PROJECT, tags=tags, interfaces=[{"net_id": self.boot_net}]
         )["id"]
         self.boot = {i["port_id"] for i in self.admin.interfaces(self.server)}
         attach = POLICIES[kind] % {"A": self.storage, "B": self.other}
@@ -147,7 +147,7 @@ class Deliveries(RuleBasedStateMachine):
         by_net: dict[str, list[dict[str, Any]]] = {}
         for nic in nics:
             by_net.setdefault(nic["net_id"], []).append(nic)
-        assert {i["port_id"] for i in by_net.pop(BOOT_NET)} == self.boot  # untouched
+        assert {i["port_id"] for i in by_net.pop(self.boot_net)} == self.boot  # untouched
         storage = by_net.pop(self.storage, [])
         wanted_storage, wanted_other = WANTED[self.kind]
         assert len(storage) == wanted_storage, (self.kind, storage)
@@ -166,7 +166,6 @@ class Deliveries(RuleBasedStateMachine):
 def test_exactly_the_policys_nics_under_any_interleaving(
     emulator: EmulatorServer, admin: AdminClient, tmp_path: Path
 ) -> None:
-    admin.create_network("192.168.1.0/24", id=BOOT_NET, name="boot")
     seen: dict[str, int] = {}
     machine = type("Machine", (Deliveries,),
                    {"emulator": emulator, "policy_dir": tmp_path, "seen": seen})  # fmt: skip
