@@ -323,6 +323,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--fault-scale", type=float, default=1.0, help="multiply every rate")
     parser.add_argument("--backend", choices=BACKENDS, default="nova")
+    parser.add_argument("--kill-rate", type=float, default=KILL_RATE,
+                        help="share of deliveries killed after a random API call")  # fmt: skip
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--latency", choices=sorted(PROFILES), default="none",
                         help="the emulator's latency profile (cloud: attach 1-3 s)")  # fmt: skip
@@ -332,7 +334,8 @@ def main(argv: list[str] | None = None) -> int:
     plan = asdict(DEFAULT_FAULTS)
     plan.update({name: min(1.0, plan[name] * args.fault_scale) for name in rates})
     figures = run(servers=args.servers, workers=args.workers, seed=args.seed,
-                  plan=FaultPlan(**plan), latency=args.latency, backend=args.backend)  # fmt: skip
+                  plan=FaultPlan(**plan), latency=args.latency, backend=args.backend,
+                  kill_rate=args.kill_rate)  # fmt: skip
     print(report(figures))
     if args.json:
         args.json.write_text(json.dumps(asdict(figures), indent=2))
