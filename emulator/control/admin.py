@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from emulator.compute.models import FakeBackend
+from emulator.compute.models import FakeBackend, iso_time
 from emulator.compute.records import AttachRequest
 from emulator.control.faults import Faults
 from emulator.control.latency import Latency, build_profile
@@ -153,6 +153,10 @@ def set_options(backend: FakeBackend, body: object) -> dict[str, Any]:
     return backend.options()
 
 
+def clock_view(wall_time: float) -> dict[str, Any]:
+    return {"now": iso_time(wall_time), "epoch_s": round(wall_time, 3)}
+
+
 class AdminApp:
     """Routes of the control API; bodies are parsed here, the work is the backend's."""
 
@@ -183,6 +187,7 @@ class AdminApp:
         }
         self.router.add("/_admin/latency", profile)
         self.router.add("/_admin/ecs", {"GET": self.ecs_options, "PATCH": self.set_ecs_options})
+        self.router.add("/_admin/clock", {"GET": self.clock, "PATCH": self.advance_clock})
 
     def handle(self, request: Request) -> Response:
         handler, params = self.router.match(request.method, request.path)
@@ -257,6 +262,16 @@ class AdminApp:
             return Response(200, self.latency.set(build_profile(body, base)))
         except (TypeError, ValueError) as exc:
             raise BadRequest(str(exc)) from None
+
+    def clock(self, *_: object) -> Response:
+        return Response(200, clock_view(self.backend.wall_time()))
+
+    def advance_clock(self, request: Request, _: dict[str, str]) -> Response:
+        doc = _Doc(request.json(), "clock", {"advance_s"})
+        seconds = doc.number("advance_s")
+        if seconds is None:
+            raise BadRequest("clock: advance_s is required.")
+        return Response(200, clock_view(self.backend.advance_clock(float(seconds))))
 
     def ecs_options(self, *_: object) -> Response:
         return Response(200, self.ecs.options())
