@@ -102,6 +102,8 @@ class FakeBackend:
         self.tokens = TokenStore()
         self.request_log = RequestLog()
         self._servers: dict[str, FakeServer] = {}
+        #: Ports whose detach has started (``_settle`` looks at these, not at every port).
+        self._detaching: dict[str, FakePort] = {}
         self._seq = 0
 
     @property
@@ -170,6 +172,7 @@ class FakeBackend:
         with self._lock:
             self._neutron.clear()
             self._servers.clear()
+            self._detaching.clear()
             self._scheduled.clear()
             self.request_log.clear()
 
@@ -332,6 +335,7 @@ class FakeBackend:
             if port is None or port.server_id != server.id or port.detach_at is not None:
                 return
             port.detach_at = self.clock() + self.detach_delay_seconds
+            self._detaching[port.id] = port
             self._touch(server)
             self._settle()
 
@@ -345,8 +349,9 @@ class FakeBackend:
             due.append(heapq.heappop(self._scheduled)[2])
         for action in due:  # popped first: an action may read the backend, which settles
             action()
-        for port in list(self._neutron.ports.values()):
+        for port in list(self._detaching.values()):
             if port.detach_at is not None and port.detach_at <= now:
+                del self._detaching[port.id]
                 server = self._servers[port.server_id or ""]
                 server.port_ids.remove(port.id)
                 self._touch(server, self._epoch + port.detach_at)  # the detach finished then

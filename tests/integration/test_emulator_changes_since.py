@@ -72,9 +72,7 @@ def cloud() -> Iterator[Cloud]:
 
 
 @pytest.mark.parametrize("listing", ["/servers", "/servers/detail"])
-def test_only_servers_updated_at_or_after_the_time_are_listed(
-    cloud: Cloud, listing: str
-) -> None:
+def test_only_servers_updated_at_or_after_the_time_are_listed(cloud: Cloud, listing: str) -> None:
     old = cloud.new()
     cloud.clock.now += 3600
     start = cloud.now()
