@@ -412,13 +412,15 @@ def run_sweeps(args: argparse.Namespace, bench: Bench, results: dict[str, Any]) 
     from function.app.wiring import build_service
     from function.config import Settings
 
-    env = {**bench.env, "NICATTACH_LOG_LEVEL": "WARNING"}
+    env = {**bench.env, "NICATTACH_LOG_LEVEL": "WARNING",
+           "NICATTACH_CONCURRENCY": str(deployed_concurrency())}  # fmt: skip
     env.pop("THREADS", None)
     logs.configure("WARNING")
     service = build_service(Settings.from_env(env))
     sc = scale.Scale(bench.admin)
     out: dict[str, Any] = {"budget_s": scale.SWEEP_BUDGET_S,
-                           "window_s": service.settings.sweep_window_s}  # fmt: skip
+                           "window_s": service.settings.sweep_window_s,
+                           "concurrency": service.settings.concurrency}  # fmt: skip
     try:
         for size in (int(n) for n in args.sweep_fleets.split(",")):
             fleet: dict[str, Any] = {}
@@ -674,7 +676,8 @@ def sweep_rows(results: dict[str, Any]) -> list[Row]:
                     f"{fleet['new']} new {'met' if only_new else 'MISSED'}"
                 )
             rows.append((f"sweep {int(size):,} servers ({fleet['new']} new), {kind}, "
-                         f"{run['latency_ms']:g} ms/call", value, target))  # fmt: skip
+                         f"{run['latency_ms']:g} ms/call, concurrency {sweeps['concurrency']}",
+                         value, target))  # fmt: skip
     return rows
 
 
@@ -772,14 +775,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--sweep-flat100-max",
         type=int,
-        default=1000,
+        default=10000,
         help="fleets up to this size are swept at 100 ms per call",
     )
     parser.add_argument(
         "--sweep-large-latency-ms",
         type=float,
         default=10.0,
-        help="ms per call for larger fleets (a full pass at 100 ms takes minutes)",
+        help="ms per call for the full pass of fleets above --sweep-flat100-max",
     )
     parser.add_argument("--output", type=Path, default=RESULTS / "latest.json")
     args = parser.parse_args(argv)
