@@ -52,6 +52,7 @@ bench: $(STAMP)
 # -- fault suite (tests/faults) ---------------------------------------------------
 faults: $(STAMP)
 	$(BIN)/python tests/faults/fault_suite.py --servers $(or $(SERVERS),200)
+	NICATTACH_STATEFUL_EXAMPLES=$(or $(EXAMPLES),400) $(BIN)/pytest -q -s tests/integration/test_stateful.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage

@@ -55,7 +55,8 @@ rules:
     attach:
       - net_id: {STORAGE_NET}
 """
-UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{32}")
+"""Server and port ids; ECS v1 job ids (32 hex digits)."""
 RESULTS = ROOT / "bench" / "results"
 TARGETS = {
     "import_over_functions_framework_ms": ("<=", 60.0),
@@ -78,8 +79,20 @@ TARGETS = {
 DEFAULT_CONCURRENCY = 8
 
 
+#: huawei-v1 pays one job poll per attach, and reads tags with a call of their own.
+BACKEND_TARGETS = {
+    "huawei-v1": {
+        "requests_per_event_tags_in_event": ("<=", 4.0),
+        "requests_per_event_tags_read": ("<=", 6.0),
+    },
+}
+
+
 class Bench:
-    def __init__(self, emulator_url: str, work: Path, emulator_pid: int | None = None) -> None:
+    def __init__(
+        self, emulator_url: str, work: Path, emulator_pid: int | None = None,
+        backend: str = "nova",
+    ) -> None:  # fmt: skip
         self.admin = AdminClient(emulator_url)
         self.emulator_pid = emulator_pid
         self.work = work
@@ -92,6 +105,7 @@ class Bench:
             "NICATTACH_TOKEN": TOKEN,
             "NICATTACH_PROJECT_ID": PROJECT,
             "NICATTACH_LOG_LEVEL": "INFO",
+            "NICATTACH_BACKEND": backend,
             "THREADS": "16",
         }
         self.seq = 0
@@ -178,7 +192,7 @@ class Bench:
             statuses = [self.send(session, url, s, with_tags) for s in servers]
         assert statuses == [200] * n, statuses
         routes = Counter(
-            f"{r['method']} {UUID.sub('{id}', r['path']).replace(PROJECT, '{project}')}"
+            f"{r['method']} {UUID.sub('{id}', r['path'].replace(PROJECT, '{project}'))}"
             for r in self.admin.requests_log()
         )
         return {"total": sum(routes.values()) / n,
@@ -291,11 +305,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
                     "platform": platform.platform()},
         "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "backend": args.backend,
     }  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         emulator = EmulatorProcess(Path(tmp) / "emulator.log")
         try:
-            bench = Bench(emulator.url, Path(tmp), emulator.popen.pid)
+            bench = Bench(emulator.url, Path(tmp), emulator.popen.pid, backend=args.backend)
             run_all(args, bench, Path(tmp), results)
         finally:
             emulator.stop()
@@ -493,9 +508,9 @@ def api_seconds_per_event(by_route: dict[str, float], profile: dict[str, Any]) -
     for route, count in by_route.items():
         method, path = route.split(" ", 1)
         kind = "read"
-        if method == "POST" and path.endswith("/os-interface"):
+        if method == "POST" and path.endswith(("/os-interface", "/nics")):
             kind = "attach"
-        elif method == "DELETE" and "/os-interface/" in path:
+        elif (method == "DELETE" and "/os-interface/" in path) or path.endswith("/nics/delete"):
             kind = "detach"
         total_ms += count * means[kind]
     return total_ms / 1000
@@ -555,8 +570,9 @@ def base_summary(results: dict[str, Any]) -> dict[str, float]:
 
 def check_targets(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
     checked = {}
+    targets = {**TARGETS, **BACKEND_TARGETS.get(results.get("backend", "nova"), {})}
     for name, value in summary(results).items():
-        op, limit = TARGETS[name]
+        op, limit = targets[name]
         met = value <= limit if op == "<=" else value >= limit
         checked[name] = {"value": value, "target": f"{op} {limit:g}", "met": met}
     return checked
@@ -785,6 +801,8 @@ def main(argv: list[str] | None = None) -> int:
         default=10.0,
         help="ms per call for the full pass of fleets above --sweep-flat100-max",
     )
+    parser.add_argument("--backend", choices=("nova", "huawei-v1"), default="nova",
+                        help="NICATTACH_BACKEND of the function under test")  # fmt: skip
     parser.add_argument("--output", type=Path, default=RESULTS / "latest.json")
     args = parser.parse_args(argv)
     RESULTS.mkdir(parents=True, exist_ok=True)

@@ -3,8 +3,9 @@
 Like moto's server-mode dispatcher: the control API under ``/_admin``,
 version discovery at ``/``, ``/v2.1/`` and ``/v2/``, and the compute calls
 under ``/{v2.1|v2}/{project_id}``, with fault injection and the latency
-profile around the compute calls, and Huawei's native NIC API under
-``/v1/{project_id}``. Every compute request gets Nova's
+profile around the compute calls, Huawei's native NIC API under
+``/v1/{project_id}`` and Auto Scaling's lifecycle hooks under
+``/autoscaling-api/v1/{project_id}``. Every compute request gets Nova's
 request-id headers and a line in the request log (never the token).
 Unexpected exceptions become a 500 computeFault.
 """
@@ -17,6 +18,9 @@ import time
 import uuid
 from collections.abc import Callable
 
+from emulator.autoscaling.models import FakeAutoScaling
+from emulator.autoscaling.responses import API_PATH as AS_PATH
+from emulator.autoscaling.responses import AutoScalingApp
 from emulator.compute.models import FakeBackend
 from emulator.compute.responses import API_PATH, ComputeApp, version_discovery
 from emulator.control.admin import AdminApp
@@ -30,6 +34,7 @@ from emulator.ecs_v1.responses import EcsV1App
 
 LOG = logging.getLogger("emulator")
 SERVER_IN_PATH = re.compile(r"^/servers/([^/]+)")
+V1_SERVER_IN_PATH = re.compile(r"^/cloudservers/([^/]+)")
 #: The request log keeps this much of each body (bodies carry no secrets; headers do).
 LOGGED_BODY_BYTES = 4096
 
@@ -39,30 +44,37 @@ class EmulatorApp:
 
     def __init__(
         self, backend: FakeBackend, faults: Faults | None = None, latency: Latency | None = None,
-        ecs: FakeEcsV1 | None = None,
+        ecs: FakeEcsV1 | None = None, autoscaling: FakeAutoScaling | None = None,
     ) -> None:  # fmt: skip
         self.backend = backend
         self.faults = faults if faults is not None else Faults()
         self.latency = latency if latency is not None else Latency()
         self.ecs = ecs or FakeEcsV1(backend, job_failure=self.faults.job_failure)
-        self.admin = AdminApp(backend, self.faults, self.latency, self.ecs)
+        self.autoscaling = autoscaling or FakeAutoScaling(backend)
+        self.admin = AdminApp(backend, self.faults, self.latency, self.ecs, self.autoscaling)
         self.compute = ComputeApp(backend)
         self.ecs_v1 = EcsV1App(self.ecs)
+        self.as_api = AutoScalingApp(self.autoscaling)
 
     def handle(self, request: Request) -> Response:
         if request.path == "/_admin" or request.path.startswith("/_admin/"):
             return self._safely(lambda: self.admin.handle(request))
         request_id = f"req-{uuid.uuid4()}"
         match = API_PATH.match(request.path)
+        v1 = None if match is not None else ECS_V1_PATH.match(request.path)
         fault = None
         if match is not None:
             server = SERVER_IN_PATH.match(match.group(3) or "")
             fault = self.faults.before(request, server.group(1) if server else None)
             self.latency.delay("read" if fault else call_kind(request))  # before the change
-        elif ECS_V1_PATH.match(request.path):
+        elif v1 is not None:
+            server = V1_SERVER_IN_PATH.match(v1.group(2))
+            fault = self.faults.before(request, server.group(1) if server else None)
             self.latency.delay("read")  # a job's own time is job_seconds
+        elif AS_PATH.match(request.path):
+            self.latency.delay("read")
         response = fault or self._safely(lambda: self._route(request))
-        if match is not None and fault is None and response.status < 300:
+        if (match or v1) is not None and fault is None and response.status < 300:
             response = self.faults.after(request, response)
         response.headers["x-openstack-request-id"] = request_id
         response.headers["x-compute-request-id"] = request_id
@@ -77,6 +89,9 @@ class EmulatorApp:
         v1 = ECS_V1_PATH.match(request.path)
         if v1 is not None:
             return self.ecs_v1.handle(request, v1.group(1), v1.group(2))
+        autoscaling = AS_PATH.match(request.path)
+        if autoscaling is not None:
+            return self.as_api.handle(request, autoscaling.group(1), autoscaling.group(2))
         return version_discovery(request)
 
     def _safely(self, serve: Callable[[], Response]) -> Response:

@@ -25,6 +25,8 @@ class AdminClient:
     def __init__(self, url: str, *, timeout: float = 10.0) -> None:
         self.url = url.rstrip("/")
         self.timeout = timeout
+        #: Scaling groups, lifecycle hooks and hanging instances (``AutoScalingAdmin``).
+        self.autoscaling = AutoScalingAdmin(self)
 
     def _call(self, method: str, path: str, body: object = None) -> Any:
         response = requests.request(
@@ -151,6 +153,48 @@ class AdminClient:
         """The latency profile in force."""
         current: dict[str, Any] = self._call("GET", "/latency")
         return current
+
+
+class AutoScalingAdmin:
+    """The Auto Scaling part of the admin API (``AdminClient.autoscaling``)."""
+
+    def __init__(self, admin: AdminClient) -> None:
+        self._admin = admin
+
+    def create_group(
+        self, project_id: str, hooks: Iterable[Mapping[str, Any]] = (), id: str | None = None,
+        name: str | None = None,
+    ) -> dict[str, Any]:  # fmt: skip
+        """A scaling group with hooks (create-hook bodies: ``lifecycle_hook_name``,
+        ``lifecycle_hook_type``, ``default_result``, ``default_timeout``,
+        ``notification_topic_urn``, ``notification_metadata``)."""
+        body = _without_none({"project_id": project_id, "hooks": [dict(h) for h in hooks],
+                              "id": id, "name": name})  # fmt: skip
+        group: dict[str, Any] = self._admin._call("POST", "/autoscaling/groups", body)
+        return dict(group["scaling_group"])
+
+    def hang(
+        self, scaling_group_id: str, instance_id: str, hook_name: str | None = None,
+        action_key: str | None = None,
+    ) -> dict[str, Any]:  # fmt: skip
+        """Hold the instance on a hook of the group (its only hook when no name is given);
+        the ``instance_hanging_info`` record, with its ``lifecycle_action_key``."""
+        body = _without_none({"scaling_group_id": scaling_group_id, "instance_id": instance_id,
+                              "lifecycle_hook_name": hook_name,
+                              "lifecycle_action_key": action_key})  # fmt: skip
+        record: dict[str, Any] = self._admin._call("POST", "/autoscaling/hang", body)
+        return dict(record["instance_hanging_info"])
+
+    def state(self) -> dict[str, Any]:
+        """``groups`` (with hooks), ``hanging`` (every record, with its status) and
+        ``answers`` (every callback AS accepted)."""
+        state: dict[str, Any] = self._admin._call("GET", "/autoscaling")
+        return state
+
+    def set_options(self, **options: Any) -> dict[str, Any]:
+        """``keep_released_seconds``: how long an answered or timed-out record stays listed."""
+        state: dict[str, Any] = self._admin._call("PATCH", "/autoscaling", options)
+        return state
 
 
 def _without_none(body: dict[str, Any]) -> dict[str, Any]:

@@ -8,6 +8,7 @@ Hosts, on one free port:
 - ``/v1/{project_id}/cloudservers/...``, ``/v1/{project_id}/jobs/...``: Huawei's
   native ECS API at the root (where the SDK sends it: ``ecs_url``), same checks,
   then the emulator;
+- ``/autoscaling-api/v1/{project_id}/...``: Auto Scaling's lifecycle hooks, same checks;
 - ``POST /v1/{project_id}/channels/{channel_id}/events``: EventGrid's publish
   call, same checks; the events are kept in ``FakeKeystone.published``.
 """
@@ -23,6 +24,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from emulator.app import EmulatorApp
+from emulator.autoscaling.models import FakeAutoScaling
+from emulator.autoscaling.responses import API_PATH as AS_PATH
 from emulator.compute.models import FakeBackend
 from emulator.core.http import REQUEST_QUEUE_SIZE
 from emulator.core.wire import Request
@@ -62,7 +65,8 @@ class _Handler(BaseHTTPRequestHandler):
         if problem is not None:
             keystone.rejected.append(problem)
             return self._send(401, {"error": {"code": "APIGW.0301", "message": problem}})
-        target = COMPUTE_PROJECT.match(path.removeprefix("/compute")) or EVENTS_PATH.match(path)
+        target = (COMPUTE_PROJECT.match(path.removeprefix("/compute")) or EVENTS_PATH.match(path)
+                  or AS_PATH.match(path))  # fmt: skip
         project = target.group(1) if target else None
         if project != keystone.project_id or headers.get("x-project-id", project) != project:
             keystone.rejected.append("wrong project")
@@ -73,7 +77,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(200, {"failed_count": 0, "events": []})
         if path.startswith("/compute/"):
             return self._compute(path.removeprefix("/compute"), headers, body)
-        if ECS_V1_PATH.match(path) is not None:
+        if ECS_V1_PATH.match(path) is not None or AS_PATH.match(path) is not None:
             return self._compute(path, headers, body)
         return self._send(404, {"error": {"code": "404", "message": "not found"}})
 
@@ -103,22 +107,26 @@ class _Server(ThreadingHTTPServer):
     block_on_close = False
     request_queue_size = REQUEST_QUEUE_SIZE
 
-    def __init__(self, keystone: FakeKeystone, backend: FakeBackend, ecs: FakeEcsV1 | None) -> None:
+    def __init__(
+        self, keystone: FakeKeystone, backend: FakeBackend, ecs: FakeEcsV1 | None,
+        autoscaling: FakeAutoScaling | None = None,
+    ) -> None:  # fmt: skip
         super().__init__(("127.0.0.1", 0), _Handler)
         self.keystone = keystone
         self.internal_token = secrets.token_hex(8)
         backend.add_token(self.internal_token)
-        self.app = EmulatorApp(backend, ecs=ecs)
+        self.app = EmulatorApp(backend, ecs=ecs, autoscaling=autoscaling)
 
 
 class FakeCloudServer:
     """``FakeKeystone`` and the compute emulator behind it, on a free port."""
 
     def __init__(
-        self, keystone: FakeKeystone, backend: FakeBackend, *, ecs: FakeEcsV1 | None = None
-    ) -> None:
+        self, keystone: FakeKeystone, backend: FakeBackend, *, ecs: FakeEcsV1 | None = None,
+        autoscaling: FakeAutoScaling | None = None,
+    ) -> None:  # fmt: skip
         self.keystone = keystone
-        self._httpd = _Server(keystone, backend, ecs)
+        self._httpd = _Server(keystone, backend, ecs, autoscaling)
         self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
         self.auth_url = f"{self.url}/v3"
         self.compute_url = f"{self.url}/compute"

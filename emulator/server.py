@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from types import TracebackType
 
 from emulator.app import EmulatorApp
+from emulator.autoscaling.models import FakeAutoScaling
 from emulator.compute.models import FakeBackend
 from emulator.control.faults import Faults
 from emulator.control.latency import Latency
@@ -42,6 +43,7 @@ class EmulatorServer:
         self.port = port
         self.backend = backend if backend is not None else FakeBackend(clock=AdjustableClock())
         self.ecs = FakeEcsV1(self.backend, job_failure=self.faults.job_failure)
+        self.autoscaling = FakeAutoScaling(self.backend)
         for token in tokens:
             self.backend.add_token(token)
         self.url = ""
@@ -49,7 +51,7 @@ class EmulatorServer:
         self._thread: threading.Thread | None = None
 
     def start(self) -> EmulatorServer:
-        app = EmulatorApp(self.backend, self.faults, self.latency, self.ecs)
+        app = EmulatorApp(self.backend, self.faults, self.latency, self.ecs, self.autoscaling)
         httpd = HTTPServer((self.host, self.port), app)
         self.port = httpd.server_address[1]
         self.url = f"http://{self.host}:{self.port}"

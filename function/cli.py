@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -104,7 +105,8 @@ def _service(args: argparse.Namespace) -> Service:
         config.DEADLINE_S: args.deadline_s,
     }
     env.update({k: v for k, v in overrides.items() if v})
-    return build_service(config.Settings.from_env(env))
+    # No project limit is no warning here: the operator chose the event file and the token.
+    return build_service(config.Settings.from_env(env), unscoped_level=logging.DEBUG)
 
 
 def _start(args: argparse.Namespace) -> Service | int:

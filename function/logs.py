@@ -2,7 +2,9 @@
 
 Context (event id, server id, …) is passed with ``extra={"ctx": {...}}``.
 Secrets never reach a log record: the code never formats credentials, and
-``redact`` cuts anything that looks like a token from messages as a last guard.
+``redact`` cuts every registered credential and anything that looks like one
+from messages as a last guard. The same ``redact`` guards every other way out
+of the process: error messages in outcome events, replies and sink bodies.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import json
 import logging
 import re
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -46,7 +49,26 @@ _SECRET = re.compile(
 )
 
 
+_KNOWN: set[str] = set()
+_KNOWN_LOCK = threading.Lock()
+MIN_SECRET_LENGTH = 6
+"""Shorter values are not registered: replacing them would mangle ordinary text."""
+
+
+def register_secret(value: str | None) -> None:
+    """Remember a credential (a token, a secret key, a password) so that ``redact`` cuts
+    it from everything that leaves the process, wherever it shows up."""
+    if value and len(value.strip()) >= MIN_SECRET_LENGTH:
+        with _KNOWN_LOCK:
+            _KNOWN.add(value.strip())
+
+
 def redact(text: str) -> str:
+    """``text`` without any registered credential and without anything that looks like
+    one (``token=...``, ``password: ...``, ``signature=...``)."""
+    for secret in sorted(_KNOWN, key=len, reverse=True):
+        if secret in text:
+            text = text.replace(secret, "***")
     return _SECRET.sub(r"\1\2***", text)
 
 
@@ -57,7 +79,7 @@ class JsonFormatter(logging.Formatter):
             + f".{int(record.msecs):03d}Z",
             "level": record.levelname,
             "logger": record.name,
-            "message": redact(record.getMessage()),
+            "message": record.getMessage(),
         }
         entry.update(_FIELDS.get({}))
         ctx = getattr(record, "ctx", None)
@@ -65,7 +87,7 @@ class JsonFormatter(logging.Formatter):
             entry.update(ctx)
         if record.exc_info and record.exc_info[0] is not None:
             entry["exception"] = record.exc_info[0].__name__
-        return json.dumps(entry, default=str)
+        return redact(json.dumps(entry, default=str))  # every field, not only the message
 
 
 class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]

@@ -33,13 +33,13 @@ else:
 
 
 from function import logs  # noqa: E402
-from function.app.service import Service  # noqa: E402
+from function.app.service import Service, error_reply  # noqa: E402
 from function.app.wiring import build_service  # noqa: E402
 from function.auth import InvocationCredentials, invocation  # noqa: E402
 from function.compute.os_interface import CORRELATION_HEADER  # noqa: E402
 from function.config import LOG_LEVEL, ConfigError, Settings  # noqa: E402
 from function.delivery import emit  # noqa: E402
-from function.domain.errors import NicAttachError  # noqa: E402
+from function.domain.errors import MethodNotAllowed, NicAttachError, PolicyError  # noqa: E402
 
 log = logging.getLogger("nicattach.main")
 
@@ -48,13 +48,18 @@ def _start() -> Service:
     logs.configure(os.environ.get(LOG_LEVEL, "INFO"))
     try:
         return build_service(Settings.from_env())
-    except ConfigError as exc:
-        for problem in exc.problems:
-            log.critical("nic-autoattach cannot start: %s", problem)
-        raise SystemExit(f"nic-autoattach cannot start: {exc.message}") from None
+    except (ConfigError, PolicyError) as exc:
+        raise SystemExit(_cannot_start(exc.problems)) from None
     except NicAttachError as exc:
-        log.critical("nic-autoattach cannot start: %s", exc.message)
-        raise SystemExit(f"nic-autoattach cannot start: {exc.message}") from None
+        raise SystemExit(_cannot_start([exc.message])) from None
+
+
+def _cannot_start(problems: list[str]) -> str:
+    """One log line per problem, and the exit message with one line per problem too."""
+    lines = [f"nic-autoattach cannot start: {problem}" for problem in problems]
+    for line in lines:
+        log.critical("%s", line)
+    return "\n".join(lines)
 
 
 SERVICE = _start()
@@ -62,9 +67,18 @@ SERVICE = _start()
 
 @_http_entry
 def handle_event(request: flask.Request) -> flask.Response:
-    """HTTP entry: a CloudEvent (binary or structured) or a bare JSON body."""
+    """HTTP entry: a CloudEvent (binary or structured) or a bare JSON body; GET/HEAD is
+    the health check; any other method is answered 405."""
     import flask  # already loaded by functions-framework; absent from the FunctionGraph zip
 
+    if request.method in ("GET", "HEAD"):
+        reply = SERVICE.health()
+        return flask.Response(reply.body, status=reply.status, headers=reply.headers)
+    if request.method != "POST":
+        refused = MethodNotAllowed(f"{request.method} is not supported: POST an event, GET /")
+        reply = error_reply(refused)
+        headers = {**reply.headers, "Allow": "GET, HEAD, POST"}
+        return flask.Response(reply.body, status=reply.status, headers=headers)
     # Read at most one byte more than allowed, so an oversized body is refused unread.
     body = request.stream.read(SERVICE.settings.max_body_bytes + 1)
     headers = dict(request.headers)
@@ -94,13 +108,22 @@ def handler(event: dict[str, Any], context: Any) -> Any:
         if is_reconcile_timer(event):
             with logs.bind(correlation_id=request_id or "timer"):
                 return SERVICE.reconcile(full=False, budget_s=budget).as_dict()
-        reply = SERVICE.handle(headers, json.dumps(event).encode(), budget_s=budget)
+        reply = SERVICE.handle(headers, _encode(event), budget_s=budget)
     if reply.verdict.retry:
         raise RetryableFailure(reply.body.decode())
     if not reply.events:
         return json.loads(reply.body)
     events = [emit.structured_json(e) for e in reply.events]
     return events[0] if len(events) == 1 else events
+
+
+def _encode(event: object) -> bytes:
+    """The event as the JSON body the HTTP entry would get; what cannot be JSON (a cycle,
+    nesting beyond any real event, a non-JSON value) becomes a body the parser refuses."""
+    try:
+        return json.dumps(event, allow_nan=False).encode()
+    except (ValueError, TypeError, RecursionError):
+        return b"\x00 not a JSON event"
 
 
 def is_reconcile_timer(event: object) -> bool:

@@ -92,6 +92,8 @@ class FakeBackend:
         self.clock = clock
         self._epoch = time.time() - clock()
         self.build_seconds = build_seconds
+        self.max_limit = 1000
+        """Nova's ``[api] max_limit``: no page is longer, whatever ``limit`` asks."""
         self.port_down_seconds = port_down_seconds
         self.detach_delay_seconds = detach_delay_seconds
         self._lock = threading.RLock()
@@ -264,6 +266,7 @@ class FakeBackend:
             "build_seconds": self.build_seconds,
             "port_down_seconds": self.port_down_seconds,
             "detach_delay_seconds": self.detach_delay_seconds,
+            "max_limit": self.max_limit,
         }
 
     # -- the compute API ---------------------------------------------------------------

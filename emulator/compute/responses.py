@@ -109,7 +109,7 @@ class ComputeApp:
         return response
 
     def _servers_page(self, call: Call) -> tuple[list[ServerSnapshot], list[dict[str, str]]]:
-        limit = _parse_limit(call)
+        limit = min(_parse_limit(call), self.backend.max_limit)  # Nova's [api] max_limit
         marker = call.request.param("marker")
         changes_since = _parse_changes_since(call)
         servers = self.backend.list_servers(

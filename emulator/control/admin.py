@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from emulator.autoscaling.errors import AsError
+from emulator.autoscaling.models import FakeAutoScaling
 from emulator.compute.models import FakeBackend, iso_time
 from emulator.compute.records import AttachRequest
 from emulator.control.faults import Faults
@@ -21,7 +23,7 @@ from emulator.ecs_v1.models import FakeEcsV1
 
 AdminHandler = Callable[[Request, dict[str, str]], Response]
 OPTIONS = {"nova_errors": bool, "build_seconds": float, "port_down_seconds": float,
-           "detach_delay_seconds": float}  # fmt: skip
+           "detach_delay_seconds": float, "max_limit": int}  # fmt: skip
 
 
 class _Doc:
@@ -148,8 +150,10 @@ def set_options(backend: FakeBackend, body: object) -> dict[str, Any]:
     doc = _Doc(body, "options", set(OPTIONS))
     for name, kind in OPTIONS.items():
         value = doc.get(name, kind if kind is bool else (int, float), False)
+        if name == "max_limit" and value is not None and (int(value) != value or value < 1):
+            raise BadRequest("options: max_limit must be a whole number of at least 1.")
         if value is not None:
-            setattr(backend, name, value)
+            setattr(backend, name, int(value) if name == "max_limit" else value)
     return backend.options()
 
 
@@ -157,14 +161,56 @@ def clock_view(wall_time: float) -> dict[str, Any]:
     return {"now": iso_time(wall_time), "epoch_s": round(wall_time, 3)}
 
 
+def create_scaling_group(autoscaling: FakeAutoScaling, body: object) -> dict[str, Any]:
+    """A scaling group and its hooks (each a create-hook body of the AS API)."""
+    doc = _Doc(body, "scaling group", {"id", "project_id", "name", "hooks"})
+    project = doc.text("project_id", required=True) or ""
+    hooks = doc.items("hooks")
+    if not all(isinstance(hook, dict) for hook in hooks):
+        raise BadRequest("scaling group: hooks must be a list of objects.")
+    group = autoscaling.create_group(project, id=doc.text("id"), name=doc.text("name"))
+    try:
+        created = [autoscaling.create_hook(project, group.id, hook).to_dict() for hook in hooks]
+    except AsError as error:
+        raise BadRequest(f"scaling group: hook: {error.code}: {error.message}") from None
+    return {"id": group.id, "project_id": project, "name": group.name, "hooks": created}
+
+
+def hang_instance(autoscaling: FakeAutoScaling, body: object) -> dict[str, Any]:
+    allowed = {"scaling_group_id", "instance_id", "lifecycle_hook_name", "lifecycle_action_key"}
+    doc = _Doc(body, "hanging instance", allowed)
+    try:
+        record = autoscaling.hang(
+            doc.text("scaling_group_id", required=True) or "",
+            doc.text("instance_id", required=True) or "",
+            hook_name=doc.text("lifecycle_hook_name"),
+            action_key=doc.text("lifecycle_action_key"),
+        )
+    except AsError as error:
+        raise BadRequest(f"hanging instance: {error.message}") from None
+    return record.to_dict(autoscaling.backend.clock())
+
+
+def set_autoscaling_options(autoscaling: FakeAutoScaling, body: object) -> dict[str, Any]:
+    doc = _Doc(body, "autoscaling options", {"keep_released_seconds"})
+    keep = doc.number("keep_released_seconds")
+    if keep is not None and keep < 0:
+        raise BadRequest(f"autoscaling options: keep_released_seconds out of range ({keep!r}).")
+    if keep is not None:
+        autoscaling.keep_released_seconds = float(keep)
+    return autoscaling.state()
+
+
 class AdminApp:
     """Routes of the control API; bodies are parsed here, the work is the backend's."""
 
     def __init__(
-        self, backend: FakeBackend, faults: Faults, latency: Latency, ecs: FakeEcsV1
-    ) -> None:
+        self, backend: FakeBackend, faults: Faults, latency: Latency, ecs: FakeEcsV1,
+        autoscaling: FakeAutoScaling | None = None,
+    ) -> None:  # fmt: skip
         self.backend = backend
         self.ecs = ecs
+        self.autoscaling = autoscaling or FakeAutoScaling(backend)
         self.faults = faults
         self.latency = latency
         self.router: Router[AdminHandler] = Router()
@@ -188,6 +234,10 @@ class AdminApp:
         self.router.add("/_admin/latency", profile)
         self.router.add("/_admin/ecs", {"GET": self.ecs_options, "PATCH": self.set_ecs_options})
         self.router.add("/_admin/clock", {"GET": self.clock, "PATCH": self.advance_clock})
+        self.router.add("/_admin/autoscaling", {"GET": self.autoscaling_state,
+                                                "PATCH": self.set_autoscaling_options})  # fmt: skip
+        self.router.add("/_admin/autoscaling/groups", {"POST": self.create_scaling_group})
+        self.router.add("/_admin/autoscaling/hang", {"POST": self.hang_instance})
 
     def handle(self, request: Request) -> Response:
         handler, params = self.router.match(request.method, request.path)
@@ -215,6 +265,7 @@ class AdminApp:
     def reset(self, *_: object) -> Response:
         self.backend.reset()
         self.ecs.reset()
+        self.autoscaling.reset()
         return Response(200, {"reset": True})
 
     def requests(self, *_: object) -> Response:
@@ -278,3 +329,17 @@ class AdminApp:
 
     def set_ecs_options(self, request: Request, _: dict[str, str]) -> Response:
         return Response(200, set_ecs_options(self.ecs, request.json()))
+
+    def autoscaling_state(self, *_: object) -> Response:
+        return Response(200, self.autoscaling.state())
+
+    def set_autoscaling_options(self, request: Request, _: dict[str, str]) -> Response:
+        return Response(200, set_autoscaling_options(self.autoscaling, request.json()))
+
+    def create_scaling_group(self, request: Request, _: dict[str, str]) -> Response:
+        group = create_scaling_group(self.autoscaling, request.json())
+        return Response(201, {"scaling_group": group})
+
+    def hang_instance(self, request: Request, _: dict[str, str]) -> Response:
+        return Response(201, {"instance_hanging_info": hang_instance(self.autoscaling,
+                                                                     request.json())})  # fmt: skip

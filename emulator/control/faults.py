@@ -13,7 +13,8 @@ replayed. The kinds:
 - ``busy_rate``: an attach or detach gets Nova's 409 "while it is in task_state";
   ``busy_servers`` holds per-server busy windows (seconds from now);
 - ``job_fail_rate``: an ECS v1 NIC job ends ``FAIL`` with ``job_fail_code``
-  (drawn when the job starts; the v1 API's answers are otherwise never faulted).
+  (drawn when the job starts). The HTTP faults apply to the v1 API as well; its
+  busy answer is Huawei's 400 ``Ecs.0100`` on ``…/nics`` and ``…/nics/delete``.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ class FaultPlan:
     retry_after_s: float = 0.1
     drop_rate: float = 0.0
     busy_rate: float = 0.0
+    oversize_rate: float = 0.0
     job_fail_rate: float = 0.0
     job_fail_code: str = "Ecs.0217"
     seed: int | None = None
@@ -49,7 +51,9 @@ class FaultPlan:
 
 
 RATES = ("error_rate", "ambiguous_rate", "throttle_rate", "drop_rate", "busy_rate",
-         "job_fail_rate")  # fmt: skip
+         "job_fail_rate", "oversize_rate")  # fmt: skip
+OVERSIZE_BYTES = 17 * 1024 * 1024
+"""An oversized answer: above the 16 MiB any client of ours reads."""
 NUMBERS = ("latency_ms", "retry_after_s", *RATES)
 
 
@@ -112,8 +116,16 @@ class Faults:
         edge += plan.throttle_rate
         if draw < edge:
             return self._count("throttle", self._throttled())
-        is_attach = request.method in WRITE_METHODS and "/os-interface" in request.path
+        edge += plan.oversize_rate
+        if draw < edge and request.method == "GET":
+            return self._count("oversize", Response(200, {"padding": "x" * OVERSIZE_BYTES}))
+        v1 = request.path.startswith("/v1/")
+        nic_path = "/nics" if v1 else "/os-interface"
+        is_attach = request.method in WRITE_METHODS and nic_path in request.path
         if is_attach and (busy or draw < edge + plan.busy_rate):
+            if v1:
+                body = {"error": {"code": "Ecs.0100", "message": f"Server {server_id} is busy."}}
+                return self._count("busy", Response(400, body))
             message = f"Cannot 'attach_interface' instance {server_id} while it is in task_state"
             return self._count("busy", _fault(409, "conflictingRequest", message + " updating"))
         return None

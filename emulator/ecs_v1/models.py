@@ -140,6 +140,19 @@ class FakeEcsV1:
         except FakeApiError as error:
             raise ecs_error(error) from None
 
+    def servers(
+        self, project_id: str, limit: int, marker: str | None, page: int
+    ) -> tuple[list[ServerSnapshot], int]:
+        """One page of the project's servers (newest first) after ``marker``, or page
+        ``page`` (1-based) when there is no marker; and how many the project has."""
+        try:
+            every = self.backend.list_servers(project_id)
+            after = self.backend.list_servers(project_id, marker=marker) if marker else every
+        except FakeApiError as error:
+            raise EcsError(400, errors.INVALID_PARAMETERS, error.message) from None
+        start = 0 if marker else (max(page, 1) - 1) * limit
+        return after[start : start + limit], len(every)
+
     def interfaces(self, project_id: str, server_id: str) -> tuple[list[InterfaceSnapshot], int]:
         """The attached interfaces and how many more may be added."""
         with self.backend.transaction():

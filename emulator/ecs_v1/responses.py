@@ -4,6 +4,7 @@ POST /v1/{project_id}/cloudservers/{server_id}/nics          {"nics": [...]} →
 POST /v1/{project_id}/cloudservers/{server_id}/nics/delete   {"nics": [{"id"}]} → {"job_id"}
 GET  /v1/{project_id}/jobs/{job_id}                          the job
 GET  /v1/{project_id}/cloudservers/{server_id}/os-interface  attachments + free_nic
+GET  /v1/{project_id}/cloudservers/detail?limit=&marker=&offset=  {"count", "servers"}
 GET  /v1/{project_id}/cloudservers/{server_id}               {"server": {...}}
 GET  /v1/{project_id}/cloudservers/{server_id}/tags          {"tags": [{"key", "value"}]}
 """
@@ -85,6 +86,15 @@ def server_view(server: ServerSnapshot, base_url: str) -> dict[str, Any]:
     return view
 
 
+def _query_int(request: Request, name: str, default: int, low: int, high: int) -> int:
+    raw = request.param(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise _invalid(f"{name} must be an integer from {low} to {high}.")
+    return int(raw)
+
+
 def _tag(text: str) -> dict[str, str]:
     key, _, value = text.partition("=")
     return {"key": key, "value": value}
@@ -97,6 +107,7 @@ class EcsV1App:
         self.ecs = ecs
         self.router: Router[Handler] = Router()
         server = "/cloudservers/{server_id}"
+        self.router.add("/cloudservers/detail", {"GET": self.list_servers})
         self.router.add(server, {"GET": self.show_server})
         self.router.add(f"{server}/tags", {"GET": self.show_tags})
         self.router.add(f"{server}/os-interface", {"GET": self.list_interfaces})
@@ -118,6 +129,14 @@ class EcsV1App:
             if error.status in (401, 403):
                 raise
             return Response(500, EcsError(500, "Ecs.0001", error.message).body())
+
+    def list_servers(self, request: Request, project_id: str, _: dict[str, str]) -> Response:
+        limit = _query_int(request, "limit", 25, 1, 1000)
+        page = _query_int(request, "offset", 1, 0, 10**6)
+        marker = request.param("marker")
+        servers, count = self.ecs.servers(project_id, limit, marker, page)
+        views_ = [server_view(server, request.base_url) for server in servers]
+        return Response(200, {"count": count, "servers": views_})
 
     def show_server(self, request: Request, project_id: str, params: dict[str, str]) -> Response:
         server = self.ecs.server(project_id, params["server_id"])

@@ -8,6 +8,7 @@ safe to share between threads. ``main.py`` (HTTP and FunctionGraph) and
 from __future__ import annotations
 
 import datetime as dt
+import importlib.metadata
 import json
 import logging
 import re
@@ -29,9 +30,18 @@ from function.converge.sweep import Summary, reconcile
 from function.delivery import emit
 from function.domain.errors import BodyTooLarge, InputError
 from function.domain.model import ParsedEvent, ServerRef, check_project_id
-from function.domain.outcome import IGNORED, Outcome, Verdict, failed, input_verdict, verdict
+from function.domain.outcome import (
+    IGNORED,
+    Outcome,
+    Verdict,
+    failed,
+    input_verdict,
+    skipped,
+    verdict,
+)
 from function.domain.policy import Policy
 from function.domain.timing import Deadline, Timing
+from function.lifecycle.releaser import Releaser
 from function.sources.inbound import BATCH, decode_request
 from function.sources.parse import parse_event
 from function.transport.session import HttpSession
@@ -41,8 +51,11 @@ log = logging.getLogger("nicattach.service")
 SINK_HEADER = "X-Nicattach-Sink"
 """On every reply when a sink is configured: ``delivered``, ``failed`` (logged, counted),
 or ``none`` (nothing to deliver: an ignored event or a refused request)."""
+PACKAGE = "nic-autoattach"
 SINK_RESERVE_S = 3.0
 """Deadline time kept back from the servers for delivering their events to the sink."""
+RELEASE_RESERVE_S = 3.0
+"""Deadline time kept back from the servers for answering their lifecycle hooks."""
 
 
 @dataclass
@@ -68,6 +81,7 @@ class Service:
         sink: emit.Sink | None,
         session: HttpSession,
         timing: Timing,
+        releaser: Releaser | None = None,
     ) -> None:
         self.settings = settings
         self.policy = policy
@@ -77,6 +91,17 @@ class Service:
         self.sink = sink
         self.session = session
         self.timing = timing
+        self.releaser = releaser
+
+    def health(self) -> Reply:
+        """``GET /``: 200 and what is running (no secret, no endpoint, no API call)."""
+        body = {
+            "name": PACKAGE,
+            "version": package_version(),
+            "backend": self.settings.backend,
+            "policy_rules": len(self.policy.rules),
+        }
+        return Reply(200, dict(_JSON), json.dumps(body).encode(), IGNORED)
 
     def deadline(self, budget_s: float | None = None) -> Deadline:
         """One event's deadline: ``NICATTACH_DEADLINE_S``, or the platform's remaining time
@@ -109,12 +134,16 @@ class Service:
             parsed = self.parse(headers, body)
         except InputError as exc:
             log.info("rejected input: %s", exc.message, extra={"ctx": {"outcome": "bad_input"}})
-            return _error_reply(exc)
+            return error_reply(exc)
         if parsed.ignored_reason is not None:
             return self._ignored(parsed)
-        work = deadline.minus(SINK_RESERVE_S) if self.sink is not None else deadline
+        after = deadline.minus(SINK_RESERVE_S) if self.sink is not None else deadline
+        hooks = any(ref.lifecycle is not None for ref in parsed.servers)
+        work = after.minus(RELEASE_RESERVE_S) if hooks else after
         with logs.bind(event_id=parsed.trigger.id):
             outcomes = self.run_all(parsed.servers, work)
+            if hooks and self.releaser is not None:
+                outcomes = self.release_all(parsed.servers, outcomes, after)
         source = self.settings.event_source
         events = [emit.to_cloudevent(o, parsed.trigger, source, correlation_id) for o in outcomes]
         reply = _outcome_reply(outcomes, events)
@@ -127,6 +156,20 @@ class Service:
         """Every server of one event, ``NICATTACH_CONCURRENCY`` at a time, one deadline."""
         return list(map_in_context(lambda ref: self._run(ref, deadline), refs,
                                    concurrency=self.settings.concurrency))  # fmt: skip
+
+    def release_all(
+        self, refs: tuple[ServerRef, ...], outcomes: list[Outcome], deadline: Deadline
+    ) -> list[Outcome]:
+        """Answer the lifecycle hook of every server that has one (``function/lifecycle``)."""
+        assert self.releaser is not None
+        releaser = self.releaser
+        pairs = list(zip(refs, outcomes, strict=True))
+
+        def release(pair: tuple[ServerRef, Outcome]) -> Outcome:
+            with logs.bind(server_id=pair[0].server_id):
+                return releaser.release(pair[0], pair[1], deadline)
+
+        return list(map_in_context(release, pairs, concurrency=self.settings.concurrency))
 
     def reconcile(
         self,
@@ -176,7 +219,7 @@ class Service:
         calls_before = self.backend.calls
         with logs.bind(server_id=ref.server_id):
             try:
-                outcome = self.flow.run(ref, deadline)
+                outcome = self._terminating(ref) or self.flow.run(ref, deadline)
             except Exception as exc:  # a bug must cost one server, never the whole reply
                 log.exception("server %s: unexpected %s", ref.server_id, type(exc).__name__)
                 outcome = failed(ref.server_id, ref.project_id, "internal_error",
@@ -192,6 +235,14 @@ class Service:
             log.info("server %s: %s", ref.server_id, outcome.label, extra={"ctx": ctx})
         return outcome
 
+    def _terminating(self, ref: ServerRef) -> Outcome | None:
+        """A server leaving its scaling group: no NIC work, its hook is answered CONTINUE."""
+        if ref.lifecycle is None or not ref.lifecycle.terminating:
+            return None
+        project = self.flow.project_of(ref)
+        return project if isinstance(project, Outcome) else skipped(
+            ref.server_id, project, "instance_terminating")  # fmt: skip
+
     def _ignored(self, parsed: ParsedEvent) -> Reply:
         reason = parsed.ignored_reason
         log.info("ignored event %s: %s", parsed.trigger.id, reason,
@@ -203,6 +254,14 @@ class Service:
 
 _JSON = {"Content-Type": "application/json"}
 _SAFE_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+
+
+def package_version() -> str:
+    """The installed package's version; ``unknown`` where it is not installed (the zip)."""
+    try:
+        return importlib.metadata.version(PACKAGE)
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
 
 
 def correlation_id_of(headers: Mapping[str, str]) -> str:
@@ -222,8 +281,9 @@ def sweep_window_start(now: str | None, window_s: float) -> str:
     return start.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _error_reply(exc: InputError) -> Reply:
-    body = {"error": {"code": exc.code, "message": exc.message}}
+def error_reply(exc: InputError) -> Reply:
+    """400 (413, 405) with ``{"error": {"code", "message"}}``: nothing was done."""
+    body = {"error": {"code": exc.code, "message": logs.redact(exc.message)}}
     return Reply(exc.http_status, dict(_JSON), json.dumps(body).encode(),
                  input_verdict(exc.http_status))  # fmt: skip
 

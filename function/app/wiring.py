@@ -7,13 +7,16 @@ build services here with a fake ``Timing`` and never sleep for real.
 
 from __future__ import annotations
 
+import logging
 import random
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from function.app.service import Service
 from function.auth import Auth, auth_from_settings, bind
 from function.compute.base import ComputeBackend
+from function.compute.huawei_v1 import HuaweiV1Backend, V1Client
 from function.compute.os_interface import EcsClient, NovaBackend
 from function.config import ConfigError, Settings
 from function.config.policy_file import load_policy
@@ -21,11 +24,16 @@ from function.converge.convergence import Converger
 from function.converge.flow import Flow
 from function.converge.waiter import Waiter
 from function.delivery import emit
+from function.domain.errors import PolicyError
+from function.domain.lifecycle import Action
 from function.domain.policy import Policy
 from function.domain.timing import Timing
+from function.lifecycle.client import AsClient
+from function.lifecycle.releaser import Releaser
 from function.transport import tls
 from function.transport.session import HttpSession, Session
 
+log = logging.getLogger("nicattach.wiring")
 REAL = Timing(clock=time.monotonic, sleep=time.sleep, rng=random.random)
 
 
@@ -35,12 +43,21 @@ def build_service(
     timing: Timing = REAL,
     session: HttpSession | None = None,
     policy: Policy | None = None,
+    unscoped_level: int = logging.WARNING,
+    wall: Callable[[], float] = time.time,
 ) -> Service:
-    """Authenticate (``keystone`` does so now: bad credentials stop the start) and assemble."""
+    """Authenticate (``keystone`` does so now: bad credentials stop the start) and assemble.
+    ``unscoped_level``: how loudly to say that no project limit is set (see ``auth.bind``)."""
     policy = policy if policy is not None else load_policy(settings.policy_path)
+    refuse_unsupported(policy, settings.backend)
     session = session if session is not None else new_session(settings)
     auth = auth_from_settings(settings)
-    settings = bind(settings, auth)  # keystone: catalog endpoint, token's project
+    settings = bind(settings, auth, unscoped_level=unscoped_level)  # keystone: endpoint, project
+    if settings.backend == "nova" and settings.api_version == "v2":
+        log.warning(
+            "NICATTACH_API_VERSION=v2 has no microversions: the API shows no tags, so events "
+            "must carry them (else tags_unavailable) and the sweep sees none"
+        )
     backend = compute_backend(settings, session, auth, timing)
     waiter = Waiter(backend, timing, wait_active_s=settings.wait_active_s,
                     wait_port_active_s=settings.wait_port_active_s)  # fmt: skip
@@ -50,7 +67,24 @@ def build_service(
                                thread_name_prefix="nicattach-read")  # fmt: skip
     flow = Flow(settings, policy, backend, waiter, converger, reads)
     sink = emit.sink_from_settings(settings, session, auth, timing=timing)
-    return Service(settings, policy, auth, backend, flow, sink, session, timing)
+    releaser = hook_releaser(settings, session, auth, timing, wall)
+    return Service(settings, policy, auth, backend, flow, sink, session, timing, releaser)
+
+
+def hook_releaser(
+    settings: Settings,
+    session: HttpSession,
+    auth: Auth,
+    timing: Timing,
+    wall: Callable[[], float] = time.time,
+) -> Releaser:
+    """Answers Auto Scaling lifecycle hooks (``NICATTACH_AS_ENDPOINT``; else reports only)."""
+    client = None
+    if settings.as_endpoint:
+        timeout = (settings.connect_timeout_s, settings.read_timeout_s)
+        client = AsClient(session, settings.as_endpoint, auth, timing=timing, timeout=timeout)
+    return Releaser(client, on_failure=Action(settings.hook_on_failure.upper()),
+                    extend_within_s=settings.hook_extend_within_s, wall=wall)  # fmt: skip
 
 
 def compute_backend(
@@ -61,7 +95,27 @@ def compute_backend(
                            timeout=(settings.connect_timeout_s, settings.read_timeout_s),
                            timing=timing)  # fmt: skip
         return NovaBackend(client, marks=settings.device_tags)
+    if settings.backend == "huawei-v1":
+        v1 = V1Client(session, settings.ecs_endpoint, auth, timing=timing,
+                      timeout=(settings.connect_timeout_s, settings.read_timeout_s))  # fmt: skip
+        return HuaweiV1Backend(v1)
     raise ConfigError(f"backend {settings.backend!r} is not available")
+
+
+def refuse_unsupported(policy: Policy, backend: str) -> None:
+    """The nova backend cannot set security groups: a policy asking for them is refused
+    (one line per rule and field), never silently half-applied."""
+    if backend != "nova":
+        return
+    problems = [
+        f"{policy.source}: rule {rule.name!r} attach[{index}].security_groups: the nova "
+        "backend cannot set security groups (use NICATTACH_BACKEND=huawei-v1)"
+        for rule in policy.rules
+        for index, spec in enumerate(rule.attach)
+        if spec.security_groups
+    ]
+    if problems:
+        raise PolicyError(problems)
 
 
 def new_session(settings: Settings) -> Session:

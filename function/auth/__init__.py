@@ -22,11 +22,13 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
+import threading
 from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import replace
 from typing import Any, Protocol
 
+from function import logs
 from function.auth.aksk import AkSk, sign
 from function.config import ConfigError, Settings
 from function.domain.errors import TemporaryError
@@ -131,8 +133,13 @@ class InvocationCredentials:
     def of(
         cls, *, token: str, access_key: str, secret_key: str, security_token: str, project_id: str
     ) -> InvocationCredentials:
+        token, access_key, secret_key, security_token = (
+            v.strip() for v in (token, access_key, secret_key, security_token)
+        )
+        for secret in (token, access_key, secret_key, security_token):
+            logs.register_secret(secret)
         aksk = AkSk(access_key, secret_key, security_token) if access_key and secret_key else None
-        return cls(token=token, aksk=aksk, project_id=project_id)
+        return cls(token=token, aksk=aksk, project_id=project_id.strip())
 
 
 _INVOCATION: ContextVar[InvocationCredentials | None] = ContextVar(
@@ -211,10 +218,15 @@ def _getter(context: Any, name: str) -> str:
     return value if isinstance(value, str) else ""
 
 
-def bind(settings: Settings, auth: Auth) -> Settings:
+def bind(settings: Settings, auth: Auth, *, unscoped_level: int = logging.WARNING) -> Settings:
     """Settings completed by what the credentials know: with ``keystone`` the compute
     endpoint (the catalog, unless ``NICATTACH_ECS_ENDPOINT`` is set) and the token's
-    project. This authenticates once, at start-up: bad credentials stop the function."""
+    project. This authenticates once, at start-up: bad credentials stop the function.
+
+    With no project limit at all (``token`` auth, no allowlist, no project) it says so once
+    per process, at ``unscoped_level``: a warning for a deployed function that serves
+    events from others; the CLI passes ``DEBUG``, as its operator chose the event and the
+    token."""
     if settings.auth == "keystone":
         from function.auth.keystone import KeystoneAuth
 
@@ -223,11 +235,20 @@ def bind(settings: Settings, auth: Auth) -> Settings:
         settings = replace(settings, ecs_endpoint=endpoint)
         settings = settings.with_credentials_project(auth.project_id())
     if not (settings.allowed_projects or settings.credentials_project_id or settings.project_id):
-        log.warning(
-            "neither NICATTACH_ALLOWED_PROJECTS nor NICATTACH_PROJECT_ID is set: events may "
-            "name any project the token can act in"
-        )
+        _note_unscoped(unscoped_level)
     return settings
+
+
+_UNSCOPED_NOTED = threading.Event()
+
+
+def _note_unscoped(level: int) -> None:
+    """At most once per process (a warm instance builds its service once, tests many times)."""
+    if _UNSCOPED_NOTED.is_set():
+        return
+    _UNSCOPED_NOTED.set()
+    log.log(level, "neither NICATTACH_ALLOWED_PROJECTS nor NICATTACH_PROJECT_ID is set: events "
+            "may name any project the token can act in")  # fmt: skip
 
 
 def invocation(

@@ -21,6 +21,7 @@ from keystoneauth1 import session as ks_session
 from keystoneauth1.exceptions import ClientException
 from keystoneauth1.identity import v3
 
+from function import logs
 from function.config import ConfigError
 from function.domain.errors import TemporaryError
 
@@ -53,8 +54,9 @@ class KeystoneAuth:
         return f"KeystoneAuth(auth_url={self._env.get('OS_AUTH_URL')!r}, credentials=***)"
 
     def headers(self, method: str, url: str, body: bytes | None) -> dict[str, str]:
-        token = self._call(lambda: self._session.get_token())
-        return {"X-Auth-Token": str(token)}
+        token = str(self._call(lambda: self._session.get_token()))
+        logs.register_secret(token)
+        return {"X-Auth-Token": token}
 
     def invalidate(self) -> bool:
         """Forget the token (the API answered 401); the next call authenticates again."""

@@ -11,38 +11,41 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import time
 from collections.abc import Mapping
 from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
-from function import logs
 from function.auth import Auth
 from function.compute.base import Attached, Server, ServerGone, ServerPage
-from function.domain.errors import ApiPermanentError, ApiTemporaryError, TemporaryError
+from function.compute.wire import (
+    CORRELATION_HEADER,
+    MAX_ERROR_TEXT,
+    REAL_TIMING,
+    JsonApi,
+    cut,
+    request_id_of,
+)
+from function.compute.wire import field as _field
+from function.compute.wire import json_body as _json_body
+from function.compute.wire import text as _text
+from function.domain.errors import ApiPermanentError, ApiTemporaryError
 from function.domain.plan import FixedIp, Interface
 from function.domain.policy import NicRequest
 from function.domain.tags import salvage_tags
-from function.domain.timing import API_BACKOFF, Deadline, Timing, parse_retry_after
-from function.transport.session import (
-    HttpSession,
-    Response,
-    TooLarge,
-    TransportError,
-    TransportTimeout,
-)
+from function.domain.timing import Deadline, Timing, parse_retry_after
+from function.transport.session import HttpSession, Response
+
+__all__ = ["CORRELATION_HEADER", "REAL_TIMING", "EcsClient", "NovaBackend", "check_response",
+           "cut"]  # fmt: skip
 
 log = logging.getLogger("nicattach.compute")
 
 TAGS_MICROVERSION = "2.26"  # server tags in GET /servers/{id} and /servers/detail
 MARK_ATTACH_MICROVERSION = "2.49"  # attach with a device tag
 MARK_READ_MICROVERSION = "2.70"  # the device tag shows in os-interface answers
-CORRELATION_HEADER = "X-Request-Id"  # ties our log lines to the API's own request logs
-MAX_ERROR_TEXT = 300
-REAL_TIMING = Timing(time.monotonic, time.sleep, lambda: 0.5)
 
 
-class EcsClient:
+class EcsClient(JsonApi):
     """The ``/v2.1`` (or ``/v2``) compute API over one keep-alive ``transport.Session``.
 
     Project-agnostic and thread-safe. Each call may take the event's ``Deadline``:
@@ -61,22 +64,11 @@ class EcsClient:
         timing: Timing = REAL_TIMING,
         sleep: Any = None,
     ) -> None:
-        self._session = session
-        self.endpoint = endpoint.rstrip("/")
-        self.api_version = api_version
-        self._base = f"{self.endpoint}/{api_version}"
-        self._auth = auth
-        self._timeout = timeout
-        self._get_attempts = get_attempts
-        if sleep is not None:  # tests that only want no real pauses
-            timing = Timing(timing.clock, sleep, timing.rng)
-        self._timing = timing
-        self._lock = threading.Lock()
-        self._calls = 0
+        super().__init__(session, endpoint, auth, api_version=api_version, timeout=timeout,
+                         get_attempts=get_attempts, timing=timing, sleep=sleep)  # fmt: skip
 
-    @property
-    def calls(self) -> int:
-        return self._calls
+    def check(self, response: Response, what: str) -> Any:
+        return check_response(response, what)
 
     # -- calls ---------------------------------------------------------------
 
@@ -159,83 +151,6 @@ class EcsClient:
 
     def _tags_version(self) -> str | None:
         return TAGS_MICROVERSION if self.api_version == "v2.1" else None
-
-    def _get(
-        self,
-        project_id: str,
-        path: str,
-        deadline: Deadline | None,
-        microversion: str | None = None,
-    ) -> Any:
-        for attempt in range(1, self._get_attempts + 1):
-            try:
-                return self._send("GET", project_id, path, deadline, microversion=microversion)
-            except ApiTemporaryError as exc:
-                delay = API_BACKOFF.delay(attempt, self._timing.rng, exc.delay)
-                if attempt == self._get_attempts or (deadline and not deadline.allows(delay)):
-                    raise
-                log.warning(
-                    "GET %s attempt #%d/%d failed (%s); will retry in %.2fs",
-                    _route(path), attempt, self._get_attempts, exc.code, delay,
-                )  # fmt: skip
-                self._timing.sleep(delay)
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def _send(
-        self,
-        method: str,
-        project_id: str,
-        path: str,
-        deadline: Deadline | None,
-        *,
-        body: Mapping[str, Any] | None = None,
-        microversion: str | None = None,
-    ) -> Any:
-        url = f"{self._base}/{project_id}/{path}"
-        return self._request(method, url, deadline, body=body, microversion=microversion)
-
-    def _request(
-        self,
-        method: str,
-        url: str,
-        deadline: Deadline | None,
-        *,
-        body: Mapping[str, Any] | None = None,
-        microversion: str | None = None,
-        reauthenticated: bool = False,
-    ) -> Any:
-        what = f"{method} {_route(url[len(self.endpoint) :])}"
-        data = json.dumps(body).encode() if body is not None else None
-        headers = {"Accept": "application/json", **self._auth.headers(method, url, data)}
-        if data is not None:
-            headers["Content-Type"] = "application/json"
-        if microversion is not None:
-            headers["X-OpenStack-Nova-API-Version"] = microversion
-        correlation_id = logs.bound("correlation_id")
-        if correlation_id:
-            headers[CORRELATION_HEADER] = correlation_id
-        timeout, total = _timeouts(self._timeout, deadline)
-        with self._lock:
-            self._calls += 1
-        try:
-            response = self._session.request(
-                method, url, data=data, headers=headers, timeout=timeout, total=total
-            )
-        except TransportTimeout as exc:
-            raise ApiTemporaryError(f"{what}: {exc}", code="timeout", status=None,
-                                    request_id=None) from None  # fmt: skip
-        except TooLarge as exc:
-            raise ApiTemporaryError(f"{what}: {exc}", code="answer_too_large", status=None,
-                                    request_id=None) from None  # fmt: skip
-        except TransportError as exc:
-            raise ApiTemporaryError(f"{what}: {exc}", code="connection_error", status=None,
-                                    request_id=None) from None  # fmt: skip
-        if response.status_code == 401 and not reauthenticated and self._auth.invalidate():
-            # Revoked or expired early: one fresh authentication, one retry (nothing was done).
-            log.warning("%s: 401; authenticating again and retrying once", what)
-            return self._request(method, url, deadline, body=body, microversion=microversion,
-                                 reauthenticated=True)  # fmt: skip
-        return check_response(response, what)
 
 
 class NovaBackend:
@@ -388,17 +303,9 @@ def interface_from_api(raw: Mapping[str, Any]) -> Interface:
 
 def check_response(response: Response, what: str) -> Any:
     """Return the JSON body of a 2xx answer, or raise the matching API error."""
-    request_id = _request_id(response)
+    request_id = request_id_of(response)
     if response.status_code < 300:
-        if not response.content:
-            return {}
-        try:
-            return response.json()
-        except (ValueError, RecursionError):
-            raise ApiTemporaryError(
-                f"{what}: answer is not JSON", code="bad_answer",
-                status=response.status_code, request_id=request_id,
-            ) from None  # fmt: skip
+        return _json_body(response, what)
     status = response.status_code
     message = f"{what}: HTTP {status}: {fault_message(response)}"
     code = classify(status, message)
@@ -454,34 +361,6 @@ def fault_message(response: Response) -> str:
     return cut(json.dumps(body)[: MAX_ERROR_TEXT * 2])
 
 
-def cut(text: str, limit: int = MAX_ERROR_TEXT) -> str:
-    """One line of at most ``limit`` characters, for messages."""
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[:limit] + "…"
-
-
-def _timeouts(
-    timeout: tuple[float, float], deadline: Deadline | None
-) -> tuple[tuple[float, float], float | None]:
-    """Connect/read timeouts, and the request's total budget, clipped by the deadline."""
-    connect, read = timeout
-    if deadline is None:
-        return (connect, read), None
-    remaining = deadline.remaining()
-    if remaining <= 0:
-        raise TemporaryError("the event's deadline passed", code="deadline_exceeded")
-    return (min(connect, remaining), min(read, remaining)), remaining
-
-
-def _field(body: Any, name: str, kind: type) -> Any:
-    value = body.get(name) if isinstance(body, Mapping) else None
-    if not isinstance(value, kind):
-        raise ApiTemporaryError(
-            f"answer has no {name!r}", code="bad_answer", status=None, request_id=None
-        )
-    return value
-
-
 def _next_marker(body: Mapping[str, Any], page: list[dict[str, Any]]) -> str | None:
     """The next page's marker: ``servers_links`` ``rel=next`` when given; else, after a
     non-empty page, its last id (an API that caps pages below ``limit`` without links
@@ -507,17 +386,3 @@ def _microversion(text: str) -> tuple[int, int]:
         return (int(major), int(minor or 0))
     except ValueError:
         return (2, 1)
-
-
-def _route(path: str) -> str:
-    """The path without its query string, for messages."""
-    return path.split("?", 1)[0]
-
-
-def _request_id(response: Response) -> str | None:
-    value = response.headers.get("x-openstack-request-id") or response.headers.get("X-Request-Id")
-    return cut(value, 128) if isinstance(value, str) else None
-
-
-def _text(value: object) -> str:
-    return value.strip() if isinstance(value, str) else ""

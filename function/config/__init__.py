@@ -1,4 +1,4 @@
-"""Settings, read once from the environment (DESIGN.md §5).
+"""Settings, read once from the environment (the README's "Configuration" table).
 
 Every knob is a field of one frozen dataclass with a documented default;
 the variable names are constants so the CLI, the tests and serverless.yml
@@ -12,6 +12,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
+from function import logs
 from function.domain.errors import NicAttachError
 
 POLICY = "NICATTACH_POLICY"
@@ -36,6 +37,9 @@ PRUNE = "NICATTACH_PRUNE"
 CONCURRENCY = "NICATTACH_CONCURRENCY"
 SWEEP_WINDOW_S = "NICATTACH_SWEEP_WINDOW_S"
 EG_ENDPOINT = "NICATTACH_EG_ENDPOINT"
+AS_ENDPOINT = "NICATTACH_AS_ENDPOINT"
+HOOK_ON_FAILURE = "NICATTACH_HOOK_ON_FAILURE"
+HOOK_EXTEND_WITHIN_S = "NICATTACH_HOOK_EXTEND_WITHIN_S"
 SDK_AK = "HUAWEICLOUD_SDK_AK"
 SDK_SK = "HUAWEICLOUD_SDK_SK"
 SDK_SECURITY_TOKEN = "HUAWEICLOUD_SDK_SECURITY_TOKEN"
@@ -68,6 +72,9 @@ ENV_VARS = (
     CONCURRENCY,
     SWEEP_WINDOW_S,
     EG_ENDPOINT,
+    AS_ENDPOINT,
+    HOOK_ON_FAILURE,
+    HOOK_EXTEND_WITHIN_S,
     SDK_AK,
     SDK_SK,
     SDK_SECURITY_TOKEN,
@@ -78,6 +85,7 @@ AUTH_MODES = ("token", "keystone", "aksk", "functiongraph")
 API_VERSIONS = ("v2.1", "v2")
 BACKENDS = ("nova", "huawei-v1")
 MARK_MODES = ("auto", "on", "off")
+HOOK_RESULTS = ("abandon", "continue")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 SECRETS = (TOKEN, SDK_AK, SDK_SK, SDK_SECURITY_TOKEN)
 """Read stripped of surrounding white space (a secret read from a file ends in a newline)."""
@@ -157,6 +165,14 @@ class Settings:
     """Servers of one event (and of a sweep) handled at once."""
     sweep_window_s: float = 1200.0
     """The TIMER sweep looks at servers changed within this window (twice the timer)."""
+    as_endpoint: str | None = None
+    """Auto Scaling API base URL (``https://as.{region}.myhuaweicloud.com``), for answering
+    lifecycle hooks; without it hook events are handled but the hooks are not answered."""
+    hook_on_failure: str = "abandon"
+    """The answer to a lifecycle hook when the server's NICs failed for good:
+    ``abandon`` (the instance is removed) or ``continue`` (it enters service anyway)."""
+    hook_extend_within_s: float = 600.0
+    """EXTEND a hook (one more hour) after a retryable failure when it times out sooner."""
     connect_timeout_s: float = 3.05
     read_timeout_s: float = 20.0
 
@@ -196,10 +212,17 @@ class Settings:
             prune=read.flag(PRUNE),
             concurrency=int(read.number(CONCURRENCY, 8, positive=True, limit=64)),
             sweep_window_s=read.number(SWEEP_WINDOW_S, 1200.0, positive=True),
+            as_endpoint=(env.get(AS_ENDPOINT) or "").strip().rstrip("/") or None,
+            hook_on_failure=read.choice(HOOK_ON_FAILURE, HOOK_RESULTS, "abandon", lower=True),
+            hook_extend_within_s=read.number(HOOK_EXTEND_WITHIN_S, 600.0),
         )
         problems = read.problems + settings._problems()
         if problems:
             raise ConfigError(problems)
+        for secret in (settings.token, settings.access_key, settings.secret_key,
+                       settings.security_token, env.get("OS_PASSWORD", "").strip(),
+                       env.get("OS_APPLICATION_CREDENTIAL_SECRET", "").strip()):  # fmt: skip
+            logs.register_secret(secret)
         return settings.with_credentials_project(settings.credentials_project_id)
 
     def _problems(self) -> list[str]:
@@ -223,6 +246,8 @@ class Settings:
             problems.append(f"{SINK} must be an http(s):// URL or eg://<channel id>")
         if self.ca_bundle and not os.path.isfile(self.ca_bundle):
             problems.append(f"{CA_BUNDLE}: no such file: {self.ca_bundle!r}")
+        if self.as_endpoint and not self.as_endpoint.startswith(("http://", "https://")):
+            problems.append(f"{AS_ENDPOINT} must be an http(s):// URL")
         if self.backend == "huawei-v1" and self.api_version != "v2.1":
             problems.append(f"{API_VERSION} applies to the nova backend only")
         return problems
@@ -258,6 +283,10 @@ def _credentials_project(env: Mapping[str, str], auth: str) -> str | None:
     return None
 
 
+REFUSED = "<refused>"
+"""Stands for a refused secret in settings that are never used (``from_env`` raises)."""
+
+
 class _Reader:
     """Reads variables, collecting every mistake instead of stopping at the first."""
 
@@ -277,12 +306,15 @@ class _Reader:
         value = self.env.get(name, "").strip()
         if any(c.isspace() or not c.isprintable() for c in value):
             self.problems.append(f"{name} contains white space or control characters")
-            return ""
+            return REFUSED  # not "": that would add a second, misleading "needs {name}"
         return value
 
-    def choice(self, name: str, choices: tuple[str, ...], default: str, upper: bool = False) -> str:
+    def choice(
+        self, name: str, choices: tuple[str, ...], default: str, upper: bool = False,
+        lower: bool = False,
+    ) -> str:  # fmt: skip
         raw = self.env.get(name, "").strip()
-        value = (raw.upper() if upper else raw) or default
+        value = (raw.upper() if upper else raw.lower() if lower else raw) or default
         if value not in choices:
             self.problems.append(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
             return default

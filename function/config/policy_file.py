@@ -17,6 +17,7 @@ Decisions an operator should know (also in ``docs/policy-reference.md``):
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 from collections.abc import Callable, Iterator, Mapping
@@ -27,7 +28,8 @@ from typing import Any
 import yaml
 
 from function.domain.errors import PolicyError
-from function.domain.policy import AttachSpec, Condition, Policy, Rule, _parse_ip, _parse_uuid
+from function.domain.policy import AttachSpec, Condition, Policy, Rule, parse_ip
+from function.domain.text import canonical_uuid
 
 __all__ = ["load_policy", "parse_policy"]
 
@@ -36,6 +38,7 @@ TOP_KEYS = ("version", "rules")
 RULE_KEYS = ("name", "when", "unless", "attach")
 TARGET_KEYS = ("net_id", "port_id", "port_id_from_tag")
 IP_KEYS = ("fixed_ip", "fixed_ip_from_tag")
+GROUPS_KEY = "security_groups"  # list of security group UUIDs (the huawei-v1 backend only)
 _MISSING: Any = object()
 
 
@@ -305,16 +308,36 @@ def _parse_entry(raw: object, field: str, where: str, problems: _Problems) -> At
         problems.add(where, f"{field}: must be a mapping like {{net_id: <uuid>}}, {_got(raw)}")
         return None
     before = len(problems.messages)
-    _unknown_keys(raw, TARGET_KEYS + IP_KEYS, where, problems, prefix=f"{field}.")
+    _unknown_keys(raw, (*TARGET_KEYS, *IP_KEYS, GROUPS_KEY), where, problems, prefix=f"{field}.")
     _check_shape(raw, field, where, problems)
     values = {
         key: _parse_entry_value(key, raw[key], f"{field}.{key}", where, problems)
         for key in TARGET_KEYS + IP_KEYS
         if key in raw
     }
+    groups = _parse_groups(raw, field, where, problems) if GROUPS_KEY in raw else ()
     if len(problems.messages) > before:
         return None
-    return AttachSpec(**values)
+    return AttachSpec(**values, security_groups=groups)
+
+
+def _parse_groups(
+    raw: Mapping[Any, Any], field: str, where: str, problems: _Problems
+) -> tuple[str, ...]:
+    """A non-empty list of security group UUIDs, for a NIC made on a network."""
+    items, label = raw[GROUPS_KEY], f"{field}.{GROUPS_KEY}"
+    if not isinstance(items, list) or not items:
+        problems.add(where, f"{label}: must be a non-empty list of UUIDs, {_got(items)}")
+        return ()
+    if "net_id" not in raw:
+        problems.add(where, f"{label}: only allowed with net_id (a port brings its own groups)")
+    groups = []
+    for index, item in enumerate(items):
+        parsed = canonical_uuid(item) if isinstance(item, str) else None
+        if parsed is None:
+            problems.add(where, f"{label}[{index}]: not a UUID, {_got(item)}")
+        groups.append(parsed or "")
+    return tuple(dict.fromkeys(groups))
 
 
 def _check_shape(raw: Mapping[Any, Any], field: str, where: str, problems: _Problems) -> None:
@@ -346,7 +369,7 @@ def _parse_entry_value(
     if key.endswith("_from_tag"):
         return raw.strip()
     parsed, what = (
-        (_parse_ip(raw), "an IP address") if key == "fixed_ip" else (_parse_uuid(raw), "a UUID")
+        (parse_ip(raw), "an IP address") if key == "fixed_ip" else (canonical_uuid(raw), "a UUID")
     )
     if parsed is None:
         problems.add(where, f"{field}: not {what}: {raw!r}")
@@ -374,9 +397,22 @@ def _unknown_keys(
 ) -> None:
     for key in raw:
         if key not in allowed:
-            hint = " (did you mean fixed_ip? one IP per NIC)" if key == "fixed_ips" else ""
             field = prefix + _show_key(key)
+            hint = _did_you_mean(key, allowed)
             problems.add(where, f"{field}: unknown key{hint} (allowed: {', '.join(allowed)})")
+
+
+def _did_you_mean(key: object, allowed: tuple[str, ...]) -> str:
+    """`` (did you mean when?)`` for a misspelt key (``wehn``, ``net-id``), or ``""``."""
+    if key == "fixed_ips":
+        return " (did you mean fixed_ip? one IP per NIC)"
+    if not isinstance(key, str):
+        return ""
+    by_folded = {name.lower(): name for name in allowed}
+    folded = key.strip().lower().replace("-", "_")
+    close = difflib.get_close_matches(folded, list(by_folded), n=1, cutoff=0.75)
+    close = close or sorted((n for n in by_folded if folded.startswith(n)), key=len)[-1:]
+    return f" (did you mean {by_folded[close[0]]}?)" if close else ""
 
 
 def _show_key(key: object) -> str:

@@ -62,6 +62,10 @@ class Flow:
         if isinstance(project, Outcome):
             return project
         rules: tuple[str, ...] = ()
+        if deadline.expired:  # a batch larger than one deadline: the rest is redelivered
+            return failed(ref.server_id, project, "deadline_exceeded",
+                          "the event's deadline passed before this server's turn",
+                          retryable=True)  # fmt: skip
         try:
             status, tags, first = self._status_and_tags(project, ref, deadline)
             desired = evaluate(self._policy, tags)
@@ -147,8 +151,9 @@ class Flow:
                 "in the event, or use v2.1", code="tags_unavailable",
             )  # fmt: skip
         if server.ignored_tags:
-            log.warning("server %s: ignoring tags that cannot be used: %s", server.id,
-                        ", ".join(server.ignored_tags))  # fmt: skip
+            log.warning("server %s: ignoring %d tag(s) that cannot be used", server.id,
+                        len(server.ignored_tags),
+                        extra={"ctx": {"ignored_tags": list(server.ignored_tags)}})  # fmt: skip
         return server.tags
 
 

@@ -1,4 +1,4 @@
-"""Outcome → CloudEvent (DESIGN.md §4), and delivery to a sink.
+"""Outcome → CloudEvent (``events/schemas/``; codes in ``docs/errors.md``), and delivery to a sink.
 
 Event ids are derived from the trigger's id and the server id, so a
 redelivered trigger produces the same completion id and consumers can drop
@@ -19,11 +19,13 @@ from typing import Any
 from cloudevents.conversion import to_binary, to_structured
 from cloudevents.http import CloudEvent
 
+from function import logs
 from function.auth import Auth
 from function.config import ConfigError, Settings
 from function.domain.errors import NicAttachError
 from function.domain.model import Trigger
 from function.domain.outcome import Kind, Outcome
+from function.domain.plan import Interface
 from function.domain.timing import SINK_BACKOFF, Deadline, Timing, parse_retry_after
 from function.transport.session import HttpSession, Response, TransportError
 
@@ -62,17 +64,27 @@ def event_data(outcome: Outcome, trigger: Trigger) -> dict[str, Any]:
         data["rules"] = list(outcome.rules)
         data["status"] = outcome.status
         data["interfaces"] = [i.to_json() for i in outcome.interfaces]
+        if outcome.stale:
+            data["stale_interfaces"] = [_brief(i) for i in outcome.stale]
+        if outcome.suspected:
+            data["suspected_duplicates"] = [_brief(i) for i in outcome.suspected]
     elif outcome.kind is Kind.SKIPPED:
         data["reason"] = outcome.reason
     else:
         data["rules"] = list(outcome.rules)
         data["error"] = {
             "code": outcome.error_code,
-            "message": outcome.error_message,
+            "message": logs.redact(outcome.error_message or ""),
             "retryable": outcome.retryable,
         }
+    if outcome.lifecycle is not None:
+        data["lifecycle"] = outcome.lifecycle.to_json()
     data["trigger"] = {"id": trigger.id, "source": trigger.source, "type": trigger.type}
     return data
+
+
+def _brief(interface: Interface) -> dict[str, str]:
+    return {"port_id": interface.port_id, "net_id": interface.net_id}
 
 
 def binary(event: CloudEvent) -> tuple[dict[str, str], bytes]:

@@ -1,16 +1,22 @@
-"""The error tree, split by what the caller should do next.
+"""The error tree, split by what should happen next.
 
-    NicAttachError
-    ├── InputError              the caller's mistake: HTTP 400, nothing was changed
-    │   └── BodyTooLarge        HTTP 413
-    ├── PolicyError             the policy file is invalid: the function refuses to start
-    ├── PermanentError          this server cannot be done: a failed event, HTTP 422
-    │   └── ApiError(permanent) an API answer that retrying will not change
-    └── TemporaryError          try again later: a failed event, HTTP 503 (redelivery)
-        └── ApiError(temporary) throttling, 5xx, timeouts, connection errors
+    NicAttachError                  every error this project raises on purpose
+    ├── InputError                  the caller's mistake: HTTP 400, nothing was changed
+    │   ├── BodyTooLarge            HTTP 413, the body was not read
+    │   └── MethodNotAllowed        HTTP 405, for a method other than POST, GET, HEAD
+    ├── PolicyError                 the policy file is invalid: the function refuses to start
+    ├── PermanentError              this server cannot be done: a failed event, HTTP 422
+    │   ├── ApiPermanentError       an API answer that retrying will not change
+    │   └── PolicyConflict          the policy asks the impossible for this server's tags
+    └── TemporaryError              try again later: a failed event, HTTP 503 (redelivery)
+        └── ApiTemporaryError       throttling, 5xx, timeouts, connection errors, bad answers
+
+``config.ConfigError`` (a start-up fault: the operator's, not a caller's) is a
+``NicAttachError`` too, defined beside the settings it is about.
 
 Every error carries a stable machine-readable ``code`` (it goes into the
-failed event) and a message that never contains a secret.
+failed event; the list is in docs/errors.md) and a message that never
+contains a secret.
 """
 
 from __future__ import annotations
@@ -40,6 +46,13 @@ class BodyTooLarge(InputError):
 
     code = "body_too_large"
     http_status = 413
+
+
+class MethodNotAllowed(InputError):
+    """An HTTP method other than POST (an event) or GET/HEAD (the health check): HTTP 405."""
+
+    code = "method_not_allowed"
+    http_status = 405
 
 
 class PolicyError(NicAttachError):

@@ -6,11 +6,12 @@ No I/O, no third-party imports: these types cross every layer.
 from __future__ import annotations
 
 import re
-import uuid
 from dataclasses import dataclass
 
 from function.domain.errors import InputError
+from function.domain.lifecycle import Lifecycle
 from function.domain.tags import Tags
+from function.domain.text import canonical_uuid, shorten
 
 PROJECT_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
@@ -37,6 +38,8 @@ class ServerRef:
     project_id: str | None = None
     tags: Tags | None = None
     status: str | None = None
+    lifecycle: Lifecycle | None = None
+    """Set when an Auto Scaling lifecycle hook holds the server (``sources/smn.py``)."""
 
 
 @dataclass(frozen=True)
@@ -60,14 +63,10 @@ def check_server_id(value: object, where: str = "server_id") -> str:
     """Return a canonical server id, or raise ``InputError`` if it is not a UUID."""
     if not isinstance(value, str):
         raise InputError(f"{where} must be a string UUID, got {type(value).__name__}")
-    text = value.strip()
-    try:
-        parsed = uuid.UUID(text)
-    except ValueError:
-        raise InputError(f"{where} is not a UUID: {_shorten(text)!r}") from None
-    if len(text) not in (32, 36):  # uuid.UUID also accepts urn: and braces forms
-        raise InputError(f"{where} is not a UUID: {_shorten(text)!r}")
-    return str(parsed)
+    parsed = canonical_uuid(value)
+    if parsed is None:
+        raise InputError(f"{where} is not a UUID: {shorten(value.strip())!r}")
+    return parsed
 
 
 def check_project_id(value: object, where: str = "project_id") -> str:
@@ -76,9 +75,5 @@ def check_project_id(value: object, where: str = "project_id") -> str:
         raise InputError(f"{where} must be a string, got {type(value).__name__}")
     text = value.strip()
     if not PROJECT_ID_RE.fullmatch(text):
-        raise InputError(f"{where} must be 1-64 characters of [A-Za-z0-9_-]: {_shorten(text)!r}")
+        raise InputError(f"{where} must be 1-64 characters of [A-Za-z0-9_-]: {shorten(text)!r}")
     return text
-
-
-def _shorten(text: str, limit: int = 80) -> str:
-    return text if len(text) <= limit else text[:limit] + "…"

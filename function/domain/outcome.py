@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 
+from function.domain.lifecycle import Release
 from function.domain.plan import Interface
 
 
@@ -25,7 +26,8 @@ class Outcome:
     """``attached`` or ``already_attached`` for a completed outcome."""
     interfaces: tuple[Interface, ...] = ()
     reason: str | None = None
-    """Why a server was skipped (``no_rule_matched``, ``server_gone``, ``project_not_allowed``)."""
+    """Why a server was skipped (``no_rule_matched``, ``server_gone``, ``project_not_allowed``,
+    ``instance_terminating``)."""
     error_code: str | None = None
     error_message: str | None = None
     retryable: bool = False
@@ -33,6 +35,8 @@ class Outcome:
     """NICs this function made that no request wants any more (kept: pruning is off)."""
     suspected: tuple[Interface, ...] = ()
     """NICs beyond the one asked for on a policy network, not ours to undo."""
+    lifecycle: Release | None = None
+    """What became of the Auto Scaling lifecycle hook holding the server, if one does."""
 
     @property
     def http_status(self) -> int:
@@ -112,11 +116,12 @@ IGNORED = Verdict(200, EXIT_OK)
 
 
 def verdict(outcomes: Sequence[Outcome]) -> Verdict:
-    """503 if any server should be retried (redelivery is idempotent), else 422 if any
-    failed for good, else the single outcome's own status (403 for a project outside
-    the allowlist) or 200."""
+    """503 if any server, or the callback releasing its lifecycle hook, should be retried
+    (redelivery is idempotent), else 422 if any failed for good, else the single
+    outcome's own status (403 for a project outside the allowlist) or 200."""
     failed = [o for o in outcomes if o.kind is Kind.FAILED]
-    if any(o.retryable for o in failed):
+    pending = any(o.lifecycle is not None and o.lifecycle.retry for o in outcomes)
+    if pending or any(o.retryable for o in failed):
         return Verdict(503, EXIT_RETRY)
     if failed:
         return Verdict(422, EXIT_PERMANENT)

@@ -11,19 +11,20 @@ Decisions an operator should know (also in ``docs/policy-reference.md``):
   fixed IP on the same network merge into the one with the fixed IP; two
   different fixed IPs on one network are a :class:`PolicyConflict`. A port
   and a net NIC are never merged (which network a port is on is only known
-  to the API).
+  to the API). NICs merged into one must ask for the same ``security_groups``
+  (as a set; none is a choice too): different ones are a :class:`PolicyConflict`.
 """
 
 from __future__ import annotations
 
 import ipaddress
-import uuid
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
 from function.domain.errors import PolicyConflict
 from function.domain.explain import Explanation, RuleVerdict
 from function.domain.tags import Tags
+from function.domain.text import canonical_uuid
 
 __all__ = [
     "AttachSpec",
@@ -74,6 +75,8 @@ class AttachSpec:
     port_id_from_tag: str | None = None
     fixed_ip: str | None = None
     fixed_ip_from_tag: str | None = None
+    security_groups: tuple[str, ...] = ()
+    """Security group ids for the new port (honoured by the ``huawei-v1`` backend only)."""
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,7 @@ class NicRequest:
     port_id: str | None
     fixed_ip: str | None
     rules: tuple[str, ...]  # names of the rules that asked for it, policy order
+    security_groups: tuple[str, ...] = ()
 
     @property
     def key(self) -> tuple[str, str]:
@@ -169,6 +173,8 @@ def _merge(rules: list[Rule], tags: Tags) -> tuple[tuple[NicRequest, ...], list[
             if nic.fixed_ip is not None:
                 asked_ips.setdefault(nic.key, {}).setdefault(nic.fixed_ip, []).append(rule.name)
             old = merged.get(nic.key)
+            if old is not None and set(old.security_groups) != set(nic.security_groups):
+                problems.append(_groups_clash(old, nic))
             merged[nic.key] = nic if old is None else _combine(old, nic)
     problems += [_ip_clash(key[1], ips) for key, ips in asked_ips.items() if len(ips) > 1]
     return tuple(merged.values()), problems
@@ -177,7 +183,16 @@ def _merge(rules: list[Rule], tags: Tags) -> tuple[tuple[NicRequest, ...], list[
 def _combine(old: NicRequest, new: NicRequest) -> NicRequest:
     rules = old.rules + tuple(name for name in new.rules if name not in old.rules)
     fixed_ip = old.fixed_ip if old.fixed_ip is not None else new.fixed_ip
-    return NicRequest(old.net_id, old.port_id, fixed_ip, rules)
+    return NicRequest(old.net_id, old.port_id, fixed_ip, rules, old.security_groups)
+
+
+def _groups_clash(old: NicRequest, new: NicRequest) -> str:
+    def show(nic: NicRequest) -> str:
+        groups = ", ".join(sorted(nic.security_groups)) or "none"
+        return f"[{groups}] by rule {', '.join(map(repr, nic.rules))}"
+
+    kind, ident = old.key
+    return f"{kind} {ident}: different security groups requested: {show(old)}; {show(new)}"
 
 
 def _ip_clash(net_id: str, ips: dict[str, list[str]]) -> str:
@@ -200,12 +215,12 @@ def _resolve(
             return None
     if port_id is None and net_id is None:
         return None
-    return NicRequest(net_id, port_id, fixed_ip, (rule.name,))
+    return NicRequest(net_id, port_id, fixed_ip, (rule.name,), spec.security_groups)
 
 
 def _from_tag(tag: str, field: str, tags: Tags, where: str, problems: list[str]) -> str | None:
     values = tags.get(tag)
-    check, what = (_parse_uuid, "a UUID") if field == "port_id" else (_parse_ip, "an IP address")
+    check, what = (canonical_uuid, "a UUID") if field == "port_id" else (parse_ip, "an IP address")
     label = f"{where}.{field}_from_tag: tag {tag!r}"
     if not values:
         problems.append(f"{label} is missing on this server")
@@ -220,17 +235,10 @@ def _from_tag(tag: str, field: str, tags: Tags, where: str, problems: list[str])
     return result
 
 
-def _parse_uuid(text: str) -> str | None:
-    text = text.strip()
-    if len(text) not in (32, 36):  # uuid.UUID also takes urn: and {braced} forms
+def parse_ip(text: str) -> str | None:
+    """A plain IPv4 or IPv6 address; no IPv6 zone (``%eth0``), which no API takes."""
+    if "%" in text:
         return None
-    try:
-        return str(uuid.UUID(text))
-    except ValueError:
-        return None
-
-
-def _parse_ip(text: str) -> str | None:
     try:
         return str(ipaddress.ip_address(text.strip()))
     except ValueError:

@@ -20,6 +20,7 @@ Normalization (the same for every shape):
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -70,6 +71,15 @@ def parse_tags(raw: object) -> Tags:
     if isinstance(raw, list | tuple):
         return _collect(_pair_from_item(item, index) for index, item in enumerate(raw))
     raise InputError(f"tags must be a list or an object, got {_kind(raw)}")
+
+
+def _describe(item: object, limit: int = 64) -> str:
+    """An unusable tag as its JSON text (cut), for a log field: never a Python repr."""
+    try:
+        text = json.dumps(item, ensure_ascii=False, default=str)
+    except (TypeError, ValueError):
+        text = type(item).__name__
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def _collect(pairs: Iterable[tuple[str, str]]) -> Tags:
@@ -148,5 +158,5 @@ def salvage_tags(raw: object) -> tuple[Tags, tuple[str, ...]]:
             else:
                 pairs.append(_pair_from_item(item, index))
         except InputError:
-            ignored.append(repr(item)[:64])
+            ignored.append(_describe(item))
     return _collect(pairs), tuple(ignored)

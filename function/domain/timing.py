@@ -99,7 +99,8 @@ def parse_retry_after(raw: str | None) -> float | None:
     if raw is None:
         return None
     text = raw.strip()
-    if not text or len(text) > 16 or not text.replace(".", "", 1).isdigit():
+    digits = text.replace(".", "", 1)
+    if not text or len(text) > 16 or not (digits.isascii() and digits.isdigit()):
         return None
     value = float(text)
     if not math.isfinite(value) or value > MAX_RETRY_AFTER_S:

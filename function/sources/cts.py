@@ -21,6 +21,7 @@ from typing import Any
 from function.domain.errors import InputError
 from function.domain.model import Ignored, ServerRef, check_project_id, check_server_id
 from function.domain.tags import parse_tags
+from function.domain.text import shorten
 
 CREATE_TRACES = frozenset(
     {"createServer", "createServerV2", "createServerV21", "createSingleServer", "createServers"}
@@ -55,7 +56,7 @@ def _check_succeeded(trace: Mapping[str, Any]) -> None:
     if code is not None and code != "":
         try:
             status = int(code)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise InputError(f"cts.code is not a number: {_short(code)}") from None
         if status >= 400:
             raise Ignored(f"the traced operation failed (code {status})")
@@ -96,11 +97,12 @@ def _embedded(value: object) -> Mapping[str, Any]:
     if isinstance(value, str):
         try:
             value = json.loads(value)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested beyond any real trace
             return {}
     return value if isinstance(value, Mapping) else {}
 
 
 def _short(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:60] + "…"
+    """A value for a message: ``'text'`` for a string, JSON for an object or list."""
+    text = json.dumps(value, default=str) if isinstance(value, dict | list) else repr(value)
+    return shorten(text, 60)

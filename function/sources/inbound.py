@@ -79,11 +79,15 @@ def _load_json(body: bytes) -> Any:
     except UnicodeDecodeError:
         raise InputError("body is not UTF-8 text") from None
     try:
-        return json.loads(text)
+        return json.loads(text, parse_constant=_no_constant)
     except ValueError as exc:
         raise InputError(f"body is not valid JSON: {exc}") from None
     except RecursionError:
         raise InputError("body is nested too deeply") from None
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
 
 
 def _is_json_type(content_type: object) -> bool:

@@ -23,6 +23,7 @@ from function.domain.model import (
 from function.domain.tags import parse_tags
 from function.sources.cts import is_trace, parse_trace
 from function.sources.nova import is_notification, parse_notification
+from function.sources.smn import is_smn, parse_smn
 
 Parser = Callable[[Mapping[str, Any]], list[ServerRef]]
 
@@ -46,11 +47,14 @@ def _pick_parser(data: Mapping[str, Any]) -> Parser:
         return parse_trace
     if is_notification(data):
         return parse_notification
+    if is_smn(data):
+        return parse_smn
     if "server_id" in data:
         return parse_generic
     raise InputError(
-        "unknown event shape: expected a CTS trace ({'cts': ...} or EventGrid data), a Nova"
-        " notification (event_type + payload, or oslo.message), or a generic event with"
+        'unknown event shape: expected a CTS trace ({"cts": ...} or EventGrid data), a Nova'
+        " notification (event_type + payload, or oslo.message), an SMN notification"
+        ' ({"record": [{"smn": ...}]}), or a generic event with'
         " 'server_id'"
         f" (top-level keys: {', '.join(sorted(map(str, data))[:10]) or 'none'})"
     )

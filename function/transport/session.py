@@ -146,7 +146,7 @@ class Session:
                         answer.close()
                         raise TransportTimeout("Timeout: the answer took longer than allowed")
                     _set_read_timeout(answer, left)
-                chunk = answer.read(_CHUNK)
+                chunk = answer.read1(_CHUNK)  # one socket read: the budget is checked between
                 if not chunk:
                     return b"".join(chunks)
                 size += len(chunk)

@@ -1,18 +1,25 @@
 """The fault suite: at-least-once delivery, racing copies and API faults, with figures.
 
 N servers are created in the emulator (some still BUILD), fault injection is
-switched on, and every server's creation event is delivered 3 times, up to 3
-copies at once, to independent function instances (own HTTP session each,
-like separate processes). A retryable (503) outcome is replayed like a
+switched on (errors, throttling, dropped connections, ambiguous writes, busy
+409s, failed jobs, 17 MiB answers), and every server's creation event is
+delivered 3 times, up to 3 copies at once, to independent function instances
+(own HTTP session each, like separate processes); one delivery in ten is
+killed right after a random API call. Outcome events go to a hostile sink
+(sometimes silent past the deadline, sometimes 503 with a garbage
+Retry-After). A retryable (503) outcome or a killed copy is replayed like a
 platform would, a bounded number of times. At the end the emulator's state is
 checked: exactly one NIC per policy network on every server.
 
     python tests/faults/fault_suite.py --servers 200        (make faults)
+    python tests/faults/fault_suite.py --backend huawei-v1  (the ECS native NIC API: jobs)
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import http.server
 import json
 import random
 import sys
@@ -20,9 +27,11 @@ import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -34,19 +43,25 @@ from emulator.server import EmulatorServer  # noqa: E402
 from function.app.service import Service  # noqa: E402
 from function.app.wiring import build_service  # noqa: E402
 from function.config import Settings  # noqa: E402
-from function.transport.session import Session  # noqa: E402
+from function.transport.session import Response, Session  # noqa: E402
 
 PROJECT = "0605767a5a80d5762fe6c0125d3c5b0e"
 POLICY = ROOT / "examples" / "policy.yaml"
+BOOT_NET = "5b1f2c3d-0a4e-4f6b-9c8d-7e6f5a4b3c2d"  # every server boots with a NIC here
 NETWORKS = ("3cb9bc59-5699-4588-a4b1-b87f96708bc6", "0dc714fa-9022-4a03-bb22-9821a396bb9d")
 DEFAULT_FAULTS = FaultPlan(
     latency_ms=2, error_rate=0.03, ambiguous_rate=0.03, throttle_rate=0.03, retry_after_s=0.05,
-    drop_rate=0.02, busy_rate=0.03,
+    drop_rate=0.02, busy_rate=0.03, job_fail_rate=0.03, oversize_rate=0.01,
 )  # fmt: skip
+KILL_RATE = 0.1
+"""Share of deliveries whose copy is killed (SIGKILL) right after a random API call."""
+DEADLINE_S = 8.0
+BACKENDS = ("nova", "huawei-v1")
 
 
 @dataclass
 class Figures:
+    backend: str = "nova"
     servers: int = 0
     events_sent: int = 0
     deliveries: int = 0
@@ -57,6 +72,13 @@ class Figures:
     lost_events: int = 0
     unhandled: int = 0
     wall_s: float = 0.0
+    api_requests: int = 0
+    """Requests the emulator answered for the function (all deliveries and replays)."""
+    killed: int = 0
+    """Deliveries whose copy was killed mid-flight (the platform redelivers them)."""
+    sink_failures: int = 0
+    worst_reply_s: float = 0.0
+    """The slowest reply of any delivery, against ``DEADLINE_S``."""
     outcomes: dict[str, int] = field(default_factory=dict)
     faults_injected: dict[str, int] = field(default_factory=dict)
 
@@ -66,8 +88,14 @@ class Figures:
 
 
 class Suite:
-    def __init__(self, url: str, copies: int, replays: int, rng: random.Random) -> None:
+    def __init__(
+        self, url: str, copies: int, replays: int, rng: random.Random, backend: str = "nova",
+        sink: str | None = None, kill_rate: float = KILL_RATE,
+    ) -> None:  # fmt: skip
         self.url = url
+        self.backend = backend
+        self.sink = sink
+        self.kill_rate = kill_rate
         self.replays = replays
         self.rng = rng
         self.services = [self._service() for _ in range(copies)]
@@ -75,24 +103,36 @@ class Suite:
         self.figures = Figures()
         self.outcomes: Counter[str] = Counter()
 
-    def _service(self) -> Service:
+    def _service(self, session: Session | None = None) -> Service:
         settings = Settings(
             policy_path=str(POLICY), ecs_endpoint=self.url, token="emulator-token",
-            wait_active_s=3.0, deadline_s=8.0, wait_port_active_s=1.0,
+            wait_active_s=3.0, deadline_s=DEADLINE_S, wait_port_active_s=1.0,
+            backend=self.backend, sink=self.sink,
         )  # fmt: skip
-        return build_service(settings, session=Session())
+        return build_service(settings, session=session or Session())
 
     def deliver(self, copy: int, body: bytes) -> None:
-        """One delivery, replayed on 503 like a platform would (bounded)."""
-        service = self.services[copy % len(self.services)]
+        """One delivery, replayed on 503 or a killed copy like a platform would (bounded)."""
         for attempt in range(self.replays + 1):
+            with self.lock:
+                kill_after = self.rng.randint(1, 8) if self.rng.random() < self.kill_rate else 0
+            service = (self._service(DyingSession(kill_after)) if kill_after
+                       else self.services[copy % len(self.services)])  # fmt: skip
+            started = time.monotonic()
             try:
                 reply = service.handle({"Content-Type": "application/json"}, body)
+            except Killed:
+                self._count(killed=1, replays=1 if attempt else 0)
+                continue  # the invocation died: the platform delivers it again
             except Exception as exc:  # the suite counts what must never happen
                 print(f"unhandled: {type(exc).__name__}: {exc}", file=sys.stderr)
                 self._count(unhandled=1)
                 return
-            self._count(deliveries=1, replays=1 if attempt else 0)
+            sink_failed = reply.headers.get("X-Nicattach-Sink") == "failed"
+            self._count(deliveries=1, replays=1 if attempt else 0, sink_failures=sink_failed)
+            with self.lock:
+                self.figures.worst_reply_s = max(self.figures.worst_reply_s,
+                                                 round(time.monotonic() - started, 2))  # fmt: skip
             if reply.status >= 500 and reply.status != 503:
                 self._count(unhandled=1)
                 return
@@ -128,6 +168,62 @@ class Suite:
             s.session.close()
 
 
+class Killed(BaseException):
+    """The copy is gone (SIGKILL): nothing after this point runs, no handler sees it."""
+
+
+class DyingSession(Session):
+    """A session whose copy dies right after its ``after``-th request was carried out."""
+
+    def __init__(self, after: int) -> None:
+        super().__init__()
+        self._left = after
+        self._lock = threading.Lock()
+
+    def request(self, *args: Any, **kwargs: Any) -> Response:
+        answer = super().request(*args, **kwargs)
+        with self._lock:
+            self._left -= 1
+            if self._left <= 0:
+                raise Killed()
+        return answer
+
+
+class HostileSink(http.server.BaseHTTPRequestHandler):
+    """A sink that sometimes never answers, sometimes fails with a garbage Retry-After."""
+
+    protocol_version = "HTTP/1.1"
+    rng = random.Random(7)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silent."""
+
+    def do_POST(self) -> None:  # noqa: N802
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        draw = self.rng.random()
+        if draw < 0.05:
+            time.sleep(DEADLINE_S + 2)  # accepts and never answers in time
+            return
+        status, headers = (503, {"Retry-After": "soon, maybe"}) if draw < 0.25 else (202, {})
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+
+@contextlib.contextmanager
+def hostile_sink() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), HostileSink)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def check(admin: AdminClient, servers: list[str], figures: Figures) -> None:
     for server_id in servers:
         nets = Counter(i["net_id"] for i in admin.interfaces(server_id))
@@ -138,7 +234,8 @@ def check(admin: AdminClient, servers: list[str], figures: Figures) -> None:
 
 
 def run(servers: int = 200, workers: int = 12, seed: int = 1, replays: int = 6,
-        plan: FaultPlan = DEFAULT_FAULTS, latency: str = "none") -> Figures:  # fmt: skip
+        plan: FaultPlan = DEFAULT_FAULTS, latency: str = "none",
+        backend: str = "nova", kill_rate: float = KILL_RATE) -> Figures:  # fmt: skip
     """``latency`` names one of the emulator's latency profiles (``cloud``: a real
     cloud's reads ~100 ms and attaches 1-3 s, on top of the faults' ``latency_ms``)."""
     rng = random.Random(seed)
@@ -152,16 +249,21 @@ def run(servers: int = 200, workers: int = 12, seed: int = 1, replays: int = 6,
             building = rng.random() < 0.3
             build = rng.uniform(0.1, 1.0) if building else None
             status = "BUILD" if building else "ACTIVE"
-            admin.create_server(
-                PROJECT, tags=["role=db", "env=prod"], id=sid, status=status, build_seconds=build
-            )
-        suite = Suite(emulator.url, copies=3, replays=replays, rng=rng)
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            list(pool.map(suite.server, ids))
-        suite.close()
+            admin.create_server(PROJECT, tags=["role=db", "env=prod"], id=sid, status=status,
+                                build_seconds=build, interfaces=[{"net_id": BOOT_NET}])  # fmt: skip
+        admin.clear_requests()
+        with hostile_sink() as sink:
+            suite = Suite(emulator.url, copies=3, replays=replays, rng=rng, backend=backend,
+                          sink=sink, kill_rate=kill_rate)  # fmt: skip
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                list(pool.map(suite.server, ids))
+            suite.close()
         faults.configure({"error_rate": 0, "ambiguous_rate": 0, "throttle_rate": 0,
-                          "drop_rate": 0, "busy_rate": 0, "latency_ms": 0})  # fmt: skip
+                          "drop_rate": 0, "busy_rate": 0, "latency_ms": 0,
+                          "job_fail_rate": 0, "oversize_rate": 0})  # fmt: skip
         figures = suite.figures
+        figures.backend = backend
+        figures.api_requests = len(admin.requests_log())
         figures.servers = servers
         figures.outcomes = dict(suite.outcomes)
         figures.faults_injected = dict(faults.plan.counts)
@@ -173,15 +275,22 @@ def run(servers: int = 200, workers: int = 12, seed: int = 1, replays: int = 6,
 def report(figures: Figures) -> str:
     faults = figures.faults_injected
     rows = [
+        ("backend", figures.backend),
         ("events sent", figures.events_sent),
         ("deliveries (incl. replays)", figures.deliveries),
-        ("replays of 503 outcomes", figures.replays),
+        ("replays (503 or killed copy)", figures.replays),
         ("servers converged", f"{figures.converged}/{figures.servers}"),
         ("duplicate NICs", figures.duplicate_nics),
         ("missing NICs", figures.missing_nics),
         ("lost events", figures.lost_events),
         ("unhandled exceptions", figures.unhandled),
+        ("copies killed mid-flight", figures.killed),
+        ("sink deliveries failed", f"{figures.sink_failures} (the outcomes stand)"),
+        ("worst reply / deadline", f"{figures.worst_reply_s} s / {DEADLINE_S} s "
+         f"({figures.worst_reply_s / DEADLINE_S:.2f})"),
         ("wall time", f"{figures.wall_s} s"),
+        ("API requests", f"{figures.api_requests} "
+         f"({figures.api_requests / max(1, figures.deliveries):.1f} per delivery)"),
         ("outcomes", ", ".join(f"{k} {v}" for k, v in sorted(figures.outcomes.items()))),
         ("faults injected", ", ".join(f"{k} {v}" for k, v in sorted(faults.items()))),
     ]  # fmt: skip
@@ -195,15 +304,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=12)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--fault-scale", type=float, default=1.0, help="multiply every rate")
+    parser.add_argument("--backend", choices=BACKENDS, default="nova")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--latency", choices=sorted(PROFILES), default="none",
                         help="the emulator's latency profile (cloud: attach 1-3 s)")  # fmt: skip
     args = parser.parse_args(argv)
-    rates = ("error_rate", "ambiguous_rate", "throttle_rate", "drop_rate", "busy_rate")
+    rates = ("error_rate", "ambiguous_rate", "throttle_rate", "drop_rate", "busy_rate",
+             "job_fail_rate", "oversize_rate")  # fmt: skip
     plan = asdict(DEFAULT_FAULTS)
     plan.update({name: min(1.0, plan[name] * args.fault_scale) for name in rates})
     figures = run(servers=args.servers, workers=args.workers, seed=args.seed,
-                  plan=FaultPlan(**plan), latency=args.latency)  # fmt: skip
+                  plan=FaultPlan(**plan), latency=args.latency, backend=args.backend)  # fmt: skip
     print(report(figures))
     if args.json:
         args.json.write_text(json.dumps(asdict(figures), indent=2))

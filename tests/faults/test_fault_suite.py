@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from fault_suite import report, run
+import pytest
+from fault_suite import BACKENDS, DEADLINE_S, report, run
 
 
-def test_no_duplicates_no_missing_no_lost_no_unhandled() -> None:
-    figures = run(servers=24, workers=8, seed=3)
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_no_duplicates_no_missing_no_lost_no_unhandled(backend: str) -> None:
+    figures = run(servers=24, workers=8, seed=3, backend=backend)
     print(report(figures))
     assert figures.events_sent == 24
     assert figures.deliveries >= 24 * 3
@@ -14,3 +16,6 @@ def test_no_duplicates_no_missing_no_lost_no_unhandled() -> None:
     assert (figures.duplicate_nics, figures.missing_nics) == (0, 0), report(figures)
     assert (figures.lost_events, figures.unhandled) == (0, 0), report(figures)
     assert figures.converged == 24
+    assert figures.killed > 0, "copies were really killed mid-flight"
+    # the deadline holds for every reply, whatever the API and the sink did (generous margin)
+    assert figures.worst_reply_s <= DEADLINE_S + 3.0, report(figures)

@@ -12,12 +12,22 @@ from emulator.client import AdminClient
 from emulator.server import EmulatorServer
 
 EMULATOR_TOKEN = "emulator-token"
+BACKENDS = ("nova", "huawei-v1")
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
 def emulator_token() -> str:
     return EMULATOR_TOKEN
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each compute backend in turn, as ``NICATTACH_BACKEND`` (read by ``Settings.from_env``
+    and by the tests' own ``Settings``): the same test must pass on both."""
+    name: str = request.param
+    monkeypatch.setenv("NICATTACH_BACKEND", name)
+    return name
 
 
 @pytest.fixture

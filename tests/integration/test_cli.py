@@ -38,7 +38,7 @@ def test_invoke_prints_structured_events_and_exits_0(
     assert event["type"] == "nicattach.attachment.completed"
 
 
-def test_invoke_exit_codes(env: None, admin: AdminClient, tmp_path: Path) -> None:
+def test_invoke_exit_codes(backend: str, env: None, admin: AdminClient, tmp_path: Path) -> None:
     ghost_policy = tmp_path / "ghost.yaml"
     ghost_policy.write_text(
         "version: 1\nrules:\n  - name: ghost\n    when: {}\n    attach:\n"
@@ -56,7 +56,7 @@ def test_invoke_exit_codes(env: None, admin: AdminClient, tmp_path: Path) -> Non
 
 
 def test_dry_run_only_reads(
-    env: None, admin: AdminClient, capsys: pytest.CaptureFixture[str]
+    backend: str, env: None, admin: AdminClient, capsys: pytest.CaptureFixture[str]
 ) -> None:
     admin.clear_requests()
     assert main(["invoke", "--dry-run", str(EVENTS / "generic-no-tags.json")]) == 0

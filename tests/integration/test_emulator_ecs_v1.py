@@ -22,6 +22,7 @@ from huaweicloudsdkecs.v2 import (
     BatchDeleteServerNicsRequestBody,
     EcsClient,
     ListServerInterfacesRequest,
+    ListServersDetailsRequest,
     ServerNicSecurityGroup,
     ShowJobRequest,
     ShowServerRequest,
@@ -238,6 +239,21 @@ def test_show_server_and_its_tags(cloud: Cloud) -> None:
     assert (server.id, server.status, server.tags) == (SERVER, "ACTIVE", ["role=db", "env=prod"])
     tags = cloud.sdk.show_server_tags(ShowServerTagsRequest(SERVER)).tags
     assert [(t.key, t.value) for t in tags] == [("role", "db"), ("env", "prod")]
+
+
+def test_list_servers_details_pages_by_marker_and_by_offset(cloud: Cloud) -> None:
+    for index in range(4):
+        cloud.backend.create_server(PROJECT, id=f"00000000-0000-4000-8000-00000000000{index}",
+                                    tags=[f"n={index}"])  # fmt: skip
+    first = cloud.sdk.list_servers_details(ListServersDetailsRequest(limit=2))
+    assert first.count == 5 and len(first.servers) == 2
+    marker = first.servers[-1].id
+    rest = cloud.sdk.list_servers_details(ListServersDetailsRequest(limit=10, marker=marker))
+    seen = [s.id for s in first.servers + rest.servers]
+    assert len(seen) == len(set(seen)) == 5
+    by_page = cloud.sdk.list_servers_details(ListServersDetailsRequest(limit=2, offset=2))
+    assert [s.id for s in by_page.servers] == seen[2:4]
+    assert all(isinstance(s.tags, list) and s.status for s in rest.servers)
 
 
 # -- the same routes without the SDK, straight at EmulatorServer ------------------------

@@ -54,6 +54,7 @@ ATTACHING = [
     ("nova-instance-create-end-oslo.json", [ONE]),
     ("nova-instance-update-tags.json", [ONE]),
     ("knative-rabbitmq-instance-create-end.json", [ONE]),
+    ("smn-as-hook-launching.json", [ONE]),
     ("server-created.json", [GENERIC]),
     ("generic-object-tags.json", [GENERIC]),
     ("generic-no-tags.json", [GENERIC]),
@@ -62,6 +63,7 @@ IGNORED = [
     "ignored-cts-create-failed.json",
     "ignored-cts-delete-server.json",
     "ignored-cts-other-service.json",
+    "ignored-smn-other-message.json",
 ]
 
 

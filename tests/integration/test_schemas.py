@@ -112,7 +112,9 @@ def test_every_emitted_event_matches_its_schema_and_the_cloudevents_spec(
         "server_not_ready",
         "no_project",
         "network_not_found",
+        "instance_terminating",
     } <= {detail for _, detail in seen}
+    assert any("lifecycle" in e.data for e in events), "the SMN hook samples carry lifecycle"
     for event in events:
         Draft202012Validator(SCHEMAS[event["type"]]).validate(event.data)
         for encode in (to_structured, to_binary):

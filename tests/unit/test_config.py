@@ -129,3 +129,68 @@ def test_keystone_endpoint_is_optional_and_secrets_are_not_in_repr() -> None:
     )
     assert "sk-secret" not in repr(aksk) and "sts-secret" not in repr(aksk)
     assert "AK123456789" not in repr(aksk)
+
+
+def problems_of(env: dict[str, str]) -> list[str]:
+    with pytest.raises(ConfigError) as info:
+        Settings.from_env({**BASE, **env})
+    return info.value.problems
+
+
+def test_every_mistake_is_reported_at_once() -> None:
+    wrong = {
+        "NICATTACH_LOG_LEVEL": "LOUD",
+        "NICATTACH_DEADLINE_S": "soon",
+        "NICATTACH_API_VERSION": "v3",
+    }
+    problems = problems_of(wrong)
+    assert len(problems) == 3, problems
+    assert sorted(problem.split(" ")[0] for problem in problems) == sorted(wrong)
+    assert all("\n" not in problem for problem in problems)
+
+
+@pytest.mark.parametrize("level", ["LOUD", "verbose", "5"])
+def test_log_level_is_refused(level: str) -> None:
+    assert problems_of({"NICATTACH_LOG_LEVEL": level}) == [
+        f"NICATTACH_LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL, got {level!r}"
+    ]
+
+
+@pytest.mark.parametrize("level", ["debug", " WARNING ", ""])
+def test_log_level_is_accepted_in_any_case(level: str) -> None:
+    Settings.from_env({**BASE, "NICATTACH_LOG_LEVEL": level})
+
+
+@pytest.mark.parametrize("name", ["NICATTACH_DEADLINE_S", "NICATTACH_MAX_BODY_BYTES"])
+@pytest.mark.parametrize(
+    ("raw", "problem"),
+    [
+        ("nan", "must be a finite number"),
+        ("NaN", "must be a finite number"),
+        ("inf", "must be a finite number"),
+        ("-inf", "must be a finite number"),
+        ("0", "must be above 0"),
+        ("0.0", "must be above 0"),
+        ("-1", "must not be negative"),
+        ("-0.5", "must not be negative"),
+        ("1e12", "is too large"),
+        ("ten", "must be a number"),
+    ],
+)
+def test_deadline_and_body_limit_must_be_positive_finite(name: str, raw: str, problem: str) -> None:
+    (found,) = problems_of({name: raw})
+    assert found.startswith(f"{name} ") and problem in found, found
+
+
+def test_token_with_a_trailing_newline_is_stripped() -> None:
+    settings = Settings.from_env({**BASE, "NICATTACH_TOKEN": "s3cret-token\n"})
+    assert settings.token == "s3cret-token"
+
+
+@pytest.mark.parametrize("token", ["s3cret\ntoken", "s3cret token", "s3cret\x00token"])
+def test_token_with_inner_white_space_is_refused_without_showing_it(token: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        Settings.from_env({**BASE, "NICATTACH_TOKEN": token})
+    assert info.value.problems[0] == ("NICATTACH_TOKEN contains white space or control characters")
+    shown = str(info.value) + repr(info.value) + " ".join(info.value.problems)
+    assert "s3cret" not in shown and "token\n" not in shown

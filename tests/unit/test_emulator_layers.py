@@ -1,6 +1,6 @@
 """The emulator's layers, as its tree draws them: lower packages never import higher ones.
 
-core ← network ← identity ← compute ← ecs_v1 ← control ← the front doors (app, server,
+core ← network ← identity ← compute ← ecs_v1, autoscaling ← control ← the front doors (app, server,
 client, cloud, cli). Read from each module's own import statements, so a new import that
 crosses a layer fails here, not in review.
 """
@@ -20,7 +20,8 @@ ALLOWED = {
     "identity": {"core"},
     "compute": {"core", "network", "identity"},
     "ecs_v1": {"core", "network", "identity", "compute"},
-    "control": {"core", "network", "identity", "compute", "ecs_v1"},
+    "autoscaling": {"core", "network", "identity", "compute"},
+    "control": {"core", "network", "identity", "compute", "ecs_v1", "autoscaling"},
 }
 
 

@@ -93,3 +93,15 @@ def test_tags_hashable_and_equal_across_shapes() -> None:
     generic = parse_tags({"role": "db", "backup": None})
     assert nova == huawei == generic
     assert len({nova, huawei, generic}) == 1
+
+
+def test_unusable_api_tags_are_described_as_json_not_reprs() -> None:
+    from function.domain.tags import salvage_tags
+
+    tags, ignored = salvage_tags(
+        ["a=b", {"key": "", "value": "x"}, 7, {"key": "", "value": "v" * 80}]
+    )
+    assert tags.as_strings() == ["a=b"]
+    assert ignored[:2] == ('{"key": "", "value": "x"}', "7")
+    assert ignored[2].startswith('{"key": "", "value": "vvv') and ignored[2].endswith("…")
+    assert not any("{'" in text for text in ignored)

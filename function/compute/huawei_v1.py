@@ -1,0 +1,263 @@
+"""The Huawei ECS native NIC backend (``/v1``): batch NIC jobs instead of ``os-interface``.
+
+Huawei marks the Nova-compatible attach as discarded; only these APIs take
+enterprise-project authorization. Writes answer a ``job_id`` at once and
+succeed or fail later, in the job: ``attach`` and ``detach`` poll it (capped
+backoff, inside the event's deadline) and return only after ``SUCCESS``. A
+job still running at the deadline is a retryable ``job_pending``: the
+redelivery re-reads and finds the NIC once the job is done. There is no
+client token, so nothing is ever re-POSTed blindly: the converger re-reads
+before every write. Error codes: ``huawei_v1_errors``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, Literal
+
+from function.compute.base import Attached, Server, ServerGone, ServerPage
+from function.compute.huawei_v1_errors import check_v1_response, job_error
+from function.compute.os_interface import interface_from_api
+from function.compute.wire import JsonApi, field, text
+from function.domain.errors import ApiPermanentError, ApiTemporaryError
+from function.domain.plan import Interface
+from function.domain.policy import NicRequest
+from function.domain.tags import salvage_tags
+from function.domain.timing import Backoff, Deadline
+from function.transport.session import Response
+
+log = logging.getLogger("nicattach.compute")
+
+JOB_BACKOFF = Backoff(base=0.1, cap=2.0, jitter=0.25)
+"""Polling a NIC job: 0.1 s, 0.2 s, … at most 2 s apart."""
+JOB_RESERVE_S = 0.5
+"""Polling stops this long before the deadline: time for the re-read after it."""
+PENDING_LIMIT = 1024
+PAGE_SIZE = 100
+JOB_RUNNING = frozenset({"INIT", "RUNNING", "PENDING_PAYMENT"})
+
+
+class V1Client(JsonApi):
+    """The ``/v1/{project_id}`` calls this backend makes, as plain JSON."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, api_version="v1", **kwargs)
+
+    def check(self, response: Response, what: str) -> Any:
+        return check_v1_response(response, what)
+
+    def get_server(self, project_id: str, server_id: str, deadline: Deadline) -> dict[str, Any]:
+        body = self._get(project_id, f"cloudservers/{server_id}", deadline)
+        server: dict[str, Any] = field(body, "server", dict)
+        return server
+
+    def get_tags(self, project_id: str, server_id: str, deadline: Deadline) -> list[Any]:
+        return list(field(self._get(project_id, f"cloudservers/{server_id}/tags", deadline),
+                          "tags", list))  # fmt: skip
+
+    def list_servers(
+        self, project_id: str, deadline: Deadline, marker: str | None = None
+    ) -> list[dict[str, Any]]:
+        query = f"?limit={PAGE_SIZE}" + (f"&marker={marker}" if marker else "")
+        body = self._get(project_id, f"cloudservers/detail{query}", deadline)
+        return [s for s in field(body, "servers", list) if isinstance(s, dict)]
+
+    def list_interfaces(self, project_id: str, server_id: str, deadline: Deadline) -> Attached:
+        body = self._get(project_id, f"cloudservers/{server_id}/os-interface", deadline)
+        items = field(body, "interfaceAttachments", list)
+        quantity = body.get("attachableQuantity")
+        free = quantity.get("free_nic") if isinstance(quantity, Mapping) else None
+        free = free if isinstance(free, int) and not isinstance(free, bool) else None
+        return Attached(tuple(interface_from_api(i) for i in items if isinstance(i, Mapping)), free)
+
+    def add_nics(self, project_id: str, server_id: str, nics: list[dict[str, Any]],
+                 deadline: Deadline) -> str:  # fmt: skip
+        answer = self._send("POST", project_id, f"cloudservers/{server_id}/nics", deadline,
+                            body={"nics": nics})  # fmt: skip
+        return str(field(answer, "job_id", str))
+
+    def delete_nics(self, project_id: str, server_id: str, port_ids: list[str],
+                    deadline: Deadline) -> str:  # fmt: skip
+        body = {"nics": [{"id": port_id} for port_id in port_ids]}
+        path = f"cloudservers/{server_id}/nics/delete"
+        return str(field(self._send("POST", project_id, path, deadline, body=body), "job_id", str))
+
+    def get_job(self, project_id: str, job_id: str, deadline: Deadline) -> Mapping[str, Any]:
+        job = self._get(project_id, f"jobs/{job_id}", deadline)
+        if not isinstance(job, Mapping):
+            raise ApiTemporaryError("job answer is not an object", code="bad_answer",
+                                    status=None, request_id=None)  # fmt: skip
+        return job
+
+
+class HuaweiV1Backend:
+    """``ComputeBackend`` over ``V1Client``. No NIC marks: this API has no device tag.
+
+    An add job still running when a delivery ran out of time is remembered (per
+    server and NIC, in this process): the next ``attach`` of that NIC waits for that
+    job instead of starting another one.
+    """
+
+    name = "huawei-v1"
+
+    def __init__(self, client: V1Client) -> None:
+        self.client = client
+        self._pending: OrderedDict[tuple[str, str, tuple[str, str]], str] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @property
+    def calls(self) -> int:
+        return self.client.calls
+
+    def marks(self, deadline: Deadline) -> bool:
+        return False
+
+    def get_server(self, project_id: str, server_id: str, deadline: Deadline) -> Server:
+        """Status from the server, tags from the tags API (``[{key, value}]``: the server's
+        own ``tags`` strings have no documented format)."""
+        with _gone():
+            raw = self.client.get_server(project_id, server_id, deadline)
+            status = text(raw.get("status")).upper()
+            if status in ("DELETED", "SOFT_DELETED"):
+                raise ServerGone()
+            tags, ignored = salvage_tags(self.client.get_tags(project_id, server_id, deadline))
+        return Server(server_id, status, tags, ignored)
+
+    def list_servers(
+        self,
+        project_id: str,
+        deadline: Deadline,
+        *,
+        marker: str | None = None,
+        changes_since: str | None = None,
+    ) -> ServerPage:
+        """One page of ``/cloudservers/detail``; ``changes_since`` is applied here (the v1
+        list has no such filter), on each server's ``updated``."""
+        page = self.client.list_servers(project_id, deadline, marker)
+        since = _instant(changes_since)
+        servers = []
+        for raw in page:
+            server_id, status = raw.get("id"), raw.get("status")
+            if not isinstance(server_id, str) or not isinstance(status, str):
+                continue
+            updated = _instant(raw.get("updated"))
+            if since is not None and updated is not None and updated < since:
+                continue
+            tags, ignored = salvage_tags(raw.get("tags"))
+            servers.append(Server(server_id, status.upper(), tags, ignored))
+        last = page[-1].get("id") if page else None
+        return ServerPage(tuple(servers), last if isinstance(last, str) and last else None)
+
+    def list_interfaces(self, project_id: str, server_id: str, deadline: Deadline) -> Attached:
+        with _gone():
+            return self.client.list_interfaces(project_id, server_id, deadline)
+
+    def get_interface(
+        self, project_id: str, server_id: str, port_id: str, deadline: Deadline
+    ) -> Interface:
+        """From the list (this API has no single-NIC read)."""
+        for interface in self.list_interfaces(project_id, server_id, deadline).interfaces:
+            if interface.port_id == port_id:
+                return interface
+        raise ApiPermanentError(f"server {server_id} has no NIC {port_id}", code="not_found",
+                                status=404, request_id=None)  # fmt: skip
+
+    def attach(
+        self,
+        project_id: str,
+        server_id: str,
+        nic: NicRequest,
+        deadline: Deadline,
+        *,
+        mark: str | None = None,
+    ) -> None:
+        """Start an add job (or take up this NIC's unfinished one) and wait for it;
+        returns after ``SUCCESS``."""
+        key = (project_id, server_id, nic.key)
+        with self._lock:
+            job_id = self._pending.pop(key, None)
+        if job_id is None:
+            with _gone():
+                job_id = self.client.add_nics(project_id, server_id, [nic_body(nic)], deadline)
+        else:
+            log.info("waiting for the unfinished add job %s of server %s", job_id, server_id)
+        try:
+            self._wait(project_id, job_id, deadline)
+        except ApiTemporaryError as exc:
+            if exc.code == "job_pending":
+                with self._lock:
+                    self._pending[key] = job_id
+                    while len(self._pending) > PENDING_LIMIT:
+                        self._pending.popitem(last=False)
+            raise
+
+    def detach(self, project_id: str, server_id: str, port_id: str, deadline: Deadline) -> None:
+        """Start a delete job and wait for it; a NIC that is already gone is done."""
+        try:
+            job_id = self.client.delete_nics(project_id, server_id, [port_id], deadline)
+            self._wait(project_id, job_id, deadline)
+        except ApiPermanentError as exc:
+            if exc.code != "interface_not_found":
+                raise
+
+    def _wait(self, project_id: str, job_id: str, deadline: Deadline) -> None:
+        attempt, status = 0, "RUNNING"
+        while True:
+            attempt += 1
+            delay = JOB_BACKOFF.delay(attempt, deadline.timing.rng)
+            if not deadline.allows(delay + JOB_RESERVE_S):
+                raise ApiTemporaryError(f"job {job_id} still {status} at the deadline",
+                                        code="job_pending", status=None,
+                                        request_id=None)  # fmt: skip
+            deadline.pause(delay)
+            try:
+                job = self.client.get_job(project_id, job_id, deadline)
+            except ApiPermanentError as exc:
+                if exc.code != "job_not_found":
+                    raise
+                raise ApiTemporaryError(f"job {job_id} is gone; re-reading", code="job_lost",
+                                        status=None, request_id=None) from exc  # fmt: skip
+            status = text(job.get("status")).upper()
+            if status == "SUCCESS":
+                return
+            if status not in JOB_RUNNING:
+                raise job_error(job_id, job)
+
+
+def nic_body(nic: NicRequest) -> dict[str, Any]:
+    """One ``nics[]`` item: a port (whose own settings then apply), or a network
+    (``subnet_id`` is the network id) with an optional IP and security groups."""
+    if nic.port_id is not None:
+        return {"port_id": nic.port_id}
+    body: dict[str, Any] = {"subnet_id": nic.net_id}
+    if nic.fixed_ip is not None:
+        body["ip_address"] = nic.fixed_ip
+    if nic.security_groups:
+        body["security_groups"] = [{"id": group} for group in nic.security_groups]
+    return body
+
+
+class _gone:
+    """Map "this server does not exist" (Ecs.0114, or a 404 naming no other thing) to
+    ``ServerGone``."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> Literal[False]:
+        if isinstance(exc, ApiPermanentError) and exc.code in ("server_not_found", "not_found"):
+            raise ServerGone() from exc
+        return False
+
+
+def _instant(value: object) -> datetime | None:
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        return datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
