@@ -184,7 +184,7 @@ class Scale:
             "seconds": round(sum(p["seconds"] for p in passes), 2),
             "checked": sum(p["checked"] for p in passes),
             "complete": not passes[-1]["incomplete"], "requests": len(log),
-            "list_requests": sum(1 for r in log if r["path"].endswith("/servers/detail")),
+            "list_requests": sum(1 for r in log if r["path"].endswith("servers/detail")),
         }  # fmt: skip
 
 

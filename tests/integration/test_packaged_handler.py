@@ -4,7 +4,8 @@ standard library and nothing else, ``index.handler(event, context)`` with a
 FunctionGraph-shaped context that carries the agency's credentials only (here a token:
 ``NICATTACH_AUTH=functiongraph``, the emulator's token from ``getToken``), against an
 emulator this test starts. One fresh interpreter per invocation: a CTS create trace, a CTS
-batch, the TIMER sweep.
+batch, the TIMER sweep; each on both compute backends (``NICATTACH_BACKEND`` nova, and
+huawei-v1, which serverless.yml deploys).
 
 The zip carries wheels for serverless.yml's runtime (Python 3.10); compiled extensions and
 ``.pyc`` files only load in that version, so the package is built here for this
@@ -119,10 +120,11 @@ def cloud() -> Iterator[Cloud]:
 
 
 def invoke(
-    code: Path, cloud: Cloud, event: dict[str, Any], *, token: str = TOKEN,
+    code: Path, cloud: Cloud, event: dict[str, Any], backend: str, *, token: str = TOKEN,
     remaining_ms: int = 60_000,
 ) -> dict[str, Any]:  # fmt: skip
     env = {
+        "NICATTACH_BACKEND": backend,
         "PATH": "/usr/bin:/bin",
         "NICATTACH_POLICY": str(code / "policy.yaml"),
         "NICATTACH_ECS_ENDPOINT": cloud.server.url,
@@ -173,9 +175,9 @@ TIMER = {
 }  # fmt: skip
 
 
-def test_a_cts_create_trace(code_folder: Path, cloud: Cloud) -> None:
+def test_a_cts_create_trace(code_folder: Path, cloud: Cloud, backend: str) -> None:
     [server] = cloud.new_servers(1)
-    report = invoke(code_folder, cloud, cts_trace("cts-create-server.json", [server]))
+    report = invoke(code_folder, cloud, cts_trace("cts-create-server.json", [server]), backend)
     assert "raised" not in report, report
     assert report["result"]["type"] == "nicattach.attachment.completed"
     assert report["result"]["data"]["status"] == "attached"
@@ -183,10 +185,11 @@ def test_a_cts_create_trace(code_folder: Path, cloud: Cloud) -> None:
 
 
 def test_a_cts_batch_runs_its_servers_on_worker_threads_with_the_credentials(
-    code_folder: Path, cloud: Cloud
+    code_folder: Path, cloud: Cloud, backend: str
 ) -> None:
     servers = cloud.new_servers(12)
-    report = invoke(code_folder, cloud, cts_trace("cts-create-servers-batch.json", servers))
+    event = cts_trace("cts-create-servers-batch.json", servers)
+    report = invoke(code_folder, cloud, event, backend)
     assert "raised" not in report, report
     assert isinstance(report["result"], list) and len(report["result"]) == 12
     assert {e["data"]["status"] for e in report["result"]} == {"attached"}
@@ -194,14 +197,14 @@ def test_a_cts_batch_runs_its_servers_on_worker_threads_with_the_credentials(
 
 
 def test_the_timer_sweep_looks_at_the_window_only_under_functiongraph_auth(
-    code_folder: Path, cloud: Cloud
+    code_folder: Path, cloud: Cloud, backend: str
 ) -> None:
     cloud.clock.offset = -3600.0  # these were made an hour ago: outside the 20-minute window
     old = cloud.new_servers(5)
     cloud.clock.offset = 0.0
     new = cloud.new_servers(20)
     cloud.admin.clear_requests()
-    report = invoke(code_folder, cloud, TIMER)
+    report = invoke(code_folder, cloud, TIMER, backend)
     assert "raised" not in report, report
     summary = report["result"]
     assert "no_credentials" not in json.dumps(summary), summary
@@ -209,16 +212,39 @@ def test_the_timer_sweep_looks_at_the_window_only_under_functiongraph_auth(
     assert not summary.get("failed") and not summary.get("incomplete"), summary
     assert all(len(cloud.nets(s)) == 3 for s in new)
     assert all(cloud.nets(s) == [PRIVATE_NET] for s in old), "outside the window: untouched"
-    listed = [r for r in cloud.admin.requests_log() if r["path"].endswith("/servers/detail")]
-    assert listed and all("changes-since" in r["query"] for r in listed)
+    if backend == "nova":  # Nova filters: the list asks for the window
+        listed = [r for r in cloud.admin.requests_log() if r["path"].endswith("/servers/detail")]
+        assert listed and all("changes-since" in r["query"] for r in listed)
 
 
 def test_without_credentials_a_batch_raises_for_a_redelivery(
-    code_folder: Path, cloud: Cloud
+    code_folder: Path, cloud: Cloud, backend: str
 ) -> None:
     servers = cloud.new_servers(3)
-    report = invoke(code_folder, cloud, cts_trace("cts-create-servers-batch.json", servers),
-                    token="")  # fmt: skip
+    event = cts_trace("cts-create-servers-batch.json", servers)
+    report = invoke(code_folder, cloud, event, backend, token="")
     assert report.get("raised") == "RetryableFailure", report
     assert "no_credentials" in report["message"]
     assert all(cloud.nets(s) == [PRIVATE_NET] for s in servers)
+
+
+def test_the_timer_sweep_finds_an_old_server_retagged_within_the_window(
+    code_folder: Path, cloud: Cloud, backend: str, request: pytest.FixtureRequest
+) -> None:
+    """A server made long ago whose tags changed just now (its CTS tag trace lost) is in
+    the window, however deep in the newest-first list it sits."""
+    if backend == "huawei-v1":
+        reason = (
+            "huawei-v1 filters the window client-side, and sweep.py stops at the first "
+            "page the filter leaves empty (function/converge/sweep.py: not page.servers)"
+        )
+        request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
+    cloud.clock.offset = -7200.0
+    [retagged] = cloud.new_servers(1, tags=["role=web"])
+    cloud.clock.offset = -3600.0
+    cloud.new_servers(120, tags=["role=web"])  # newer than it, unchanged since: a page and more
+    cloud.clock.offset = 0.0
+    cloud.admin.update_server(retagged, tags=TAGS)
+    report = invoke(code_folder, cloud, TIMER, backend)
+    assert "raised" not in report, report
+    assert cloud.nets(retagged) == sorted([PRIVATE_NET, STORAGE_NET, BACKUP_NET]), report["result"]
