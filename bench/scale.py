@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import json
+import re
 import statistics
 import time
 from collections import Counter
@@ -188,10 +189,13 @@ class Scale:
         }  # fmt: skip
 
 
+_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{32}")
+
+
 def _route(entry: dict[str, Any]) -> str:
-    parts = entry["path"].split("/")
-    name = parts[-1] if not parts[-1].count("-") == 4 else "{id}"
-    return f"{entry['method']} {name}"
+    """``METHOD parent/last`` with server, port and ECS job ids as ``{id}``."""
+    parts = [_ID.sub("{id}", p) for p in entry["path"].split("/")]
+    return f"{entry['method']} {'/'.join(parts[-2:])}"
 
 
 def _outcomes(answer: requests.Response) -> dict[str, int]:
