@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -129,3 +130,49 @@ class EmulatorProcess:
         self.popen.terminate()
         self.popen.wait(10)
         self._log.close()
+
+
+FUNCTIONGRAPH_INVOKE = """
+import json, resource, sys, time
+for name in ("functions_framework", "flask"):
+    sys.modules[name] = None  # as in the FunctionGraph package
+
+
+class Context:  # FunctionGraph's getters; the agency's token only
+    def __init__(self, token): self.token = token
+    def getToken(self): return self.token
+    def getSecurityAccessKey(self): return ""
+    def getSecuritySecretKey(self): return ""
+    def getSecurityToken(self): return ""
+    def getProjectID(self): return ""
+    def getRequestID(self): return "bench"
+    def getRemainingTimeInMilliSeconds(self): return float(sys.argv[3])
+
+
+from function.main import handler
+started = time.perf_counter()
+try:
+    result = handler(json.loads(sys.argv[1]), Context(sys.argv[2]))
+    raised = None
+except Exception as exc:
+    result, raised = None, type(exc).__name__
+print(json.dumps({"seconds": time.perf_counter() - started, "raised": raised,
+                  "result_items": len(result) if isinstance(result, list) else 1,
+                  "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "cpu_s": time.process_time()}))
+"""
+
+
+def functiongraph_invoke(
+    env: Mapping[str, str], event: str, token: str, log_path: Path, timeout_ms: float = 60_000
+) -> dict[str, object]:
+    """One ``handler(event, context)`` in a fresh process as FunctionGraph runs it (no HTTP
+    stack, ``NICATTACH_AUTH=functiongraph`` if ``env`` says so): its time and peak RSS."""
+    with log_path.open("ab") as log:
+        done = subprocess.run(
+            [sys.executable, "-c", FUNCTIONGRAPH_INVOKE, event, token, str(timeout_ms)],
+            cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=log,
+            check=True, text=True,
+        )  # fmt: skip
+    report: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
+    return report

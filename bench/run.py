@@ -30,6 +30,7 @@ from typing import Any
 
 import requests
 
+from bench import scale
 from bench.imports import HTTP_STACK, import_seconds, importtime_by_package
 from bench.proc import (
     ROOT,
@@ -37,6 +38,7 @@ from bench.proc import (
     FunctionProcess,
     cpu_seconds,
     functiongraph_cold_start,
+    functiongraph_invoke,
     peak_rss_mb,
 )
 from emulator.client import AdminClient
@@ -64,7 +66,17 @@ TARGETS = {
     "cpu_ms_per_event": ("<=", 2.0),
     "throughput_share_of_bound": (">=", 0.85),
     "peak_rss_mb": ("<=", 60.0),
+    # issue 16
+    "round_trips_tags_in_event": ("<=", 3.0),
+    "round_trips_tags_read": ("<=", 3.0),
+    "batch50_times_single_flat100": ("<=", 3.0),
+    "batch200_finished_flat100": (">=", 1.0),
+    "batch200_finished_cloud": (">=", 1.0),
+    "sweep_window_within_one_invocation": (">=", 1.0),
+    "sweep_window_checks_only_new": (">=", 1.0),
 }
+#: The concurrency serverless.yml deploys with (NICATTACH_CONCURRENCY), else the default.
+DEFAULT_CONCURRENCY = 8
 
 
 #: huawei-v1 pays one job poll per attach, and reads tags with a call of their own.
@@ -307,6 +319,146 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run_all(args: argparse.Namespace, bench: Bench, tmp: Path, results: dict[str, Any]) -> None:
+    sections = set(args.sections.split(","))
+    if "base" in sections:
+        run_base(args, bench, tmp, results)
+    if "round-trips" in sections or "batches" in sections:
+        run_scale(args, bench, tmp, results, sections)
+    if "fit" in sections:  # before the sweeps: they move the emulator's clock on
+        run_fit(args, bench, tmp, results)
+    if "sweep" in sections:
+        run_sweeps(args, bench, results)
+
+
+def run_fit(args: argparse.Namespace, bench: Bench, tmp: Path, results: dict[str, Any]) -> None:
+    """FunctionGraph fit: ``handler(event, context)`` in a fresh process (no HTTP stack,
+    ``NICATTACH_AUTH=functiongraph``, the token from the context, serverless.yml's
+    concurrency): time and peak RSS of the largest batch and of a TIMER sweep whose window
+    holds ``--fit-sweep`` servers that all lack their NIC (the worst case for a window)."""
+    concurrency = deployed_concurrency()
+    env = {**bench.env, "NICATTACH_AUTH": "functiongraph", "NICATTACH_LOG_LEVEL": "WARNING",
+           "NICATTACH_CONCURRENCY": str(concurrency)}  # fmt: skip
+    env.pop("NICATTACH_TOKEN", None)
+    env.pop("THREADS", None)
+    sc = scale.Scale(bench.admin)
+    log = tmp / "functiongraph.log"
+    out: dict[str, Any] = {"concurrency": concurrency}
+    n = max(int(x) for x in args.batch_sizes.split(","))
+    for profile in ("flat100", "cloud"):
+        step(f"FunctionGraph handler: CTS batch of {n}, latency '{profile}'")
+        servers = sc.new_servers(n)
+        bench.admin.set_latency(profile, **({"seed": 16} if profile == "cloud" else {}))
+        try:
+            event = json.loads(scale.cts_batch(servers))
+            out[f"batch_{profile}"] = functiongraph_invoke(env, json.dumps(event), TOKEN, log)
+        finally:
+            bench.admin.set_latency("none")
+        out[f"batch_{profile}"]["servers"] = n
+    step(f"FunctionGraph handler: TIMER sweep, {args.fit_sweep} servers in the window")
+    bench.admin.reset()
+    bench.admin.create_network("192.168.0.0/16", id=PRIVATE_NET, name="private")
+    bench.admin.create_network("10.20.0.0/16", id=STORAGE_NET, name="storage")
+    sc.new_servers(args.fit_sweep)
+    timer = {"trigger_type": "TIMER", "trigger_name": "nic_autoattach_reconcile",
+             "user_event": '{"nicattach": "reconcile"}'}  # fmt: skip
+    bench.admin.set_latency("flat100")
+    try:
+        out["timer_sweep_flat100"] = functiongraph_invoke(env, json.dumps(timer), TOKEN, log)
+    finally:
+        bench.admin.set_latency("none")
+    out["timer_sweep_flat100"]["servers"] = args.fit_sweep
+    out["timer_sweep_flat100"]["attached"] = sc.attached_count()
+    results["fit"] = out
+
+
+def deployed_concurrency() -> int:
+    """``NICATTACH_CONCURRENCY`` as serverless.yml deploys it (else the default)."""
+    import yaml
+
+    document = yaml.safe_load((ROOT / "serverless.yml").read_text())
+    for function in document["functions"].values():
+        value = ((function.get("environment") or {}).get("variables") or {}).get(
+            "NICATTACH_CONCURRENCY"
+        )
+        if value is not None:
+            return int(value)
+    return DEFAULT_CONCURRENCY
+
+
+def run_scale(
+    args: argparse.Namespace, bench: Bench, tmp: Path, results: dict[str, Any], sections: set[str]
+) -> None:
+    """Round trips per event and batch times, through the function under functions-framework
+    (one process per concurrency: serverless.yml's, and the built-in default)."""
+    sizes = [int(n) for n in args.batch_sizes.split(",")]
+    settings = [deployed_concurrency()]
+    if DEFAULT_CONCURRENCY not in settings:
+        settings.append(DEFAULT_CONCURRENCY)
+    sc = scale.Scale(bench.admin)
+    for concurrency in settings:
+        env = {**bench.env, "NICATTACH_CONCURRENCY": str(concurrency),
+               "NICATTACH_LOG_LEVEL": "WARNING"}  # fmt: skip
+        process = FunctionProcess(env, tmp / "function.log")
+        try:
+            process.first_reply({"Content-Type": "application/json"},
+                                scale.cts_batch(sc.new_servers(1)))  # fmt: skip
+            if "round-trips" in sections and "round_trips" not in results:
+                step("round trips and requests per event (single-server CTS trace)")
+                results["round_trips"] = {
+                    "tags_in_event": sc.round_trips(process.url, with_tags=True),
+                    "tags_read": sc.round_trips(process.url, with_tags=False),
+                }
+            if "batches" not in sections:
+                continue
+            runs = results.setdefault("batches", {}).setdefault(str(concurrency), {})
+            wanted = sizes if concurrency == settings[0] else [sizes[0], 50, sizes[-1]]
+            for profile in ("flat100", "cloud"):
+                step(f"batches N={wanted}, concurrency {concurrency}, latency '{profile}'")
+                runs[profile] = sc.batches(process.url, profile, sorted(set(wanted)))
+        finally:
+            process.stop()
+    if "batches" in results:
+        results["batches_deployed_concurrency"] = settings[0]
+
+
+def run_sweeps(args: argparse.Namespace, bench: Bench, results: dict[str, Any]) -> None:
+    """Window vs full sweeps of seeded fleets, in this process (``Service.reconcile``)."""
+    from function import logs
+    from function.app.wiring import build_service
+    from function.config import Settings
+
+    env = {**bench.env, "NICATTACH_LOG_LEVEL": "WARNING",
+           "NICATTACH_CONCURRENCY": str(deployed_concurrency())}  # fmt: skip
+    env.pop("THREADS", None)
+    logs.configure("WARNING")
+    service = build_service(Settings.from_env(env))
+    sc = scale.Scale(bench.admin)
+    out: dict[str, Any] = {"budget_s": scale.SWEEP_BUDGET_S,
+                           "window_s": service.settings.sweep_window_s,
+                           "concurrency": service.settings.concurrency}  # fmt: skip
+    try:
+        for size in (int(n) for n in args.sweep_fleets.split(",")):
+            fleet: dict[str, Any] = {}
+            for full in (False, True):
+                # the window at 100 ms always; a full pass of a large fleet at a lower latency
+                large = full and size > args.sweep_flat100_max
+                read_ms = args.sweep_large_latency_ms if large else 100.0
+                latency = {"read_ms": read_ms, "attach_ms": read_ms, "detach_ms": read_ms}
+                kind = "full" if full else "window"
+                step(f"sweep of {size} servers, 1 % new, {kind}, {read_ms:g} ms per call")
+                new, now = sc.seed_fleet(size)
+                fleet["new"] = new
+                fleet[kind] = {**sc.sweep(service, full, now, latency), "latency_ms": read_ms}
+            out[str(size)] = fleet
+    finally:
+        service.session.close()
+        bench.admin.reset()
+        bench.admin.create_network("192.168.0.0/16", id=PRIVATE_NET, name="private")
+        bench.admin.create_network("10.20.0.0/16", id=STORAGE_NET, name="storage")
+    results["sweeps"] = out
+
+
+def run_base(args: argparse.Namespace, bench: Bench, tmp: Path, results: dict[str, Any]) -> None:
     step("import times")
     results["imports"] = bench.imports(args.import_runs)
     step("cold start")
@@ -365,6 +517,43 @@ def api_seconds_per_event(by_route: dict[str, float], profile: dict[str, Any]) -
 
 
 def summary(results: dict[str, Any]) -> dict[str, float]:
+    values: dict[str, float] = {}
+    if "imports" in results:
+        values.update(base_summary(results))
+    if "round_trips" in results:
+        rt = results["round_trips"]
+        values["round_trips_tags_in_event"] = rt["tags_in_event"]["round_trips"]
+        values["round_trips_tags_read"] = rt["tags_read"]["round_trips"]
+    if "batches" in results:
+        deployed = results["batches"][str(results["batches_deployed_concurrency"])]
+        fifty = deployed["flat100"].get("50")
+        if fifty:
+            values["batch50_times_single_flat100"] = fifty["times_single"]
+        for profile in ("flat100", "cloud"):
+            runs = deployed[profile]
+            if "200" in runs:
+                values[f"batch200_finished_{profile}"] = float(batch_finished(runs["200"]))
+    if "sweeps" in results:
+        fleets = [v for k, v in results["sweeps"].items() if k.isdigit()]
+        values["sweep_window_within_one_invocation"] = float(
+            all(f["window"]["passes"] == 1 and f["window"]["complete"] for f in fleets)
+        )
+        values["sweep_window_checks_only_new"] = float(
+            all(f["window"]["checked"] == f["new"] for f in fleets)
+        )
+    return values
+
+
+def batch_finished(run: dict[str, Any]) -> bool:
+    """Every server attached: within the deadline, or after one redelivery of a 503."""
+    if run["attached_in_the_end"] != run["servers"]:
+        return False
+    if run["status"] == 200:
+        return run["seconds"] <= scale.DEADLINE_S + 5  # the reply leaves after the deadline
+    return run["status"] == 503 and run.get("redelivery", {}).get("status") == 200
+
+
+def base_summary(results: dict[str, Any]) -> dict[str, float]:
     rpe = results["requests_per_event"]
     return {
         "import_over_functions_framework_ms": results["imports"][
@@ -390,6 +579,126 @@ def check_targets(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def table(results: dict[str, Any]) -> str:
+    rows = base_rows(results) if "imports" in results else []
+    rows += round_trip_rows(results) + batch_rows(results) + fit_rows(results)
+    rows += sweep_rows(results)
+    width = [max(len(row[i]) for row in rows) for i in range(3)]
+    head = ("measure", "value", "target")
+    lines = [" | ".join(h.ljust(w) for h, w in zip(head, width, strict=True))]
+    lines.append("-|-".join("-" * w for w in width))
+    lines += [" | ".join(c.ljust(w) for c, w in zip(row, width, strict=True)) for row in rows]
+    return "\n".join(lines)
+
+
+Row = tuple[str, str, str]
+
+
+def round_trip_rows(results: dict[str, Any]) -> list[Row]:
+    rt = results.get("round_trips")
+    if not rt:
+        return []
+    rows = []
+    for key, what in (("tags_in_event", "tags in the event"), ("tags_read", "tags from the API")):
+        entry = rt[key]
+        parts = ", ".join(f"{n:g} {route}" for route, n in entry["by_route"].items())
+        rows.append((f"one event, {what}: round trips (critical path) / requests",
+                     f"{entry['round_trips']:g} (measured {entry['round_trips_measured']:g}) / "
+                     f"{entry['requests']:g} ({parts}); "
+                     f"{entry['seconds_at_flat100']} s at 100 ms",
+                     _target(results, f"round_trips_{key}")))  # fmt: skip
+    return rows
+
+
+def batch_rows(results: dict[str, Any]) -> list[Row]:
+    batches = results.get("batches")
+    if not batches:
+        return []
+    deployed = str(results["batches_deployed_concurrency"])
+    rows: list[Row] = []
+    for concurrency, profiles in sorted(batches.items(), key=lambda kv: kv[0] != deployed):
+        label = "as deployed" if concurrency == deployed else "built-in default"
+        if concurrency == deployed and deployed == str(DEFAULT_CONCURRENCY):
+            label = "as deployed: the default"
+        for profile, runs in profiles.items():
+            for n, run in sorted(runs.items(), key=lambda kv: int(kv[0])):
+                target = ""
+                if n == "50" and profile == "flat100":
+                    met = run["times_single"] <= 3.0
+                    target = (
+                        _target(results, "batch50_times_single_flat100")
+                        if (concurrency == deployed)
+                        else f"<= 3 {'met' if met else 'MISSED'}"
+                    )
+                if n == "200":
+                    done = batch_finished(run)
+                    target = (
+                        _target(results, f"batch200_finished_{profile}")
+                        if concurrency == deployed
+                        else f"finished {'met' if done else 'MISSED'}"
+                    )
+                rows.append((f"batch N={n}, '{profile}', concurrency {concurrency} ({label})",
+                             _batch_value(run), target))  # fmt: skip
+    return rows
+
+
+def _batch_value(run: dict[str, Any]) -> str:
+    said = ", ".join(f"{v} {k}" for k, v in sorted(run["outcomes"].items()))
+    text = f"{run['seconds']} s = {run['times_single']}× N=1; HTTP {run['status']} ({said})"
+    again = run.get("redelivery")
+    if again:
+        said = ", ".join(f"{v} {k}" for k, v in sorted(again["outcomes"].items()))
+        text += f"; redelivery {again['seconds']} s, HTTP {again['status']} ({said})"
+    return text + f"; {run['attached_in_the_end']}/{run['servers']} attached in the end"
+
+
+def fit_rows(results: dict[str, Any]) -> list[Row]:
+    fit = results.get("fit")
+    if not fit:
+        return []
+    rows: list[Row] = []
+    kinds = (("batch_flat100", "CTS batch, 'flat100'"), ("batch_cloud", "CTS batch, 'cloud'"),
+             ("timer_sweep_flat100", "TIMER sweep, 'flat100'"))  # fmt: skip
+    for key, what in kinds:
+        run = fit[key]
+        extra = f", {run['attached']} attached" if "attached" in run else ""
+        raised = f", raised {run['raised']}" if run["raised"] else ""
+        met = run["seconds"] < scale.SWEEP_BUDGET_S and not run["raised"]
+        rows.append((f"FunctionGraph handler (fresh process, concurrency {fit['concurrency']}): "
+                     f"{what}, {run['servers']} servers",
+                     f"{run['seconds']:.2f} s, CPU {run['cpu_s']:.2f} s, peak RSS "
+                     f"{run['maxrss_mb']:.0f} MB{extra}{raised}",
+                     f"< {scale.SWEEP_BUDGET_S:g} s {'met' if met else 'MISSED'}"))  # fmt: skip
+    return rows
+
+
+def sweep_rows(results: dict[str, Any]) -> list[Row]:
+    sweeps = results.get("sweeps")
+    if not sweeps:
+        return []
+    rows: list[Row] = []
+    for size, fleet in ((k, v) for k, v in sweeps.items() if k.isdigit()):
+        for kind in ("window", "full"):
+            run = fleet[kind]
+            seconds = " + ".join(f"{s:g}" for s in run["pass_seconds"])
+            value = (f"{run['seconds']} s ({run['passes']} pass{'es' if run['passes'] > 1 else ''}"
+                     f"{': ' + seconds if run['passes'] > 1 else ''}), {run['checked']} checked, "
+                     f"{run['requests']} requests ({run['list_requests']} list pages)"
+                     f"{'' if run['complete'] else ', INCOMPLETE'}")  # fmt: skip
+            target = ""
+            if kind == "window":
+                one = run["passes"] == 1 and run["complete"]
+                only_new = run["checked"] == fleet["new"]
+                target = (
+                    f"one invocation {'met' if one else 'MISSED'}; checks only the "
+                    f"{fleet['new']} new {'met' if only_new else 'MISSED'}"
+                )
+            rows.append((f"sweep {int(size):,} servers ({fleet['new']} new), {kind}, "
+                         f"{run['latency_ms']:g} ms/call, concurrency {sweeps['concurrency']}",
+                         value, target))  # fmt: skip
+    return rows
+
+
+def base_rows(results: dict[str, Any]) -> list[Row]:
     imports, tp = results["imports"], results["throughput"]
     rpe = results["requests_per_event"]
     rows = [
@@ -424,12 +733,7 @@ def table(results: dict[str, Any]) -> str:
         ("peak RSS, worker process", f"{results['rss']['peak_rss_mb']} MB",
          _target(results, "peak_rss_mb")),
     ]  # fmt: skip
-    width = [max(len(row[i]) for row in rows) for i in range(3)]
-    head = ("measure", "value", "target")
-    lines = [" | ".join(h.ljust(w) for h, w in zip(head, width, strict=True))]
-    lines.append("-|-".join("-" * w for w in width))
-    lines += [" | ".join(c.ljust(w) for c, w in zip(row, width, strict=True)) for row in rows]
-    return "\n".join(lines)
+    return rows
 
 
 def _cloud_rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
@@ -469,6 +773,34 @@ def main(argv: list[str] | None = None) -> int:
         help="events in the run under the emulator's 'cloud' latency profile (0 = skip)",
     )  # fmt: skip
     parser.add_argument("--no-profile", dest="profile", action="store_false")
+    parser.add_argument(
+        "--sections", default="base,round-trips,batches,fit,sweep",
+        help="which parts to run, comma-separated (default: all)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--batch-sizes",
+        default="1,10,50,200",
+        help="servers per CTS batch (the first is the single-event baseline)",
+    )
+    parser.add_argument("--sweep-fleets", default="1000,10000", help="fleet sizes to sweep")
+    parser.add_argument(
+        "--fit-sweep",
+        type=int,
+        default=1000,
+        help="servers in the TIMER window for the FunctionGraph fit",
+    )
+    parser.add_argument(
+        "--sweep-flat100-max",
+        type=int,
+        default=10000,
+        help="fleets up to this size are swept at 100 ms per call",
+    )
+    parser.add_argument(
+        "--sweep-large-latency-ms",
+        type=float,
+        default=10.0,
+        help="ms per call for the full pass of fleets above --sweep-flat100-max",
+    )
     parser.add_argument("--backend", choices=("nova", "huawei-v1"), default="nova",
                         help="NICATTACH_BACKEND of the function under test")  # fmt: skip
     parser.add_argument("--output", type=Path, default=RESULTS / "latest.json")

@@ -18,6 +18,7 @@ from emulator.compute.models import FakeBackend
 from emulator.control.admin import apply_seed
 from emulator.control.faults import FaultPlan, Faults
 from emulator.control.latency import PROFILES, Latency, LatencyProfile, build_profile
+from emulator.core.clock import AdjustableClock
 from emulator.core.errors import FakeApiError
 from emulator.server import DEFAULT_PORT, DEFAULT_TOKEN, EmulatorServer
 
@@ -110,7 +111,9 @@ def _fault_plan(args: argparse.Namespace) -> FaultPlan:
 def main(argv: list[str] | None = None) -> int:
     """Serve until SIGINT or SIGTERM; print the URL as the one line on stdout."""
     args = _parser().parse_args(argv)
-    backend = FakeBackend(nova_errors=args.nova_errors, build_seconds=args.build_seconds)
+    backend = FakeBackend(
+        clock=AdjustableClock(), nova_errors=args.nova_errors, build_seconds=args.build_seconds
+    )
     if args.seed is not None:
         try:
             apply_seed(backend, json.loads(args.seed.read_text()))

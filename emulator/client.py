@@ -139,6 +139,16 @@ class AdminClient:
         current: dict[str, Any] = self._call("PATCH", "/latency", fields)
         return current
 
+    def clock(self) -> dict[str, Any]:
+        """The emulator's wall time: ``{"now": ISO 8601, "epoch_s": seconds}``."""
+        current: dict[str, Any] = self._call("GET", "/clock")
+        return current
+
+    def advance_clock(self, seconds: float) -> dict[str, Any]:
+        """Move the emulator's clock forward (BUILDs end, ``updated`` times age)."""
+        current: dict[str, Any] = self._call("PATCH", "/clock", {"advance_s": seconds})
+        return current
+
     def latency(self) -> dict[str, Any]:
         """The latency profile in force."""
         current: dict[str, Any] = self._call("GET", "/latency")

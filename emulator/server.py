@@ -16,6 +16,7 @@ from emulator.autoscaling.models import FakeAutoScaling
 from emulator.compute.models import FakeBackend
 from emulator.control.faults import Faults
 from emulator.control.latency import Latency
+from emulator.core.clock import AdjustableClock
 from emulator.core.http import HTTPServer
 from emulator.ecs_v1.models import FakeEcsV1
 
@@ -40,7 +41,7 @@ class EmulatorServer:
         self.faults = faults if faults is not None else Faults()
         self.latency = latency if latency is not None else Latency()
         self.port = port
-        self.backend = backend if backend is not None else FakeBackend()
+        self.backend = backend if backend is not None else FakeBackend(clock=AdjustableClock())
         self.ecs = FakeEcsV1(self.backend, job_failure=self.faults.job_failure)
         self.autoscaling = FakeAutoScaling(self.backend)
         for token in tokens:

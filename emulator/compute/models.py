@@ -18,6 +18,7 @@ import heapq
 import itertools
 import random
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -39,8 +40,9 @@ from emulator.network.models import FakeNeutron
 from emulator.network.records import FakeNetwork, FakePort, InterfaceSnapshot, PortSnapshot
 
 
-def _now_iso() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+def iso_time(epoch_s: float) -> str:
+    """Nova's timestamp format (seconds, UTC)."""
+    return datetime.fromtimestamp(epoch_s, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _check_request(request: AttachRequest) -> None:
@@ -64,7 +66,9 @@ class FakeBackend:
     """All state of one emulated cloud (the networks are shared by every project).
 
     Options (plain attributes, may be changed while running):
-        clock: monotonic seconds; inject a fake one to drive time in tests.
+        clock: monotonic seconds; inject a fake one to drive time in tests. Wall-clock
+            times (``created``, ``updated``, ``changes-since``) follow it too: the wall
+            time when the backend was made, plus the clock's progress since.
         nova_errors: answer like real Nova where it is unhelpful (an unknown
             network and a fixed IP outside the subnet become 500 computeFault
             instead of 404 / 400).
@@ -86,6 +90,7 @@ class FakeBackend:
         rng: random.Random | None = None,
     ) -> None:
         self.clock = clock
+        self._epoch = time.time() - clock()
         self.build_seconds = build_seconds
         self.max_limit = 1000
         """Nova's ``[api] max_limit``: no page is longer, whatever ``limit`` asks."""
@@ -99,6 +104,8 @@ class FakeBackend:
         self.tokens = TokenStore()
         self.request_log = RequestLog()
         self._servers: dict[str, FakeServer] = {}
+        #: Ports whose detach has started (``_settle`` looks at these, not at every port).
+        self._detaching: dict[str, FakePort] = {}
         self._seq = 0
 
     @property
@@ -108,6 +115,21 @@ class FakeBackend:
     @nova_errors.setter
     def nova_errors(self, value: bool) -> None:
         self._neutron.nova_errors = value
+
+    def wall_time(self) -> float:
+        """Seconds since the epoch, as this backend's clock has it."""
+        return self._epoch + self.clock()
+
+    def advance_clock(self, seconds: float) -> float:
+        """Move the clock forward (it must be an ``AdjustableClock``); the new wall time."""
+        advance = getattr(self.clock, "advance", None)
+        if advance is None:
+            raise BadRequest("This emulator's clock cannot be moved (not an AdjustableClock).")
+        try:
+            advance(seconds)
+        except ValueError as exc:
+            raise BadRequest(str(exc)) from None
+        return self.wall_time()
 
     # -- tokens and request log ---------------------------------------------------
 
@@ -152,6 +174,7 @@ class FakeBackend:
         with self._lock:
             self._neutron.clear()
             self._servers.clear()
+            self._detaching.clear()
             self._scheduled.clear()
             self.request_log.clear()
 
@@ -207,7 +230,7 @@ class FakeBackend:
                 server.status, server.build_seconds = status, 0.0
             if tags is not None:
                 server.tags = list(tags)
-            server.updated = _now_iso()
+            self._touch(server)
             return self._snapshot(server)
 
     def network(self, net_id: str) -> FakeNetwork:
@@ -253,16 +276,25 @@ class FakeBackend:
             return self._snapshot(self._server(project_id, server_id))
 
     def list_servers(
-        self, project_id: str, *, limit: int | None = None, marker: str | None = None
-    ) -> list[ServerSnapshot]:
-        """One page of the project's servers, newest first (Nova's default sort)."""
+        self, project_id: str, *, limit: int | None = None, marker: str | None = None,
+        changes_since: float | None = None,
+    ) -> list[ServerSnapshot]:  # fmt: skip
+        """One page of the project's servers, newest first (Nova's default sort).
+
+        ``changes_since`` (epoch seconds): only servers whose ``updated`` time is at or
+        after it, as Nova filters ``updated_at >= changes-since``. The marker is looked up
+        among all of the project's servers (Nova reads the marker instance by id), the
+        page is the filtered servers after it."""
         with self._lock:
+            self._settle()  # finished detaches change interfaces and ``updated``
             servers = [s for s in self._ordered() if s.project_id == project_id]
             if marker is not None:
                 ids = [server.id for server in servers]
                 if marker not in ids:
                     raise BadRequest(f"marker [{marker}] not found")
                 servers = servers[ids.index(marker) + 1 :]
+            if changes_since is not None:
+                servers = [s for s in servers if self._updated_at(s) >= changes_since]
             page = servers if limit is None else servers[:limit]
             return [self._snapshot(server) for server in page]
 
@@ -294,7 +326,7 @@ class FakeBackend:
             _check_request(request)
             self._check_state(server, "attach_interface")
             port = self._attach(server, request, self.clock())
-            server.updated = _now_iso()
+            self._touch(server)
             return self._interface(port)
 
     def detach_interface(self, project_id: str, server_id: str, port_id: str) -> None:
@@ -306,7 +338,8 @@ class FakeBackend:
             if port is None or port.server_id != server.id or port.detach_at is not None:
                 return
             port.detach_at = self.clock() + self.detach_delay_seconds
-            server.updated = _now_iso()
+            self._detaching[port.id] = port
+            self._touch(server)
             self._settle()
 
     # -- internals (call with the lock held) ------------------------------------------------
@@ -319,10 +352,27 @@ class FakeBackend:
             due.append(heapq.heappop(self._scheduled)[2])
         for action in due:  # popped first: an action may read the backend, which settles
             action()
-        for port in list(self._neutron.ports.values()):
+        for port in list(self._detaching.values()):
             if port.detach_at is not None and port.detach_at <= now:
-                self._servers[port.server_id or ""].port_ids.remove(port.id)
+                del self._detaching[port.id]
+                server = self._servers[port.server_id or ""]
+                server.port_ids.remove(port.id)
+                self._touch(server, self._epoch + port.detach_at)  # the detach finished then
                 self._neutron.release(port)
+
+    def _touch(self, server: FakeServer, at: float | None = None) -> None:
+        """The server changed (at wall time ``at``, default now): its ``updated`` moves."""
+        when = self.wall_time() if at is None else at
+        if when > server.updated_at:
+            server.updated_at, server.updated = when, iso_time(when)
+
+    def _updated_at(self, server: FakeServer) -> float:
+        """``updated``, counting the end of a timed build (BUILD → ACTIVE is a change too,
+        computed lazily like the status itself)."""
+        built = server.created_at + server.build_seconds
+        if server.build_seconds > 0 and self.clock() >= built:
+            return max(server.updated_at, self._epoch + built)
+        return server.updated_at
 
     def _ordered(self) -> list[FakeServer]:
         return sorted(self._servers.values(), key=lambda server: -server.seq)
@@ -361,10 +411,11 @@ class FakeBackend:
         if server_id in self._servers:
             raise Conflict(f"Server {server_id} already exists.")
         self._seq += 1
-        stamp = _now_iso()
+        now = self.wall_time()
+        stamp = iso_time(now)
         return FakeServer(
             server_id, project_id, name or f"server-{self._seq}", tags, status,
-            self.build_seconds, self.clock(), stamp, stamp, self._seq,
+            self.build_seconds, self.clock(), stamp, stamp, self._seq, updated_at=now,
         )  # fmt: skip
 
     def _attach(self, server: FakeServer, request: AttachRequest, now: float) -> FakePort:
@@ -389,5 +440,5 @@ class FakeBackend:
         interfaces = tuple(self._interface(ports[port_id]) for port_id in server.port_ids)
         return ServerSnapshot(
             server.id, server.project_id, server.name, self._status(server), tuple(server.tags),
-            server.created, server.updated, interfaces,
+            server.created, iso_time(self._updated_at(server)), interfaces,
         )  # fmt: skip

@@ -31,6 +31,8 @@ class FakeServer:
     updated: str
     seq: int
     port_ids: list[str] = field(default_factory=list)
+    #: ``updated`` as wall-clock seconds (the backend's clock), for ``changes-since``.
+    updated_at: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 from emulator.compute import views
 from emulator.compute.models import FakeBackend
@@ -61,6 +62,26 @@ def _parse_limit(call: Call) -> int:
     return min(int(text), MAX_LIMIT)
 
 
+def _parse_changes_since(call: Call) -> float | None:
+    """``changes-since`` as epoch seconds: an ISO 8601 date-time, UTC when it names no
+    zone (Nova: ``format: date-time`` checked by ``timeutils.parse_isotime``)."""
+    text = call.request.param("changes-since")
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.strip()) if text.strip() else None
+    except ValueError:
+        moment = None
+    if moment is None:
+        raise BadRequest(
+            f"Invalid input for query parameters changes-since. Value: {text}. "
+            f"'{text}' is not a 'date-time'"
+        )
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.timestamp()
+
+
 class ComputeApp:
     """The Nova-compatible calls under ``/{api}/{project_id}``."""
 
@@ -90,7 +111,10 @@ class ComputeApp:
     def _servers_page(self, call: Call) -> tuple[list[ServerSnapshot], list[dict[str, str]]]:
         limit = min(_parse_limit(call), self.backend.max_limit)  # Nova's [api] max_limit
         marker = call.request.param("marker")
-        servers = self.backend.list_servers(call.project_id, limit=limit, marker=marker)
+        changes_since = _parse_changes_since(call)
+        servers = self.backend.list_servers(
+            call.project_id, limit=limit, marker=marker, changes_since=changes_since
+        )
         query = {k: v[-1] for k, v in call.request.query.items() if k not in ("limit", "marker")}
         path = call.request.path
         links = views.next_link(call.request.base_url, path, query, servers, limit)

@@ -13,7 +13,7 @@ from typing import Any
 
 from emulator.autoscaling.errors import AsError
 from emulator.autoscaling.models import FakeAutoScaling
-from emulator.compute.models import FakeBackend
+from emulator.compute.models import FakeBackend, iso_time
 from emulator.compute.records import AttachRequest
 from emulator.control.faults import Faults
 from emulator.control.latency import Latency, build_profile
@@ -157,6 +157,10 @@ def set_options(backend: FakeBackend, body: object) -> dict[str, Any]:
     return backend.options()
 
 
+def clock_view(wall_time: float) -> dict[str, Any]:
+    return {"now": iso_time(wall_time), "epoch_s": round(wall_time, 3)}
+
+
 def create_scaling_group(autoscaling: FakeAutoScaling, body: object) -> dict[str, Any]:
     """A scaling group and its hooks (each a create-hook body of the AS API)."""
     doc = _Doc(body, "scaling group", {"id", "project_id", "name", "hooks"})
@@ -229,6 +233,7 @@ class AdminApp:
         }
         self.router.add("/_admin/latency", profile)
         self.router.add("/_admin/ecs", {"GET": self.ecs_options, "PATCH": self.set_ecs_options})
+        self.router.add("/_admin/clock", {"GET": self.clock, "PATCH": self.advance_clock})
         self.router.add("/_admin/autoscaling", {"GET": self.autoscaling_state,
                                                 "PATCH": self.set_autoscaling_options})  # fmt: skip
         self.router.add("/_admin/autoscaling/groups", {"POST": self.create_scaling_group})
@@ -308,6 +313,16 @@ class AdminApp:
             return Response(200, self.latency.set(build_profile(body, base)))
         except (TypeError, ValueError) as exc:
             raise BadRequest(str(exc)) from None
+
+    def clock(self, *_: object) -> Response:
+        return Response(200, clock_view(self.backend.wall_time()))
+
+    def advance_clock(self, request: Request, _: dict[str, str]) -> Response:
+        doc = _Doc(request.json(), "clock", {"advance_s"})
+        seconds = doc.number("advance_s")
+        if seconds is None:
+            raise BadRequest("clock: advance_s is required.")
+        return Response(200, clock_view(self.backend.advance_clock(float(seconds))))
 
     def ecs_options(self, *_: object) -> Response:
         return Response(200, self.ecs.options())

@@ -27,10 +27,16 @@ class FakeNeutron:
         self.networks: dict[str, FakeNetwork] = {}
         self.ports: dict[str, FakePort] = {}
         self._rng = rng
+        #: Indexes kept beside ``ports`` (fleets of 10,000 servers): IPs in use per network,
+        #: MACs in use.
+        self._ips: dict[str, set[str]] = {}
+        self._macs: set[str] = set()
 
     def clear(self) -> None:
         self.networks.clear()
         self.ports.clear()
+        self._ips.clear()
+        self._macs.clear()
 
     def create_network(
         self, cidr: str, net_id: str | None, name: str | None, subnet_id: str | None
@@ -87,14 +93,16 @@ class FakeNeutron:
 
     def new_port(self, network: FakeNetwork, fixed_ip: str | None, port_id: str) -> FakePort:
         """A port on ``network`` with ``fixed_ip`` or the first free address."""
-        used = {port.ip_address for port in self.ports.values() if port.net_id == network.id}
+        used = self._ips.setdefault(network.id, set())
         ip = self._check_fixed_ip(network, fixed_ip, used) if fixed_ip else None
         ip = ip or ipam.first_free_ip(network.cidr, used)
         if ip is None:
             raise BadRequest(f"No fixed IP addresses available for network: {network.id}")
-        mac = ipam.random_mac(self._rng, {port.mac_addr for port in self.ports.values()})
+        mac = ipam.random_mac(self._rng, self._macs)
         port = FakePort(port_id, network.id, mac, ip)
         self.ports[port.id] = port
+        used.add(ip)
+        self._macs.add(mac)
         return port
 
     def _check_fixed_ip(self, network: FakeNetwork, ip: str, used: set[str]) -> str:
@@ -114,6 +122,8 @@ class FakeNeutron:
         port.server_id, port.detach_at, port.tag = None, None, None
         if port.created_by_attach:
             del self.ports[port.id]
+            self._ips.get(port.net_id, set()).discard(port.ip_address)
+            self._macs.discard(port.mac_addr)
 
     def interface(self, port: FakePort, port_state: str) -> InterfaceSnapshot:
         network = self.networks[port.net_id]
