@@ -89,7 +89,7 @@ def reconcile(
                                          "message": exc.message})  # fmt: skip
                 break
             _sweep_page(summary, flow, page.servers, deadline, dry_run, concurrency)
-            if page.next_marker is None or not page.servers:
+            if page.next_marker is None:  # an empty page may have more behind it (v1)
                 break
             marker = page.next_marker
     log.info("reconcile %s: %d checked", project_id, summary.checked,
