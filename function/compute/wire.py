@@ -136,7 +136,9 @@ class JsonApi:
                 method, url, data=data, headers=headers, timeout=timeout, total=total
             )
         except TransportTimeout as exc:
-            raise ApiTemporaryError(f"{what}: {exc}", code="timeout", status=None,
+            # cut short by the event's deadline rather than by the API's own slowness
+            code = "deadline_exceeded" if deadline is not None and deadline.expired else "timeout"
+            raise ApiTemporaryError(f"{what}: {exc}", code=code, status=None,
                                     request_id=None) from None  # fmt: skip
         except TooLarge as exc:
             raise ApiTemporaryError(f"{what}: {exc}", code="answer_too_large", status=None,

@@ -70,6 +70,25 @@ def test_dry_run_only_reads(
     assert {r["method"] for r in admin.requests_log()} == {"GET"}
 
 
+def test_a_dry_run_uses_the_exit_codes_of_a_real_run(
+    env: None, admin: AdminClient, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    admin.set_faults(error_rate=1.0)  # every read fails: a retryable error, printed
+    assert main(["invoke", "--dry-run", str(EVENTS / "generic-no-tags.json")]) == 75
+    assert json.loads(capsys.readouterr().out)["error"]["retryable"] is True
+    admin.set_faults(error_rate=0.0)
+    assert main(["invoke", "--dry-run", write(tmp_path, {"server_id": "nope"})]) == 2
+
+
+def test_help_lists_every_command_in_plain_text(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    text = capsys.readouterr().out
+    assert "``" not in text and ":func:" not in text
+    for command in ("invoke", "reconcile", "validate", "explain", "emulator", "demo"):
+        assert f"  {command}" in text
+
+
 @pytest.mark.parametrize("name", sorted(p.name for p in EVENTS.glob("*.json")))
 def test_invoke_works_for_every_sample(env: None, name: str) -> None:
     # examples/emulator-seed.json holds every server the samples name

@@ -357,3 +357,32 @@ def test_a_nic_no_request_wants_any_more_is_reported_then_pruned(
                            event(tags=["role=db", "ip=10.20.0.61"]))  # fmt: skip
     assert status == 200 and "stale_interfaces" not in body
     assert [i["fixed_ips"][0]["ip_address"] for i in on(seeded, SERVER, STORAGE)] == ["10.20.0.61"]
+
+
+# -- 8. an event naming thousands of servers ----------------------------------------------
+
+
+def test_thousands_of_servers_fit_one_deadline_and_a_redelivery_resumes_cheaply(
+    emulator: EmulatorServer, seeded: AdminClient
+) -> None:
+    real = [f"00000000-0000-4000-8000-{n:012d}" for n in range(30)]
+    for sid in real:
+        seeded.create_server(PROJECT, tags=["role=db", "env=prod"], id=sid)
+    ghosts = [f"10000000-0000-4000-8000-{n:012d}" for n in range(1500)]  # deleted since
+    body = json.dumps(batch_trace(real + ghosts)).encode()
+    started = time.monotonic()
+    first = service(emulator.url, deadline_s=1.0).handle(JSON, body)
+    assert time.monotonic() - started < 1.0 + 2.0
+    assert len(first.outcomes) == len(real) + len(ghosts)
+    assert {o.label for o in first.outcomes} <= {"completed", "skipped", "failed-retryable"}
+    assert {o.error_code for o in first.outcomes if o.error_code} <= {"deadline_exceeded"}
+    done = {o.server_id for o in first.outcomes if o.label == "completed"}
+    seeded.clear_requests()
+    second = service(emulator.url, deadline_s=30.0).handle(JSON, body)
+    assert second.status == 200
+    assert {o.server_id for o in second.outcomes if o.label == "completed"} == set(real)
+    per_server: dict[str, int] = {}
+    for entry in seeded.requests_log():
+        for sid in done & set(entry["path"].split("/")):
+            per_server[sid] = per_server.get(sid, 0) + 1
+    assert all(count == 1 for count in per_server.values()), per_server  # one read each

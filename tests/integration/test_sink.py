@@ -27,6 +27,7 @@ PROJECT = "0605767a5a80d5762fe6c0125d3c5b0e"
 SERVER = "9d4b2f3e-6a1c-4e5b-8f7a-1c2d3e4f5a6b"
 BATCH = ["7b2d4c8f-1e6c-4d2f-8b68-3a8e1d3caf22", "8c3e5d90-2f7d-4e30-9c79-4b9f2e4db033"]
 EVENT = {"server_id": SERVER, "project_id": PROJECT, "tags": ["role=db", "env=prod"]}
+JSON = {"Content-Type": "application/json"}
 
 
 class FakeSink:
@@ -176,3 +177,15 @@ def test_eventgrid_unreachable_is_reported_not_fatal(make: Any, sink: FakeSink) 
 def test_eventgrid_sink_needs_its_endpoint(make: Any) -> None:
     with pytest.raises(ConfigError, match="NICATTACH_EG_ENDPOINT"):
         make(NICATTACH_SINK="eg://channel-1")
+
+
+def test_the_sink_header_is_on_every_reply_when_a_sink_is_set(make: Any, sink: FakeSink) -> None:
+    service = make(NICATTACH_SINK=sink.url)
+    ignored = service.handle(
+        JSON, (ROOT / "events" / "ignored-cts-delete-server.json").read_bytes()
+    )
+    refused = service.handle(JSON, b"{not json")
+    too_large = service.handle(JSON, b" " * (service.settings.max_body_bytes + 1))
+    for reply, status in ((ignored, 200), (refused, 400), (too_large, 413)):
+        assert reply.status == status and reply.headers["X-Nicattach-Sink"] == "none"
+    assert post(service, EVENT).headers["X-Nicattach-Sink"] == "delivered"

@@ -21,6 +21,7 @@ def test_errors_are_translated_without_the_url() -> None:
         session.request("GET", "http://127.0.0.1:9/secret?token=abc", timeout=(2, 2))
     assert not isinstance(refused.value, TransportTimeout), "refused is not a timeout"
     assert "token" not in str(refused.value) and "secret" not in str(refused.value)
+    assert "http://127.0.0.1:9" in str(refused.value)  # where, so the operator can check it
 
 
 def test_proxy_from_the_environment_is_used_unless_no_proxy(
