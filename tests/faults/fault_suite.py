@@ -35,6 +35,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))  # support.py
+
+from support import PROJECT  # noqa: E402
 
 from emulator.client import AdminClient  # noqa: E402
 from emulator.control.faults import FaultPlan, Faults  # noqa: E402
@@ -45,7 +48,6 @@ from function.app.wiring import build_service  # noqa: E402
 from function.config import Settings  # noqa: E402
 from function.transport.session import Response, Session  # noqa: E402
 
-PROJECT = "0605767a5a80d5762fe6c0125d3c5b0e"
 POLICY = ROOT / "examples" / "policy.yaml"
 BOOT_NET = "5b1f2c3d-0a4e-4f6b-9c8d-7e6f5a4b3c2d"  # every server boots with a NIC here
 NETWORKS = ("3cb9bc59-5699-4588-a4b1-b87f96708bc6", "0dc714fa-9022-4a03-bb22-9821a396bb9d")

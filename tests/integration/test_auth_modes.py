@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from functions_framework import create_app
+from support import PROJECT  # the sample project, defined once (tests/support.py)
 
 from emulator.client import AdminClient
 from emulator.cloud import FakeCloudServer
@@ -22,7 +23,6 @@ from function.app.wiring import build_service
 from function.config import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
-PROJECT = "0605767a5a80d5762fe6c0125d3c5b0e"
 SERVER = "9d4b2f3e-6a1c-4e5b-8f7a-1c2d3e4f5a6b"
 STORAGE = "3cb9bc59-5699-4588-a4b1-b87f96708bc6"
 BACKUP = "0dc714fa-9022-4a03-bb22-9821a396bb9d"

@@ -8,13 +8,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from support import PROJECT  # the sample project, defined once (tests/support.py)
 
 from emulator.client import AdminClient
 from function.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "events"
-PROJECT = "0605767a5a80d5762fe6c0125d3c5b0e"
 SERVER = "9d4b2f3e-6a1c-4e5b-8f7a-1c2d3e4f5a6b"
 
 

@@ -21,6 +21,7 @@ from huaweicloudsdkas.v1 import (
 from huaweicloudsdkcore.auth.credentials import BasicCredentials
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 from huaweicloudsdkcore.http.http_config import HttpConfig
+from support import PROJECT  # the sample project, defined once (tests/support.py)
 
 from emulator.autoscaling.models import FakeAutoScaling
 from emulator.client import AdminClient, AdminError
@@ -29,7 +30,6 @@ from emulator.compute.models import FakeBackend
 from emulator.identity.keystone import FakeKeystone
 from emulator.server import EmulatorServer
 
-PROJECT = "0605767a5a80d5762fe6c0125d3c5b0e"
 AK, SK = "AKEMULATOR0000000001", "sk-emulator-secret"
 GROUP = "a3f1c2d4-5b6e-4f70-8a91-b2c3d4e5f607"
 SERVER = "6a1c3b7e-0d5b-4c1e-9a57-2f7d0c2b9e11"

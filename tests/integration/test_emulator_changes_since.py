@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 import requests
+from support import PROJECT  # the sample project, defined once (tests/support.py)
 
 from emulator.client import AdminClient, AdminError
 from emulator.compute.models import FakeBackend
 from emulator.server import EmulatorServer
 
-PROJECT = "0605767a5a80d5762fe6c0125d3c5b0e"
 NET = "3cb9bc59-5699-4588-a4b1-b87f96708bc6"
 TOKEN = "emulator-token"
 

@@ -28,6 +28,7 @@ from huaweicloudsdkecs.v2 import (
     ShowServerRequest,
     ShowServerTagsRequest,
 )
+from support import PROJECT  # the sample project, defined once (tests/support.py)
 
 from emulator.client import AdminClient, AdminError
 from emulator.cloud import FakeCloudServer
@@ -38,7 +39,6 @@ from emulator.ecs_v1.models import FakeEcsV1
 from emulator.identity.keystone import FakeKeystone
 from emulator.server import EmulatorServer
 
-PROJECT = "0605767a5a80d5762fe6c0125d3c5b0e"
 AK, SK = "AKEMULATOR0000000001", "sk-emulator-secret"
 SERVER = "9d4b2f3e-6a1c-4e5b-8f7a-1c2d3e4f5a6b"
 NET = "3cb9bc59-5699-4588-a4b1-b87f96708bc6"

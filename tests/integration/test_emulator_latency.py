@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
+from support import PROJECT  # the sample project, defined once (tests/support.py)
 
 from emulator.app import EmulatorApp
 from emulator.client import AdminClient, AdminError
@@ -21,7 +22,6 @@ from emulator.control.latency import PROFILES, Latency
 from emulator.core.http import HTTPServer
 from emulator.server import EmulatorServer
 
-PROJECT = "0605767a5a80d5762fe6c0125d3c5b0e"
 SERVER = "9d4b2f3e-6a1c-4e5b-8f7a-1c2d3e4f5a6b"
 NET = "3cb9bc59-5699-4588-a4b1-b87f96708bc6"
 TOKEN = {"X-Auth-Token": "emulator-token"}

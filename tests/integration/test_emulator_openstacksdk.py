@@ -13,6 +13,7 @@ import pytest
 from keystoneauth1 import session as ks_session
 from keystoneauth1 import token_endpoint
 from openstack import connection, exceptions
+from support import PROJECT  # the sample project, defined once (tests/support.py)
 
 from emulator.client import AdminClient
 from emulator.server import EmulatorServer
@@ -21,7 +22,6 @@ from emulator.server import EmulatorServer
 # Proxy._extract_name's service_type) on every call; these are not about our usage.
 pytestmark = pytest.mark.filterwarnings("ignore::openstack.warnings.RemovedInSDK50Warning")
 
-PROJECT = "0605767a5a80d5762fe6c0125d3c5b0e"
 NET = "3cb9bc59-5699-4588-a4b1-b87f96708bc6"
 OTHER_NET = "0dc714fa-9022-4a03-bb22-9821a396bb9d"
 SERVER = "9d4b2f3e-6a1c-4e5b-8f7a-1c2d3e4f5a6b"

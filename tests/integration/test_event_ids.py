@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support import PROJECT  # the sample project, defined once (tests/support.py)
 
 from emulator.client import AdminClient
 from emulator.server import EmulatorServer
@@ -19,7 +20,6 @@ from function.domain.model import Trigger
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "events"
-PROJECT = "0605767a5a80d5762fe6c0125d3c5b0e"
 SERVERS = [
     "6a1c3b7e-0d5b-4c1e-9a57-2f7d0c2b9e11",
     "7b2d4c8f-1e6c-4d2f-8b68-3a8e1d3caf22",

@@ -14,13 +14,13 @@ import pytest
 from cloudevents.conversion import to_binary, to_structured
 from cloudevents.http import CloudEvent
 from functions_framework import create_app
+from support import PROJECT  # the sample project, defined once (tests/support.py)
 from werkzeug.test import TestResponse
 
 from emulator.client import AdminClient
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVER = "9d4b2f3e-6a1c-4e5b-8f7a-1c2d3e4f5a6b"
-PROJECT = "0605767a5a80d5762fe6c0125d3c5b0e"
 BOOT_NET = "5b1f2c3d-0a4e-4f6b-9c8d-7e6f5a4b3c2d"
 STORAGE = "3cb9bc59-5699-4588-a4b1-b87f96708bc6"
 BACKUP = "0dc714fa-9022-4a03-bb22-9821a396bb9d"

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import requests
 from jsonschema import Draft202012Validator
+from support import PROJECT  # the sample project, defined once (tests/support.py)
 
 from emulator.client import AdminClient
 from emulator.cloud import FakeCloudServer
@@ -27,7 +28,6 @@ from function.config import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "events"
-PROJECT = "0605767a5a80d5762fe6c0125d3c5b0e"
 ONE = "6a1c3b7e-0d5b-4c1e-9a57-2f7d0c2b9e11"
 NEW = "1f0e2d3c-4b5a-4968-8776-a5b4c3d2e1f0"
 GROUP = "a3f1c2d4-5b6e-4f70-8a91-b2c3d4e5f607"

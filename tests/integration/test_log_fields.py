@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support import PROJECT  # the sample project, defined once (tests/support.py)
 
 from emulator.client import AdminClient
 from function import logs
@@ -19,7 +20,6 @@ from function.app.wiring import build_service
 from function.config import Settings
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
-PROJECT = "0605767a5a80d5762fe6c0125d3c5b0e"
 ODD = "6f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b"
 REPRS = ("{'", "['", '{"', '["')
 

@@ -17,12 +17,12 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from support import PROJECT  # the sample project, defined once (tests/support.py)
 
 from emulator.client import AdminClient
 from emulator.server import EmulatorServer
 
 ROOT = Path(__file__).resolve().parents[2]
-PROJECT = "0605767a5a80d5762fe6c0125d3c5b0e"
 STORAGE_NET = "3cb9bc59-5699-4588-a4b1-b87f96708bc6"  # examples/policy.yaml: db-storage
 BACKUP_NET = "0dc714fa-9022-4a03-bb22-9821a396bb9d"  # examples/policy.yaml: db-backup
 HERE = "{}.{}".format(*sys.version_info[:2])

@@ -26,6 +26,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from support import PROJECT  # the sample project, defined once (tests/support.py)
 
 from emulator.client import AdminClient
 from emulator.compute.models import FakeBackend
@@ -33,7 +34,6 @@ from emulator.core.clock import AdjustableClock
 from emulator.server import EmulatorServer
 
 ROOT = Path(__file__).resolve().parents[2]
-PROJECT = "0605767a5a80d5762fe6c0125d3c5b0e"
 STORAGE_NET = "3cb9bc59-5699-4588-a4b1-b87f96708bc6"  # examples/policy.yaml: db-storage
 BACKUP_NET = "0dc714fa-9022-4a03-bb22-9821a396bb9d"  # examples/policy.yaml: db-backup
 PRIVATE_NET = "5b1f2c3d-0a4e-4f6b-9c8d-7e6f5a4b3c2d"

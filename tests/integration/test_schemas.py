@@ -12,6 +12,7 @@ import pytest
 from cloudevents.conversion import to_binary, to_structured
 from cloudevents.http import CloudEvent, from_http
 from jsonschema import Draft202012Validator
+from support import PROJECT  # the sample project, defined once (tests/support.py)
 
 from emulator.client import AdminClient
 from emulator.server import EmulatorServer
@@ -25,7 +26,6 @@ SCHEMAS = {
     f"nicattach.attachment.{kind}": json.loads((EVENTS / "schemas" / f"{kind}.json").read_text())
     for kind in ("completed", "skipped", "failed")
 }
-PROJECT = "0605767a5a80d5762fe6c0125d3c5b0e"
 SERVERS = [
     "6a1c3b7e-0d5b-4c1e-9a57-2f7d0c2b9e11",
     "7b2d4c8f-1e6c-4d2f-8b68-3a8e1d3caf22",

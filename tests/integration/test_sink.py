@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from cloudevents.http import from_http
+from support import PROJECT  # the sample project, defined once (tests/support.py)
 
 from emulator.client import AdminClient
 from emulator.cloud import FakeCloudServer
@@ -23,7 +24,6 @@ from function.app.wiring import build_service
 from function.config import ConfigError, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
-PROJECT = "0605767a5a80d5762fe6c0125d3c5b0e"
 SERVER = "9d4b2f3e-6a1c-4e5b-8f7a-1c2d3e4f5a6b"
 BATCH = ["7b2d4c8f-1e6c-4d2f-8b68-3a8e1d3caf22", "8c3e5d90-2f7d-4e30-9c79-4b9f2e4db033"]
 EVENT = {"server_id": SERVER, "project_id": PROJECT, "tags": ["role=db", "env=prod"]}

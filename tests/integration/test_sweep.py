@@ -6,12 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
+from support import PROJECT  # the sample project, defined once (tests/support.py)
 
 from emulator.client import AdminClient
 from function.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
-PROJECT = "0605767a5a80d5762fe6c0125d3c5b0e"
 STORAGE = "3cb9bc59-5699-4588-a4b1-b87f96708bc6"
 BACKUP = "0dc714fa-9022-4a03-bb22-9821a396bb9d"
 

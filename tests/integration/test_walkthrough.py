@@ -18,13 +18,13 @@ from typing import Any
 
 import pytest
 from functions_framework import create_app
+from support import PROJECT  # the sample project, defined once (tests/support.py)
 
 from emulator.client import AdminClient
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = ROOT / ".venv" / "bin"
 CLI = str(BIN / "nic-autoattach") if (BIN / "nic-autoattach").exists() else "nic-autoattach"
-PROJECT = "0605767a5a80d5762fe6c0125d3c5b0e"
 ONE = "6a1c3b7e-0d5b-4c1e-9a57-2f7d0c2b9e11"
 BATCH = ("7b2d4c8f-1e6c-4d2f-8b68-3a8e1d3caf22", "8c3e5d90-2f7d-4e30-9c79-4b9f2e4db033")
 GENERIC = "9d4b2f3e-6a1c-4e5b-8f7a-1c2d3e4f5a6b"

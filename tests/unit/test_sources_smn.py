@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support import PROJECT  # the sample project, defined once (tests/support.py)
 
 from function.domain.errors import InputError
 from function.domain.lifecycle import LAUNCHING, TERMINATING, Lifecycle
@@ -17,7 +18,6 @@ from function.domain.model import Trigger
 from function.sources.parse import parse_event
 
 ROOT = Path(__file__).resolve().parents[2]
-PROJECT = "0605767a5a80d5762fe6c0125d3c5b0e"
 SERVER = "6a1c3b7e-0d5b-4c1e-9a57-2f7d0c2b9e11"
 GROUP = "a3f1c2d4-5b6e-4f70-8a91-b2c3d4e5f607"
 TRIGGER = Trigger("t-1", "urn:test", "test")
