@@ -25,7 +25,6 @@ from function.compute.base import ComputeBackend
 from function.compute.os_interface import CORRELATION_HEADER
 from function.config import Settings
 from function.converge.flow import Flow
-from function.converge.pool import map_in_context
 from function.converge.sweep import Summary, reconcile
 from function.delivery import emit
 from function.domain.errors import BodyTooLarge, InputError
@@ -42,6 +41,7 @@ from function.domain.outcome import (
 from function.domain.policy import Policy
 from function.domain.timing import Deadline, Timing
 from function.lifecycle.releaser import Releaser
+from function.pool import map_in_context
 from function.sources.inbound import BATCH, decode_request
 from function.sources.parse import parse_event
 from function.transport.session import HttpSession

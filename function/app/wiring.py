@@ -58,13 +58,13 @@ def build_service(
             "NICATTACH_API_VERSION=v2 has no microversions: the API shows no tags, so events "
             "must carry them (else tags_unavailable) and the sweep sees none"
         )
-    backend = compute_backend(settings, session, auth, timing)
+    reads = ThreadPoolExecutor(max_workers=max(2, settings.concurrency),
+                               thread_name_prefix="nicattach-read")  # fmt: skip
+    backend = compute_backend(settings, session, auth, timing, reads)
     waiter = Waiter(backend, timing, wait_active_s=settings.wait_active_s,
                     wait_port_active_s=settings.wait_port_active_s)  # fmt: skip
     converger = Converger(backend, waiter, prune=settings.prune,
                           write_reserve=min(5.0, settings.deadline_s * 0.2))  # fmt: skip
-    reads = ThreadPoolExecutor(max_workers=max(2, settings.concurrency),
-                               thread_name_prefix="nicattach-read")  # fmt: skip
     flow = Flow(settings, policy, backend, waiter, converger, reads)
     sink = emit.sink_from_settings(settings, session, auth, timing=timing)
     releaser = hook_releaser(settings, session, auth, timing, wall)
@@ -88,7 +88,11 @@ def hook_releaser(
 
 
 def compute_backend(
-    settings: Settings, session: HttpSession, auth: Auth, timing: Timing
+    settings: Settings,
+    session: HttpSession,
+    auth: Auth,
+    timing: Timing,
+    reads: ThreadPoolExecutor | None = None,
 ) -> ComputeBackend:
     if settings.backend == "nova":
         client = EcsClient(session, settings.ecs_endpoint, auth, api_version=settings.api_version,
@@ -98,7 +102,7 @@ def compute_backend(
     if settings.backend == "huawei-v1":
         v1 = V1Client(session, settings.ecs_endpoint, auth, timing=timing,
                       timeout=(settings.connect_timeout_s, settings.read_timeout_s))  # fmt: skip
-        return HuaweiV1Backend(v1)
+        return HuaweiV1Backend(v1, reads)
     raise ConfigError(f"backend {settings.backend!r} is not available")
 
 

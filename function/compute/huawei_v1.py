@@ -16,9 +16,11 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any, Literal
 
+from function import pool
 from function.compute.base import Attached, Server, ServerGone, ServerPage
 from function.compute.huawei_v1_errors import check_v1_response, job_error
 from function.compute.os_interface import interface_from_api
@@ -104,8 +106,9 @@ class HuaweiV1Backend:
 
     name = "huawei-v1"
 
-    def __init__(self, client: V1Client) -> None:
+    def __init__(self, client: V1Client, reads: ThreadPoolExecutor | None = None) -> None:
         self.client = client
+        self._reads = reads or ThreadPoolExecutor(max_workers=8, thread_name_prefix="v1-read")
         self._pending: OrderedDict[tuple[str, str, tuple[str, str]], str] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -119,12 +122,19 @@ class HuaweiV1Backend:
     def get_server(self, project_id: str, server_id: str, deadline: Deadline) -> Server:
         """Status from the server, tags from the tags API (``[{key, value}]``: the server's
         own ``tags`` strings have no documented format)."""
+        tags_read = pool.submit(
+            self._reads, lambda: self.client.get_tags(project_id, server_id, deadline)
+        )  # in parallel with the details: one round trip, not two
         with _gone():
-            raw = self.client.get_server(project_id, server_id, deadline)
+            try:
+                raw = self.client.get_server(project_id, server_id, deadline)
+            except BaseException:
+                tags_read.cancel()
+                raise
             status = text(raw.get("status")).upper()
             if status in ("DELETED", "SOFT_DELETED"):
                 raise ServerGone()
-            tags, ignored = salvage_tags(self.client.get_tags(project_id, server_id, deadline))
+            tags, ignored = salvage_tags(tags_read.result())
         return Server(server_id, status, tags, ignored)
 
     def list_servers(

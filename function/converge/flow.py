@@ -11,9 +11,9 @@ import logging
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
+from function import pool
 from function.compute.base import Attached, ComputeBackend, Server, ServerGone
 from function.config import Settings
-from function.converge import pool
 from function.converge.convergence import Converger
 from function.converge.waiter import READY, Waiter
 from function.domain.errors import NicAttachError, PermanentError, TemporaryError

@@ -19,11 +19,11 @@ from typing import Any
 from function import logs
 from function.compute.base import ComputeBackend, Server
 from function.converge.flow import Flow
-from function.converge.pool import map_in_context
 from function.domain.errors import NicAttachError
 from function.domain.model import ServerRef
 from function.domain.outcome import Kind, Outcome
 from function.domain.timing import Deadline
+from function.pool import map_in_context
 
 log = logging.getLogger("nicattach.sweep")
 

@@ -2,7 +2,7 @@
 
 Invocation credentials (FunctionGraph), the correlation id and the log fields
 live in ``ContextVar``s; a plain ``ThreadPoolExecutor`` worker sees none of
-them. Batches, the sweep and the parallel first reads all go through here, so
+them. Batches, the sweep and the parallel reads (flow, huawei-v1 backend) all go through here, so
 none of them can lose the context again.
 """
 
