@@ -1,4 +1,4 @@
-"""The JSON-over-HTTP plumbing both compute backends share.
+"""The JSON-over-HTTP plumbing the compute backends and the Auto Scaling client share.
 
 One ``JsonApi`` per API: it signs each request (``Auth``), sends the
 correlation id, clips timeouts to the event's ``Deadline``, authenticates
@@ -81,16 +81,31 @@ class JsonApi:
         deadline: Deadline | None,
         microversion: str | None = None,
     ) -> Any:
+        return self._idempotent("GET", project_id, path, deadline, microversion=microversion)
+
+    def _idempotent(
+        self,
+        method: str,
+        project_id: str,
+        path: str,
+        deadline: Deadline | None,
+        *,
+        body: Mapping[str, Any] | None = None,
+        microversion: str | None = None,
+    ) -> Any:
+        """A call that is safe to repeat (a read; a write the API refuses the second time),
+        retried on temporary errors with ``API_BACKOFF`` inside the deadline."""
         for attempt in range(1, self._get_attempts + 1):
             try:
-                return self._send("GET", project_id, path, deadline, microversion=microversion)
+                return self._send(method, project_id, path, deadline, body=body,
+                                  microversion=microversion)  # fmt: skip
             except ApiTemporaryError as exc:
                 delay = API_BACKOFF.delay(attempt, self._timing.rng, exc.delay)
                 if attempt == self._get_attempts or (deadline and not deadline.allows(delay)):
                     raise
                 log.warning(
-                    "GET %s attempt #%d/%d failed (%s); will retry in %.2fs",
-                    route(path), attempt, self._get_attempts, exc.code, delay,
+                    "%s %s attempt #%d/%d failed (%s); will retry in %.2fs",
+                    method, route(path), attempt, self._get_attempts, exc.code, delay,
                 )  # fmt: skip
                 self._timing.sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover

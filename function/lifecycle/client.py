@@ -13,50 +13,44 @@ list to see that the hook already has its result.
 
 from __future__ import annotations
 
-import json
 import logging
-import threading
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
-from function import logs
 from function.auth import Auth
-from function.compute.os_interface import CORRELATION_HEADER, cut
-from function.domain.errors import ApiPermanentError, ApiTemporaryError, TemporaryError
+from function.compute.wire import JsonApi, cut
+from function.domain.errors import ApiPermanentError, ApiTemporaryError
 from function.domain.lifecycle import Action, Hanging
-from function.domain.timing import API_BACKOFF, Deadline, Timing, parse_retry_after
-from function.transport.session import HttpSession, Response, TransportError, TransportTimeout
+from function.domain.timing import Deadline, Timing, parse_retry_after
+from function.transport.session import HttpSession, Response
 
 log = logging.getLogger("nicattach.lifecycle")
 API_ROOT = "autoscaling-api/v1"
 
 
-class AsClient:
-    """Thread-safe; project-agnostic (the project is in every call)."""
+class AsClient(JsonApi):
+    """Thread-safe; project-agnostic (the project is in every call). The plumbing
+    (signing, correlation id, deadline-clipped timeouts, one re-authentication after a
+    401, retries with ``API_BACKOFF``) is the compute clients' ``JsonApi``."""
 
     def __init__(
         self, session: HttpSession, endpoint: str, auth: Auth, *, timing: Timing,
         timeout: tuple[float, float] = (3.05, 20.0), attempts: int = 3,
     ) -> None:  # fmt: skip
-        self._session = session
-        self.endpoint = endpoint.rstrip("/")
-        self._auth = auth
-        self._timing = timing
-        self._timeout = timeout
-        self._attempts = attempts
-        self._lock = threading.Lock()
-        self._calls = 0
+        super().__init__(session, endpoint, auth, api_version=API_ROOT, timeout=timeout,
+                         get_attempts=attempts, timing=timing)  # fmt: skip
 
-    @property
-    def calls(self) -> int:
-        return self._calls
+    def check(self, response: Response, what: str) -> Any:
+        return check_answer(response, f"AS {what}")
 
     def callback(
         self, project_id: str, group_id: str, action: Action, deadline: Deadline, *,
         key: str | None = None, instance_id: str | None = None, hook_name: str | None = None,
     ) -> None:  # fmt: skip
-        """Answer the hook: by ``key``, else by ``instance_id`` + ``hook_name``."""
+        """Answer the hook: by ``key``, else by ``instance_id`` + ``hook_name``. Repeated
+        after a lost answer, the API refuses it as "not hanging": the releaser then reads
+        the list, so retrying it is safe."""
         body: dict[str, str] = {"lifecycle_action_result": action.value}
         if key:
             body["lifecycle_action_key"] = key
@@ -64,67 +58,21 @@ class AsClient:
             body.update(instance_id=instance_id, lifecycle_hook_name=hook_name)
         else:
             raise ValueError("a callback needs the action key, or the instance and hook name")
-        path = f"{project_id}/scaling_instance_hook/{quote(group_id)}/callback"
-        self._call("PUT", path, deadline, body)
+        path = f"scaling_instance_hook/{quote(group_id)}/callback"
+        self._idempotent("PUT", project_id, path, deadline, body=body)
 
     def hanging(
         self, project_id: str, group_id: str, instance_id: str, deadline: Deadline
     ) -> list[Hanging]:
         """The instance's hook records (``instance_hanging_info``); malformed items dropped."""
-        path = (f"{project_id}/scaling_instance_hook/{quote(group_id)}/list"
+        path = (f"scaling_instance_hook/{quote(group_id)}/list"
                 f"?instance_id={quote(instance_id)}")  # fmt: skip
-        answer = self._call("GET", path, deadline)
+        answer = self._get(project_id, path, deadline)
         items = answer.get("instance_hanging_info") if isinstance(answer, Mapping) else None
         if not isinstance(items, list):
             raise ApiTemporaryError("list of hanging instances: no 'instance_hanging_info'",
                                     code="bad_answer", status=None, request_id=None)  # fmt: skip
         return [h for h in (hanging_from_api(i) for i in items) if h is not None]
-
-    def _call(
-        self, method: str, path: str, deadline: Deadline, body: Mapping[str, Any] | None = None
-    ) -> Any:
-        for attempt in range(1, self._attempts + 1):
-            try:
-                return self._request(method, path, deadline, body)
-            except ApiTemporaryError as exc:
-                delay = API_BACKOFF.delay(attempt, self._timing.rng, exc.delay)
-                if attempt == self._attempts or not deadline.allows(delay):
-                    raise
-                log.warning("%s %s attempt #%d/%d failed (%s); will retry in %.2fs", method,
-                            _route(path), attempt, self._attempts, exc.code, delay)  # fmt: skip
-                if exc.code == "unauthorized":
-                    self._auth.invalidate()
-                self._timing.sleep(delay)
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def _request(
-        self, method: str, path: str, deadline: Deadline, body: Mapping[str, Any] | None
-    ) -> Any:
-        url = f"{self.endpoint}/{API_ROOT}/{path}"
-        what = f"AS {method} {_route(path)}"
-        data = json.dumps(body).encode() if body is not None else None
-        headers = {"Accept": "application/json", **self._auth.headers(method, url, data)}
-        if data is not None:
-            headers["Content-Type"] = "application/json"
-        correlation_id = logs.bound("correlation_id")
-        if correlation_id:
-            headers[CORRELATION_HEADER] = correlation_id
-        remaining = deadline.remaining()
-        if remaining <= 0:
-            raise TemporaryError("the event's deadline passed", code="deadline_exceeded")
-        timeout = (min(self._timeout[0], remaining), min(self._timeout[1], remaining))
-        with self._lock:
-            self._calls += 1
-        try:
-            response = self._session.request(method, url, data=data, headers=headers,
-                                             timeout=timeout, total=remaining)  # fmt: skip
-        except TransportTimeout as exc:
-            raise ApiTemporaryError(f"{what}: {exc}", code="timeout", status=None,
-                                    request_id=None) from None  # fmt: skip
-        except TransportError as exc:  # TooLarge too
-            raise ApiTemporaryError(f"{what}: {exc}", code="connection_error", status=None,
-                                    request_id=None) from None  # fmt: skip
-        return check_answer(response, what)
 
 
 def check_answer(response: Response, what: str) -> Any:
@@ -181,7 +129,3 @@ def hanging_from_api(raw: object) -> Hanging | None:
         timeout=text["timeout"],
         default_result=text["default_result"],
     )
-
-
-def _route(path: str) -> str:
-    return path.split("?", 1)[0]

@@ -1,5 +1,6 @@
 """Every relative link in the Markdown files points at a file of the repository, and no
-file names a document that does not exist (``DESIGN.md`` was one)."""
+file names a document that does not exist (a design document kept outside the
+repository was one)."""
 
 from __future__ import annotations
 
