@@ -80,8 +80,10 @@ class Converger:
             if not current.missing and not undo:
                 break
             for nic in current.missing:
-                if writes.expired:
-                    run.note(TemporaryError("deadline near", code="deadline_exceeded"))
+                if writes.expired:  # the reason this round failed says more, if there is one
+                    run.last_error = run.last_error or TemporaryError(
+                        "deadline near", code="deadline_exceeded"
+                    )
                     break
                 attached = run.attach(nic, _mark(nic) if marks else None, attempt) or attached
             for item in undo:

@@ -52,6 +52,7 @@ def test_a_job_running_at_the_deadline_is_retryable_and_never_posted_twice(
     service = make_service(emulator, policy, deadline_s=1.0)
     status, body = deliver(service, event())
     assert status == 503 and body["error"]["retryable"] is True, body
+    assert body["error"]["code"] == "job_pending", body
     status, body = deliver(service, event())  # the same process takes up the same job
     assert status == 503, body
     assert len(adds(v1)) == 1
