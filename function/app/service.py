@@ -54,6 +54,8 @@ or ``none`` (nothing to deliver: an ignored event or a refused request)."""
 PACKAGE = "nic-autoattach"
 SINK_RESERVE_S = 3.0
 """Deadline time kept back from the servers for delivering their events to the sink."""
+REPLY_COST_S = 0.0003
+"""Deadline time kept back per server for building its outcome event (measured ~0.13 ms)."""
 RELEASE_RESERVE_S = 3.0
 """Deadline time kept back from the servers for answering their lifecycle hooks."""
 
@@ -138,6 +140,8 @@ class Service:
         if parsed.ignored_reason is not None:
             return self._ignored(parsed)
         after = deadline.minus(SINK_RESERVE_S) if self.sink is not None else deadline
+        # building one outcome event costs ~0.13 ms here: keep that back for a huge batch
+        after = after.minus(min(0.25 * deadline.remaining(), len(parsed.servers) * REPLY_COST_S))
         hooks = any(ref.lifecycle is not None for ref in parsed.servers)
         work = after.minus(RELEASE_RESERVE_S) if hooks else after
         with logs.bind(event_id=parsed.trigger.id):
