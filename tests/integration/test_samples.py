@@ -4,6 +4,7 @@ FunctionGraph handler called with a context shaped like FunctionGraph's."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -157,3 +158,25 @@ def test_timer_trigger_runs_the_reconcile_sweep(client: FlaskClient, admin: Admi
     assert main.handler(timer, FunctionGraphContext())["already"] == 4
     other = dict(timer, user_event='{"something": "else"}')
     assert main.handler(other, FunctionGraphContext())["error"]["code"] == "bad_input"
+
+
+class ShortContext(FunctionGraphContext):
+    def getRemainingTimeInMilliSeconds(self) -> int:  # noqa: N802
+        return 4_500  # the platform stops this invocation in 4.5 s
+
+
+def test_the_handler_deadline_follows_the_platforms_remaining_time(
+    client: FlaskClient, admin: AdminClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NICATTACH_WAIT_ACTIVE_S", "120")  # would wait far past the platform
+    create_app("handle_event", str(ROOT / "function" / "main.py"))
+    import main
+
+    building = "2e2d3c4b-5a69-4788-9a0b-1c2d3e4f5a6b"
+    admin.create_server(PROJECT, tags=["role=db", "env=prod"], id=building, status="BUILD",
+                        build_seconds=3600)  # fmt: skip
+    event = {"server_id": building, "project_id": PROJECT, "tags": ["role=db", "env=prod"]}
+    started = time.monotonic()
+    with pytest.raises(main.RetryableFailure, match="server_not_ready|deadline_exceeded"):
+        main.handler(event, ShortContext())
+    assert time.monotonic() - started < 4.5  # remaining time minus the 3 s margin, then out
