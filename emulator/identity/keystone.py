@@ -14,7 +14,7 @@
   call, same checks; the events are kept in ``published``.
 
 The signature check is written from the algorithm's description, separately
-from ``function/aksk.py``, so the two are not the same code checking itself.
+from ``function/auth/aksk.py``, so the two are not the same code checking itself.
 Counters (``auth_requests``) let tests prove caching and re-authentication.
 """
 

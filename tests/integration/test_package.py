@@ -54,7 +54,7 @@ def test_the_zip_holds_the_function_and_its_runtime_dependencies_only(package_zi
     assert {"index.py", "policy.yaml", "function", *runtime} <= tops
     assert not tops & {"emulator", "tests", "bench", "scripts", "examples", "events"}
     assert not tops & {"flask", "functions_framework", "werkzeug", "gunicorn", "bin"}
-    assert "requests" not in tops, "the function's HTTP is urllib3 (function/transport.py)"
+    assert "requests" not in tops, "the function's HTTP is urllib3 (function/transport/session.py)"
 
 
 def test_the_handler_runs_with_only_the_unpacked_folder_on_sys_path(
