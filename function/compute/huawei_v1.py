@@ -39,7 +39,8 @@ JOB_BACKOFF = Backoff(base=0.1, cap=2.0, jitter=0.25)
 JOB_RESERVE_S = 0.5
 """Polling stops this long before the deadline: time for the re-read after it."""
 PENDING_LIMIT = 1024
-PAGE_SIZE = 100
+PAGE_SIZE = 1000
+"""The v1 list's largest page: the window is filtered here, over every page of the fleet."""
 JOB_RUNNING = frozenset({"INIT", "RUNNING", "PENDING_PAYMENT"})
 
 
