@@ -13,9 +13,14 @@ def test_no_duplicates_no_missing_no_lost_no_unhandled(backend: str) -> None:
     assert figures.events_sent == 24
     assert figures.deliveries >= 24 * 3
     assert sum(figures.faults_injected.values()) > 0, "faults were really injected"
-    assert (figures.duplicate_nics, figures.missing_nics) == (0, 0), report(figures)
+    assert figures.missing_nics == 0, report(figures)
+    if figures.marks:  # marked NICs: every duplicate, even a killed copy's, is undone
+        assert figures.duplicate_nics == 0, report(figures)
+    else:  # no mark (huawei-v1): a killed copy's duplicate stays, and must be reported
+        assert figures.reported_duplicates == figures.duplicate_nics, report(figures)
+    assert figures.ok, report(figures)
     assert (figures.lost_events, figures.unhandled) == (0, 0), report(figures)
-    assert figures.converged == 24
+    assert figures.converged >= 24 - figures.duplicate_nics  # only reported duplicates differ
     assert figures.killed > 0, "copies were really killed mid-flight"
     # the deadline holds for every reply, whatever the API and the sink did (generous margin)
     assert figures.worst_reply_s <= DEADLINE_S + 3.0, report(figures)
