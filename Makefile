@@ -51,7 +51,8 @@ bench: $(STAMP)
 
 # -- fault suite (tests/faults) ---------------------------------------------------
 faults: $(STAMP)
-	$(BIN)/python tests/faults/fault_suite.py --servers $(or $(SERVERS),200)
+	$(BIN)/python tests/faults/fault_suite.py --servers $(or $(SERVERS),200) --backend nova
+	$(BIN)/python tests/faults/fault_suite.py --servers $(or $(SERVERS),200) --backend huawei-v1
 	NICATTACH_STATEFUL_EXAMPLES=$(or $(EXAMPLES),400) $(BIN)/pytest -q -s tests/integration/test_stateful.py
 
 clean:
