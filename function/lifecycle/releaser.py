@@ -39,10 +39,6 @@ class Releaser:
         self.extend_within_s = extend_within_s
         self._wall = wall
 
-    @property
-    def calls(self) -> int:
-        return self.client.calls if self.client is not None else 0
-
     def release(self, ref: ServerRef, outcome: Outcome, deadline: Deadline) -> Outcome:
         """``outcome`` with ``lifecycle`` set (unchanged when no hook holds the server)."""
         if ref.lifecycle is None:

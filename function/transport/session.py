@@ -231,3 +231,35 @@ def _default_ca() -> str | None:
     except ModuleNotFoundError:  # pragma: no cover - the system store then
         return None
     return str(certifi.where())
+
+
+class Counted:
+    """A session that counts the requests sent through it (the per-event ``api_calls``
+    of the logs, and the bench); the compute backend's session is one."""
+
+    def __init__(self, session: HttpSession) -> None:
+        self._session = session
+        self._lock = threading.Lock()
+        self._calls = 0
+
+    @property
+    def calls(self) -> int:
+        return self._calls
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        data: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: Timeout = (3.05, 20.0),
+        total: float | None = None,
+    ) -> Response:
+        with self._lock:
+            self._calls += 1
+        return self._session.request(
+            method, url, data=data, headers=headers, timeout=timeout, total=total
+        )
+
+    def close(self) -> None:
+        self._session.close()
