@@ -96,8 +96,7 @@ class Service:
         self.session = session
         self.timing = timing
         self.releaser = releaser
-        self.compute_calls = compute_calls
-        """Requests sent to the compute API so far (its session counts them)."""
+        self.compute_calls = compute_calls  # requests sent to the compute API so far
 
     def health(self) -> Reply:
         """``GET /``: 200 and what is running (no secret, no endpoint, no API call)."""

@@ -68,6 +68,7 @@ class Flow:
                           "the event's deadline passed before this server's turn",
                           retryable=True)  # fmt: skip
         try:
+            self._backend.discover(deadline)  # what the API can do: read once per process
             status, tags, first = self._status_and_tags(project, ref, deadline)
             desired = evaluate(self._policy, tags)
             rules = desired.rules
@@ -103,6 +104,7 @@ class Flow:
             return {**view, key: reason}
         view["project_id"] = project
         try:
+            self._backend.discover(deadline)
             status, tags, first = self._status_and_tags(project, ref, deadline)
             desired = evaluate(self._policy, tags)
             view.update(status=status, tags=tags.as_strings(), rules=list(desired.rules))

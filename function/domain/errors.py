@@ -98,7 +98,7 @@ class TemporaryError(NicAttachError):
 
 
 class ApiPermanentError(PermanentError):
-    """A compute API answer that retrying will not change (4xx other than 409/429)."""
+    """An API answer that retrying will not change (which: the API's fault reader)."""
 
     def __init__(self, message: str, *, code: str, status: int, request_id: str | None) -> None:
         super().__init__(message, code=code)
@@ -107,7 +107,7 @@ class ApiPermanentError(PermanentError):
 
 
 class ApiTemporaryError(TemporaryError):
-    """A compute API answer or transport failure worth retrying."""
+    """An API answer or transport failure worth retrying."""
 
     def __init__(
         self,

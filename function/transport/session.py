@@ -7,8 +7,8 @@ redirects, auth hooks, an environment scan on every call). Measured on a
 and importing requests adds about 100 ms to a cold start. So the calls of one
 event go through this small session: one ``PoolManager`` per process, shared
 by threads, connections kept alive, TLS always verified, the environment's
-proxy settings read once. Errors become ``TransportError`` here, and the ECS
-client maps those (and HTTP answers) to the project's error tree.
+proxy settings read once. Errors become ``TransportError`` here, and the API client
+layer (``transport/api.py``) maps those (and HTTP answers) to the project's error tree.
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ class Response:
 
 
 class HttpSession(Protocol):
-    """What the ECS client and the sinks need of a session (the seam tests hook into)."""
+    """What the API clients and the sinks need of a session (the seam tests hook into)."""
 
     def request(
         self,

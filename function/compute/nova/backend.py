@@ -32,7 +32,9 @@ class NovaBackend:
     """``ComputeBackend`` over ``NovaClient``.
 
     ``marks``: ``auto`` uses device tags when the endpoint offers microversion 2.70
-    (asked once per process by ``discover``, not at start-up), ``on`` always, ``off`` never.
+    (asked once per process by ``discover``, which the flow calls before its first read;
+    not at start-up), ``on`` always, ``off`` never. A read or attach made before
+    ``discover`` settles it first.
     No security groups on attach (the API has no such field).
     """
 
