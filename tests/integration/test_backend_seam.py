@@ -1,6 +1,7 @@
 """The seam on both real backends, over HTTP against the emulator: a detach of a NIC
-already gone is done (idempotent in every backend), and capabilities are a value known
-at wiring, without a request (Nova's ``marks=auto`` settles them in one explicit read)."""
+already gone, or on a server already gone (404), is done (idempotent in every backend),
+and capabilities are a value known at wiring, without a request (Nova's ``marks=auto``
+settles them in one explicit read)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from function.domain.timing import Deadline
 from function.transport.session import Session
 
 ROOT = Path(__file__).resolve().parents[2]
+GONE = "00000000-0000-4000-8000-0000000000ff"
 
 
 def build(emulator: EmulatorServer, name: str) -> tuple[ComputeBackend, Deadline]:
@@ -47,6 +49,7 @@ def test_a_detach_of_a_nic_already_gone_is_done(
     (made,) = [i.port_id for i in now if i.port_id not in before]
     backend.detach(PROJECT, SERVER, made, deadline)
     backend.detach(PROJECT, SERVER, made, deadline)  # already gone: no error
+    backend.detach(PROJECT, GONE, made, deadline)  # the server is gone too: 404, done
     after = backend.list_interfaces(PROJECT, SERVER, deadline).interfaces
     assert made not in {i.port_id for i in after}
 
