@@ -114,10 +114,15 @@ class FakeNeutron:
             )
         return next(iter(self.networks.values()))
 
-    def new_port(self, network: FakeNetwork, fixed_ip: str | None, port_id: str) -> FakePort:
-        """A port on ``network`` with ``fixed_ip`` or the first free address."""
+    def new_port(
+        self, network: FakeNetwork, fixed_ip: str | None, port_id: str, *, checked: bool = False
+    ) -> FakePort:
+        """A port on ``network`` with ``fixed_ip`` (``checked`` already: taken as it is) or
+        the first free address."""
         used = self._ips.setdefault(network.id, set())
-        ip = self._check_fixed_ip(network, fixed_ip, used) if fixed_ip else None
+        ip = fixed_ip if checked else None
+        if fixed_ip and not checked:
+            ip = self._check_fixed_ip(network, fixed_ip, used)
         ip = ip or ipam.first_free_ip(network.cidr, used)
         if ip is None:
             raise BadRequest(f"No fixed IP addresses available for network: {network.id}")
@@ -165,9 +170,11 @@ class FakeNeutron:
         self._ips.get(port.net_id, set()).discard(port.ip_address)
         self._macs.discard(port.mac_addr)
 
-    def in_use(self, network: FakeNetwork, ip: str) -> bool:
-        """True when ``ip`` is taken on ``network`` (by a port or the gateway)."""
-        return ip in self._ips.get(network.id, set()) or ip == ipam.gateway_ip(network.cidr)
+    def in_use(self, network: FakeNetwork, ip: str, *, gateway: bool = True) -> bool:
+        """True when ``ip`` is taken on ``network`` by a port (or is the gateway, when
+        ``gateway``: Nova's attach path treats it as taken, Neutron's API does not)."""
+        taken = ip in self._ips.get(network.id, set())
+        return taken or (gateway and ip == ipam.gateway_ip(network.cidr))
 
     def network_of_subnet(self, subnet_id: str) -> FakeNetwork | None:
         return next((n for n in self.networks.values() if n.subnet_id == subnet_id), None)

@@ -70,3 +70,26 @@ def security_needs_port_security() -> NeutronError:
         "Port security must be enabled and port must have an IP address in order to use "
         "security groups.",
     )
+
+
+def port_has_security_groups() -> NeutronError:
+    return NeutronError(
+        409,
+        "PortSecurityPortHasSecurityGroup",
+        "Port has security group associated. Cannot disable port security or IP address until "
+        "security group is removed.",
+    )
+
+
+def pairs_need_port_security() -> NeutronError:
+    return NeutronError(
+        409,
+        "AddressPairAndPortSecurityRequired",
+        "Port Security must be enabled in order to have allowed address pairs on a port.",
+    )
+
+
+def subnet_full(net_id: str) -> NeutronError:
+    return NeutronError(
+        409, "IpAddressGenerationFailure", f"No more IP addresses available on network {net_id}."
+    )

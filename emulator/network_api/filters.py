@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlencode
 
 from emulator.network_api.errors import bad_request
 
@@ -70,3 +71,42 @@ def matches(view: Mapping[str, Any], filters: Mapping[str, list[str]]) -> bool:
 def select(view: dict[str, Any], fields: list[str] | None) -> dict[str, Any]:
     """Only the ``fields=`` asked for (all when none)."""
     return {k: v for k, v in view.items() if k in fields} if fields else view
+
+
+def paginate(
+    items: list[dict[str, Any]], query: Mapping[str, list[str]], url: str, collection: str
+) -> dict[str, Any]:
+    """``{collection: page, collection_links?}`` as Neutron pages with ``limit``: sorted by
+    id, after ``marker`` (before it with ``page_reverse=True``); a ``next`` link while a
+    page is full, a ``previous`` link whenever there are items. Without ``limit``: all."""
+    limit = (query.get("limit") or [""])[-1]
+    if not limit:
+        return {collection: items}
+    if not limit.isdigit() or int(limit) < 1:
+        raise bad_request(f"Limit must be an integer 0 or greater and not '{limit}'")
+    markers = query.get("marker") or []
+    size, marker = int(limit), markers[-1] if markers else None
+    reverse = (query.get("page_reverse") or ["false"])[-1].lower() == "true"
+    ordered = sorted(items, key=lambda item: str(item["id"]))
+    if reverse:
+        before = [i for i in ordered if marker is None or str(i["id"]) < marker]
+        page = before[-size:]
+    else:
+        page = [i for i in ordered if marker is None or str(i["id"]) > marker][:size]
+    kept = [
+        (k, v) for k, values in query.items() for v in values if k not in ("marker", "page_reverse")
+    ]
+    links = []
+    if page and not (len(page) < size and not reverse):
+        links.append({"rel": "next", "href": _link(url, kept, page[-1]["id"], False)})
+    if page and not (len(page) < size and reverse):
+        links.append({"rel": "previous", "href": _link(url, kept, page[0]["id"], True)})
+    body: dict[str, Any] = {collection: page}
+    if links:
+        body[f"{collection}_links"] = links
+    return body
+
+
+def _link(url: str, kept: list[tuple[str, str]], marker: str, reverse: bool) -> str:
+    pairs = [*kept, ("marker", marker), *([("page_reverse", "True")] if reverse else [])]
+    return f"{url}?{urlencode(pairs)}"

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from emulator.compute.models import FakeBackend
+from emulator.core.errors import FakeApiError
 from emulator.core.ids import new_id
 from emulator.network import ipam
 from emulator.network.records import FakeNetwork, FakePort
@@ -21,7 +22,7 @@ from emulator.network_api import errors
 from emulator.network_api.filters import matches
 from emulator.network_api.views import (
     FakeSecurityGroup,
-    default_rules,
+    group_rules,
     group_view,
     network_view,
     port_view,
@@ -35,6 +36,8 @@ class FakeNetworkApi:
     def __init__(self, backend: FakeBackend) -> None:
         self.backend = backend
         self._groups: dict[str, FakeSecurityGroup] = {}
+        #: Neutron's ``standard_attr_id`` of security group rules.
+        self._attr_id = 0
 
     def reset(self) -> None:
         with self.backend.transaction():
@@ -66,7 +69,10 @@ class FakeNetworkApi:
                 raise errors.network_not_found(fields["network_id"])
             ip = self._fixed_ip(network, fields.get("fixed_ips") or [{}])
             groups = self._security(project_id, fields, None)
-            port = neutron.new_port(network, ip, new_id(None))
+            try:
+                port = neutron.new_port(network, ip, new_id(None), checked=True)
+            except FakeApiError:  # the only one left: no free address
+                raise errors.subnet_full(network.id) from None
             port.project_id, port.security_groups = project_id, groups
             self._set(port, fields)
             return self._view(port)
@@ -135,36 +141,35 @@ class FakeNetworkApi:
                 raise errors.NeutronError(
                     404, "SubnetNotFound", f"Subnet {subnet_id} could not be found."
                 )
-            raise errors.bad_request(
-                f"Failed to create port on network {network.id}, because "
-                f"fixed_ips included invalid subnet {subnet_id}"
+            raise errors.NeutronError(
+                400,
+                "InvalidInput",
+                f"Invalid input for operation: Failed to create port on network {network.id}, "
+                f"because fixed_ips included invalid subnet {subnet_id}.",
             )
         if ip is None:
             return None
         if not ipam.is_host_address(network.cidr, ip):
             if subnet_id is not None:
-                raise errors.NeutronError(
-                    400,
-                    "InvalidIpForSubnet",
-                    f"IP address {ip} does not belong to subnet {subnet_id}",
-                )
+                raise errors.invalid_ip_for_subnet(ip)
             raise errors.invalid_ip_for_network(ip)
-        if neutron.in_use(network, ip):
+        if neutron.in_use(network, ip, gateway=False):  # Neutron lets a port take the gateway
             raise errors.ip_in_use(ip, network.subnet_id)
         return ip
 
     def _security(
         self, project_id: str, fields: Mapping[str, Any], port: FakePort | None
     ) -> list[str]:
-        """The port's groups after this change: the ones given, else the ``default`` group
-        for a new port with port security, else none; Neutron's 400 for groups without it."""
+        """The port's groups after this change: the ones given, else the port's, else the
+        ``default`` group for a new port with port security, else none; Neutron's 400 for
+        groups without port security, its 409 for turning it off while groups remain."""
         enabled = fields.get("port_security_enabled", port.port_security_enabled if port else True)
         if "security_groups" in fields:
             groups: list[str] = fields["security_groups"]
         elif port is not None:
-            groups = (
-                [] if "port_security_enabled" in fields and not enabled else port.security_groups
-            )
+            if not enabled and port.security_groups:
+                raise errors.port_has_security_groups()  # Neutron's 409: remove them first
+            groups = port.security_groups
         else:
             groups = [self._default_group(project_id).id] if enabled else []
         for group_id in groups:
@@ -173,6 +178,9 @@ class FakeNetworkApi:
                 raise errors.group_not_found(group_id)
         if groups and not enabled:
             raise errors.security_needs_port_security()
+        pairs = fields.get("allowed_address_pairs", port.allowed_address_pairs if port else [])
+        if pairs and not enabled:
+            raise errors.pairs_need_port_security()
         return list(groups)
 
     def _set(self, port: FakePort, fields: Mapping[str, Any]) -> None:
@@ -190,13 +198,13 @@ class FakeNetworkApi:
         for group in self._groups.values():
             if group.project_id == project_id and group.name == "default":
                 return group
-        group = self._new_group(project_id, "default", "Default security group")
-        group.rules = default_rules(group.id, project_id)
-        return group
+        return self._new_group(project_id, "default", "Default security group")
 
     def _new_group(self, project_id: str, name: str, description: str) -> FakeSecurityGroup:
         stamp = self.backend.neutron.stamp()
         group = FakeSecurityGroup(new_id(None), project_id, name, description, stamp, stamp)
+        group.rules = group_rules(group, name == "default", self._attr_id + 1)
+        self._attr_id += len(group.rules)
         self._groups[group.id] = group
         return group
 

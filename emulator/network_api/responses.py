@@ -19,11 +19,15 @@ from typing import Any
 from emulator.core.errors import FakeApiError, Forbidden, ItemNotFound, MethodNotAllowed
 from emulator.core.wire import Request, Response, Router
 from emulator.network_api import errors
-from emulator.network_api.filters import check_filters, select
+from emulator.network_api.filters import check_filters, paginate, select
 from emulator.network_api.models import FakeNetworkApi
 from emulator.network_api.schemas import parse_port
 
 API_PATH = re.compile(r"^/v2\.0(/.*)?$")
+NOT_ALLOWED = (
+    "The server could not comply with the request since it is either malformed or otherwise "
+    "incorrect."
+)
 Handler = Callable[[Request, str, dict[str, str]], Response]
 PORT_FIELDS = {
     "id",
@@ -117,13 +121,15 @@ class NetworkApp:
                 404, "HTTPNotFound", "The resource could not be found."
             ) from None
         except MethodNotAllowed:
-            raise errors.NeutronError(405, "HTTPMethodNotAllowed", "Method not allowed.") from None
+            raise errors.NeutronError(405, "HTTPMethodNotAllowed", NOT_ALLOWED) from None
         return handler(request, project_id, params)
 
     def list_ports(self, request: Request, project_id: str, _: dict[str, str]) -> Response:
         filters = check_filters(request.query, PORT_FIELDS)
         ports = self.api.ports(project_id, filters)
-        return Response(200, {"ports": [select(p, request.query.get("fields")) for p in ports]})
+        body = paginate(ports, request.query, f"{request.base_url}/v2.0/ports", "ports")
+        body["ports"] = [select(p, request.query.get("fields")) for p in body["ports"]]
+        return Response(200, body)
 
     def show_port(self, request: Request, project_id: str, params: dict[str, str]) -> Response:
         port = self.api.port(project_id, params["port_id"])

@@ -8,10 +8,11 @@ of the wrong type is a 400 before anything changes.
 from __future__ import annotations
 
 import ipaddress
+import uuid
 from collections.abc import Callable
 from typing import Any
 
-from emulator.network_api.errors import bad_request
+from emulator.network_api.errors import NeutronError, bad_request
 
 #: Attributes a project member may give when it creates a port.
 CREATE_FIELDS = frozenset(
@@ -57,9 +58,26 @@ def _string(field: str, value: object) -> str:
 
 
 def _boolean(field: str, value: object) -> bool:
-    if not isinstance(value, bool):
-        raise _invalid(field, f"'{value}' is not boolean")
-    return value
+    """Neutron's ``convert_to_boolean``: true/false, 1/0, "true"/"false" in any case."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).lower()
+    if text in ("true", "1", "false", "0"):
+        return text in ("true", "1")
+    raise NeutronError(
+        400,
+        "InvalidInput",
+        f"Invalid input for operation: '{value}' cannot be converted to boolean.",
+    )
+
+
+def _uuid(field: str, value: object) -> str:
+    text = _string(field, value)
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        raise _invalid(field, f"'{text}' is not a valid UUID") from None
+    return text
 
 
 def _ip(field: str, value: object, *, cidr: bool = False) -> str:
@@ -102,7 +120,8 @@ def _address_pairs(value: object) -> list[dict[str, str]]:
         if unknown:
             raise bad_request(f"Unrecognized attribute(s) '{', '.join(unknown)}'")
         if "ip_address" not in item:
-            raise bad_request("AllowedAddressPair must contain ip_address")
+            message = "AllowedAddressPair must contain ip_address"
+            raise NeutronError(400, "AllowedAddressPairsMissingIP", message)
         pair = {"ip_address": _ip("allowed_address_pairs", item["ip_address"], cidr=True)}
         if item.get("mac_address") is not None:
             pair["mac_address"] = _string("allowed_address_pairs", item["mac_address"])
@@ -111,13 +130,13 @@ def _address_pairs(value: object) -> list[dict[str, str]]:
 
 
 def _groups(value: object) -> list[str]:
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise _invalid("security_groups", f"'{value}' is not a list of security group ids")
-    return list(dict.fromkeys(value))
+    if not isinstance(value, list):
+        raise _invalid("security_groups", f"'{value}' is not a list")
+    return list(dict.fromkeys(_uuid("security_groups", item) for item in value))
 
 
 _PARSERS: dict[str, Callable[[object], Any]] = {
-    "network_id": lambda v: _string("network_id", v),
+    "network_id": lambda v: _uuid("network_id", v),
     "name": lambda v: _string("name", v),
     "description": lambda v: _string("description", v),
     "fixed_ips": _fixed_ips,
@@ -132,13 +151,14 @@ def parse_port(body: object, *, creating: bool) -> dict[str, Any]:
     """The checked fields of ``{"port": {...}}``."""
     port = body.get("port") if isinstance(body, dict) else None
     if not isinstance(port, dict):
-        missing = "Resource body required" if body is None else "Unable to find 'port' in body"
-        raise bad_request(missing)
+        raise bad_request("Unable to find 'port' in request body")
     allowed = CREATE_FIELDS if creating else UPDATE_FIELDS
     unknown = sorted(set(port) - allowed - READ_ONLY)
     if unknown:
         raise bad_request(f"Unrecognized attribute(s) '{', '.join(unknown)}'")
     read_only = sorted(set(port) - allowed)
+    if read_only and creating:
+        raise bad_request(f"Attribute '{read_only[0]}' not allowed in POST")
     if read_only:
         raise bad_request(f"Cannot update read-only attribute {read_only[0]}")
     if creating and "network_id" not in port:

@@ -7,6 +7,7 @@ no mechanism driver) shows a member; ``binding:host_id``, ``binding:profile``,
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -110,6 +111,7 @@ def subnet_view(network: FakeNetwork) -> dict[str, Any]:
         "host_routes": [],
         "dns_nameservers": [],
         "description": "",
+        "router:external": False,
         "service_types": [],
         "tags": [],
         "created_at": stamp,
@@ -119,18 +121,20 @@ def subnet_view(network: FakeNetwork) -> dict[str, Any]:
     }
 
 
-def default_rules(group_id: str, project_id: str) -> list[dict[str, Any]]:
-    """A ``default`` group's rules: all egress, ingress from the group itself (v4 and v6)."""
+def group_rules(
+    group: FakeSecurityGroup, default: bool, first_attr_id: int
+) -> list[dict[str, Any]]:
+    """A new group's rules, from Neutron's templates: all egress (v4 and v6), and for a
+    ``default`` group ingress from the group itself too."""
+    kinds = [("egress", "IPv4"), ("egress", "IPv6")]
+    kinds += [("ingress", "IPv4"), ("ingress", "IPv6")] if default else []
     rules: list[dict[str, Any]] = []
-    for index, (direction, ethertype) in enumerate(
-        [("egress", "IPv4"), ("egress", "IPv6"), ("ingress", "IPv4"), ("ingress", "IPv6")]
-    ):
-        remote = group_id if direction == "ingress" else None
+    for index, (direction, ethertype) in enumerate(kinds):
         rules.append(
             {
-                "id": f"{group_id[:-2]}{index:02d}",
-                "tenant_id": project_id,
-                "security_group_id": group_id,
+                "id": str(uuid.uuid4()),
+                "project_id": group.project_id,
+                "security_group_id": group.id,
                 "ethertype": ethertype,
                 "direction": direction,
                 "protocol": None,
@@ -139,11 +143,15 @@ def default_rules(group_id: str, project_id: str) -> list[dict[str, Any]]:
                 "remote_ip_prefix": None,
                 "remote_address_group_id": None,
                 "normalized_cidr": None,
-                "remote_group_id": remote,
-                "description": "",
+                "remote_group_id": group.id if direction == "ingress" else None,
+                "standard_attr_id": first_attr_id + index,
+                "belongs_to_default_sg": None if default else False,
+                "description": None,
                 "tags": [],
-                "belongs_to_default_sg": True,
-                "project_id": project_id,
+                "created_at": group.created_at,
+                "updated_at": group.created_at,
+                "revision_number": 0,
+                "tenant_id": group.project_id,
             }
         )
     return rules
@@ -158,7 +166,6 @@ def group_view(group: FakeSecurityGroup) -> dict[str, Any]:
         "security_group_rules": [dict(rule) for rule in group.rules],
         "stateful": True,
         "shared": False,
-        "is_default": group.name == "default",
         "tags": [],
         "created_at": group.created_at,
         "updated_at": group.updated_at,

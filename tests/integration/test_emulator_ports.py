@@ -258,7 +258,7 @@ def test_the_project_comes_from_the_token(emulator: EmulatorServer, net: Net) ->
         ),
         (
             {"port": {"network_id": NET, "status": "ACTIVE"}},
-            "Cannot update read-only attribute status",
+            "Attribute 'status' not allowed in POST",
         ),
     ],
 )
