@@ -100,9 +100,9 @@ def neutron_target(info: dict[str, Any]) -> NetworkTarget:
 class NeutronProcess:
     """``serve.py`` in the Neutron virtualenv, for one test session."""
 
-    def __init__(self, python: str) -> None:
+    def __init__(self, python: str, *options: str) -> None:
         self.process = subprocess.Popen(
-            [python, "-W", "ignore", str(SERVE)],
+            [python, "-W", "ignore", str(SERVE), *options],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL if os.environ.get("NICATTACH_NEUTRON_QUIET") else sys.stderr,
