@@ -1,8 +1,8 @@
 """The network API's backend: the compute backend's ports and networks, seen by one project.
 
 As Neutron shows them to a project member: a project lists and reads only its
-own ports (another project's is a 404 ``PortNotFound``); networks are shared
-by every project (the emulator's networks have no owner); each project gets a
+own ports (another project's is a 404 ``PortNotFound``) and sees its own
+networks and the shared ones (made without an owner); each project gets a
 ``default`` security group the first time it asks, and new ports join it.
 Every call holds the compute backend's lock, so a port attached through Nova
 or the ECS v1 API shows its ``device_id`` here at once.
@@ -45,7 +45,9 @@ class FakeNetworkApi:
 
     # -- ports --------------------------------------------------------------------------
 
-    def ports(self, project_id: str | None, filters: Mapping[str, list[str]]) -> list[Any]:
+    def ports(
+        self, project_id: str | None, filters: Mapping[str, list[str]]
+    ) -> list[dict[str, Any]]:
         """The project's ports (every project's when ``project_id`` is None) that match."""
         with self.backend.transaction():
             self.backend.settle()

@@ -289,3 +289,12 @@ def test_a_projects_own_network_is_hidden_from_the_others(
     response = net("POST", "/ports", {"port": {"network_id": owned["id"]}})
     assert net.error(response)[:2] == (404, "NetworkNotFound")
     assert theirs.port(network_id=owned["id"])["network_id"] == owned["id"]
+
+
+def test_the_fault_plan_applies_to_the_network_api(net: Net, admin: AdminClient) -> None:
+    admin.set_faults(error_rate=1.0, seed=1)
+    assert net("GET", "/ports").status_code in (500, 503)
+    admin.set_faults(error_rate=0.0)
+    assert net("GET", "/ports").status_code == 200
+    assert admin.set_faults()["counts"]["error"] == 1
+    assert [r["path"] for r in admin.requests_log()][-1] == "/v2.0/ports"  # logged too
