@@ -282,7 +282,8 @@ def test_a_projects_own_network_is_hidden_from_the_others(
 ) -> None:
     owned = admin.create_network("10.40.0.0/24", name="private-b", project_id=THEIRS)
     mine = {n["name"]: n for n in net("GET", "/networks").json()["networks"]}
-    assert set(mine) == {"storage", "backup"} and mine["storage"]["shared"] is True
+    assert set(mine) == {"storage", "backup"}  # unowned: every project's, as its own
+    assert (mine["storage"]["shared"], mine["storage"]["project_id"]) == (False, MINE)
     their_view = {n["name"]: n for n in theirs("GET", "/networks").json()["networks"]}
     assert their_view["private-b"]["shared"] is False
     assert their_view["private-b"]["project_id"] == THEIRS

@@ -15,8 +15,9 @@ With ``--bind-any-host`` it also loads ``binder.py``'s mechanism driver, which
 binds every port on any host (for the end-to-end case, where Nova's compute
 binds the ports it attaches).
 
-At start it creates, as the first project's member, the networks the contract
-suite uses (a VXLAN tenant network with one IPv4 subnet each), then prints one
+At start it creates the networks the contract suite uses (VXLAN tenant networks
+with one IPv4 subnet each: two as the first project's member, one as the admin,
+shared with every project), then prints one
 JSON line (``url``, ``tokens``, ``projects``, ``networks``, ``boot_s``) and
 serves until stdin closes, SIGTERM or SIGINT.
 """
@@ -45,8 +46,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # identity.py, for pas
 import binder  # noqa: E402
 import identity  # noqa: E402
 
-#: (name, CIDR) of the networks made at start, in the contract suite's order.
-NETWORKS = (("harness-net-a", "10.20.0.0/24"), ("harness-net-b", "10.30.0.0/24"))
+#: (name, CIDR, shared by the admin) of the networks made at start, in the suite's order.
+NETWORKS = (
+    ("harness-net-a", "10.20.0.0/24", False),
+    ("harness-net-b", "10.30.0.0/24", False),
+    ("harness-shared", "10.60.0.0/24", True),
+)
 
 PASTE = """
 [composite:neutron]
@@ -199,32 +204,16 @@ def call(url: str, method: str, path: str, body: Any, token: str) -> Any:
 
 
 def create_networks(url: str) -> list[dict[str, str]]:
-    """The suite's networks, owned by the first project (made through the API, as its member)."""
+    """The suite's networks, made through the API: two owned by the first project (as its
+    member), then one the admin owns and shares with every project."""
     made = []
-    for name, cidr in NETWORKS:
-        network = call(url, "POST", "/networks", {"network": {"name": name}}, "neutron-token")
-        subnet = call(
-            url,
-            "POST",
-            "/subnets",
-            {
-                "subnet": {
-                    "network_id": network["network"]["id"],
-                    "cidr": cidr,
-                    "ip_version": 4,
-                    "name": f"{name}-subnet",
-                }
-            },
-            "neutron-token",
-        )
-        made.append(
-            {
-                "id": network["network"]["id"],
-                "name": name,
-                "cidr": cidr,
-                "subnet_id": subnet["subnet"]["id"],
-            }
-        )
+    for name, cidr, shared in NETWORKS:
+        token = "neutron-admin-token" if shared else "neutron-token"
+        network = {"name": name, **({"shared": True} if shared else {})}
+        net_id = call(url, "POST", "/networks", {"network": network}, token)["network"]["id"]
+        subnet = {"network_id": net_id, "cidr": cidr, "ip_version": 4, "name": f"{name}-subnet"}
+        subnet_id = call(url, "POST", "/subnets", {"subnet": subnet}, token)["subnet"]["id"]
+        made.append({"id": net_id, "name": name, "cidr": cidr, "subnet_id": subnet_id})
     return made
 
 
@@ -267,7 +256,11 @@ def main() -> int:
             "other": "neutron-other-token",
             "admin": "neutron-admin-token",
         },
-        "projects": {"member": identity.PROJECT_A, "other": identity.PROJECT_B},
+        "projects": {
+            "member": identity.PROJECT_A,
+            "other": identity.PROJECT_B,
+            "admin": identity.ADMIN_PROJECT,
+        },
     }
     print(json.dumps(info), flush=True)
     serving.join()
