@@ -4,7 +4,7 @@ Options mirror the NICATTACH_* environment variables; an option wins over the
 variable. Logs go to stderr, results to stdout. Exit codes: 0 done, 1 failed
 for good, 2 bad input or configuration, 75 try again later.
 
-``invoke`` prints JSON lines: one structured CloudEvent (or dry-run view) per line.
+invoke prints JSON lines: one structured CloudEvent (or dry-run view) per line.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nic-autoattach",
         description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_Formatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
@@ -93,6 +93,14 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("emulator", help="run the bundled compute API emulator (development)")
     sub.add_parser("demo", help="emulator + sample event + completion event (development)")
     return parser
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """Commands and their help on one line each."""
+
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, max_help_position=28)
+        self._action_max_length = 14  # argparse measures commands without their indent
 
 
 def _add_settings_options(parser: argparse.ArgumentParser) -> None:
