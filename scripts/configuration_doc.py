@@ -13,6 +13,7 @@ import ast
 import dataclasses
 import inspect
 import sys
+import textwrap
 from pathlib import Path
 
 from function import config
@@ -33,7 +34,7 @@ NOTES = {
 
 def _fields_by_variable() -> dict[str, str]:
     """Variable name → the ``Settings`` field ``from_env`` fills from it."""
-    tree = ast.parse(inspect.getsource(config.Settings.from_env).strip().replace("\n    ", "\n"))
+    tree = ast.parse(textwrap.dedent(inspect.getsource(config.Settings.from_env)))
     constants = {name: getattr(config, name) for name in dir(config) if name.isupper()}
     local: dict[str, set[str]] = {}
     found: dict[str, str] = {}
@@ -55,7 +56,7 @@ def _fields_by_variable() -> dict[str, str]:
 
 def _choices() -> dict[str, tuple[tuple[str, ...], str]]:
     """Variable → the values ``read.choice`` accepts for it, and its default."""
-    tree = ast.parse(inspect.getsource(config.Settings.from_env).strip().replace("\n    ", "\n"))
+    tree = ast.parse(textwrap.dedent(inspect.getsource(config.Settings.from_env)))
     out = {}
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "choice":

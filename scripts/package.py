@@ -200,6 +200,11 @@ def _swap_folder(fresh: Path, dest: Path, trash: Path) -> None:
     fresh.rename(dest)
 
 
+def _shown(path: Path) -> str:
+    resolved = path.resolve()
+    return str(resolved.relative_to(ROOT)) if resolved.is_relative_to(ROOT) else str(path)
+
+
 def is_example(policy: Path) -> bool:
     """A policy of the repository's examples/ folder (made-up network ids)."""
     return policy.resolve().is_relative_to((ROOT / "examples").resolve())
@@ -230,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if is_example(args.policy) and os.environ.get("ALLOW_EXAMPLE_POLICY") != "1":
         print(
-            f"package: refusing the example policy {args.policy} (its networks are made up): "
+            f"package: refusing the example policy {_shown(args.policy)} (its networks are made up): "
             "choose yours with POLICY=... (make) or --policy, or set ALLOW_EXAMPLE_POLICY=1",
             file=sys.stderr,
         )

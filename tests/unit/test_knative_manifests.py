@@ -237,7 +237,7 @@ def test_every_manifest_has_the_fields_kubernetes_requires(rendered: str) -> Non
             assert "spec" in doc or doc["kind"] in ("Secret", "ConfigMap"), doc["kind"]
 
 
-def test_the_readme_table_is_read() -> None:
+def test_the_configuration_table_is_read() -> None:
     names = documented_variables()
     assert {"NICATTACH_POLICY", "OS_AUTH_URL", "OS_USER_DOMAIN_ID"} <= names
     assert {"OS_APPLICATION_CREDENTIAL_SECRET", "HUAWEICLOUD_SDK_SK"} <= names
