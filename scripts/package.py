@@ -235,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if is_example(args.policy) and os.environ.get("ALLOW_EXAMPLE_POLICY") != "1":
         print(
-            f"package: refusing the example policy {_shown(args.policy)} (its networks are made up): "
+            f"package: refusing the example policy {_shown(args.policy)} (made-up networks): "
             "choose yours with POLICY=... (make) or --policy, or set ALLOW_EXAMPLE_POLICY=1",
             file=sys.stderr,
         )
