@@ -144,8 +144,8 @@ class Settings:
     """``HUAWEICLOUD_SDK_SECURITY_TOKEN``: set for temporary AK/SK."""
     openstack: tuple[tuple[str, str], ...] = field(default=(), repr=False)
     """Every ``OS_*`` variable, for ``keystone`` auth."""
-    wait_active_s: float = 120.0
-    """How long to wait for a BUILDing server to become ACTIVE."""
+    wait_active_s: float = 45.0
+    """How long to wait for a BUILDing server to become ACTIVE (never past the deadline)."""
     deadline_s: float = 50.0
     """The whole budget of one event; keep it below the platform's function timeout."""
     max_body_bytes: int = 1_048_576
@@ -202,7 +202,7 @@ class Settings:
             secret_key=read.secret(SDK_SK),
             security_token=read.secret(SDK_SECURITY_TOKEN),
             openstack=tuple(sorted((k, v) for k, v in env.items() if k.startswith(OS_PREFIX))),
-            wait_active_s=read.number(WAIT_ACTIVE_S, 120.0),
+            wait_active_s=read.number(WAIT_ACTIVE_S, 45.0),
             deadline_s=read.number(DEADLINE_S, 50.0, positive=True),
             max_body_bytes=int(read.number(MAX_BODY_BYTES, 1_048_576, positive=True)),
             event_source=env.get(EVENT_SOURCE, "").strip() or "/nic-autoattach",
