@@ -208,7 +208,7 @@ def with_interfaces(service: Service, views: list[dict[str, Any]]) -> list[dict[
         try:
             deadline = service.deadline()
             if marks is None:
-                marks = service.backend.marks(deadline)
+                marks = service.backend.discover(deadline).marks
             now = service.backend.list_interfaces(view["project_id"], view["server_id"], deadline)
         except NicAttachError as exc:
             view["interfaces_error"] = exc.message
