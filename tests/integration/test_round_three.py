@@ -3,9 +3,12 @@ against the emulator, and fixed. Item 1 (404 shapes) lives with the backends."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
-from test_reliability import PROJECT, deliver, make_service
+import pytest
+from test_reliability import PROJECT, ROOT, SERVER, deliver, make_service
 
 from emulator.client import AdminClient
 from emulator.server import EmulatorServer
@@ -24,8 +27,8 @@ def test_an_ipv6_address_spelled_in_upper_case_by_the_api_satisfies_the_policy(
     emulator: EmulatorServer, admin: AdminClient, backend: str, tmp_path: Path
 ) -> None:
     admin.create_network("2001:db8::/64", id=V6_NET, name="v6")
-    server = admin.create_server(PROJECT, tags=["role=db"],
-                                 interfaces=[{"net_id": V6_NET, "fixed_ip": "2001:DB8::10"}])  # fmt: skip
+    upper = [{"net_id": V6_NET, "fixed_ip": "2001:DB8::10"}]  # as an API may spell it
+    server = admin.create_server(PROJECT, tags=["role=db"], interfaces=upper)
     service = make_service(emulator, v6_policy(tmp_path, "2001:db8:0::10"), backend=backend)
     for _ in range(2):  # and on every redelivery
         status, body = deliver(service, {"server_id": server["id"], "project_id": PROJECT})
@@ -34,3 +37,53 @@ def test_an_ipv6_address_spelled_in_upper_case_by_the_api_satisfies_the_policy(
     assert [i["net_id"] for i in admin.interfaces(server["id"])] == [V6_NET]
     writes = [r for r in admin.requests_log() if r["method"] in ("POST", "DELETE")]
     assert writes == []
+
+
+def test_a_v1_server_without_a_time_zone_in_updated_costs_nothing_in_the_sweep(
+    emulator: EmulatorServer, admin: AdminClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NICATTACH_BACKEND", "huawei-v1")
+    admin.seed(json.loads((ROOT / "examples" / "emulator-seed.json").read_text()))
+    admin.set_faults(zoneless_times=True)  # `updated` as some v1 answers have it: no zone
+    service = make_service(emulator, backend="huawei-v1", project_id=PROJECT)
+    summary = service.reconcile(full=False)
+    assert not summary.incomplete and summary.failures == [], summary.as_dict()
+    assert summary.checked == summary.attached == 4, summary.as_dict()  # read as UTC
+
+
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_one_server_whose_data_breaks_a_parser_is_one_failure_and_the_sweep_goes_on(
+    emulator: EmulatorServer, admin: AdminClient, backend: str,
+    monkeypatch: pytest.MonkeyPatch, dry_run: bool,
+) -> None:  # fmt: skip
+    admin.seed(json.loads((ROOT / "examples" / "emulator-seed.json").read_text()))
+    service = make_service(emulator, backend=backend, project_id=PROJECT)
+    read = service.backend.list_interfaces
+
+    def unparsable(project: str, server_id: str, deadline: Any) -> Any:
+        if server_id == SERVER:  # a parse that was not total, for this one server
+            raise TypeError("can't compare offset-naive and offset-aware datetimes")
+        return read(project, server_id, deadline)
+
+    monkeypatch.setattr(service.backend, "list_interfaces", unparsable)
+    summary = service.reconcile(dry_run=dry_run)
+    assert summary.failed == 1 and not summary.incomplete, summary.as_dict()
+    assert summary.failures == [{"server_id": SERVER, "code": "internal_error",
+                                 "message": "unexpected TypeError"}]  # fmt: skip
+    assert summary.checked == 4
+
+
+def test_a_listing_that_breaks_a_parser_ends_the_sweep_with_a_marker_not_a_raise(
+    emulator: EmulatorServer, admin: AdminClient, backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    admin.seed(json.loads((ROOT / "examples" / "emulator-seed.json").read_text()))
+    service = make_service(emulator, backend=backend, project_id=PROJECT)
+
+    def unparsable(*args: Any, **kwargs: Any) -> Any:
+        raise AttributeError("'str' object has no attribute 'get'")
+
+    monkeypatch.setattr(service.backend, "list_servers", unparsable)
+    summary = service.reconcile(marker="m-1")
+    assert summary.incomplete and summary.marker == "m-1", summary.as_dict()
+    assert summary.failures == [{"server_id": None, "code": "internal_error",
+                                 "message": "unexpected AttributeError"}]  # fmt: skip

@@ -11,10 +11,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from function.app.service import correlation_id_of
+from function.compute.huawei_v1 import HuaweiV1Backend
 from function.compute.os_interface import _next_marker, check_response, interface_from_api
 from function.domain.errors import ApiPermanentError, ApiTemporaryError
 from function.domain.tags import salvage_tags
-from function.domain.timing import parse_retry_after
+from function.domain.timing import Deadline, Timing, parse_retry_after
 from function.transport.session import Response
 
 JSON = st.recursive(
@@ -88,3 +89,38 @@ def test_a_next_marker_is_a_string_or_nothing(body: object, page: list[dict[str,
 def test_a_correlation_id_is_always_a_plain_token(headers: dict[str, str]) -> None:
     value = correlation_id_of(headers)
     assert 1 <= len(value) <= 128 and value.isprintable() and " " not in value
+
+
+TIMES = (
+    st.datetimes(timezones=st.none() | st.timezones()).map(lambda t: t.isoformat())
+    | st.text(max_size=30)
+    | st.sampled_from(["2026-01-01T00:00:00", "2026-01-01T00:00:00Z", "2026-01-01", "Z", " "])
+)
+
+
+@given(page=st.lists(st.fixed_dictionaries({"id": st.text(max_size=8),
+                                            "status": st.text(max_size=8),
+                                            "updated": TIMES | JSON, "tags": JSON}),
+                     max_size=4),
+       since=st.none() | TIMES)  # fmt: skip
+def test_a_v1_server_list_with_any_dates_never_raises(
+    page: list[dict[str, object]], since: str | None
+) -> None:
+    """Tried: aware and naive datetimes, dates only, text, JSON of any type, in `updated`
+    and in `changes_since`."""
+    backend = HuaweiV1Backend(_Page(page))  # type: ignore[arg-type]
+    deadline = Deadline(60.0, Timing(lambda: 0.0, lambda _: None, lambda: 0.5))
+    listed = backend.list_servers("p", deadline, changes_since=since)
+    assert len(listed.servers) <= len(page)
+
+
+class _Page:
+    """A v1 client seam that answers one page (the data, not the HTTP, is under test)."""
+
+    calls = 0
+
+    def __init__(self, page: list[dict[str, object]]) -> None:
+        self.page = page
+
+    def list_servers(self, *args: object) -> list[dict[str, object]]:
+        return self.page
