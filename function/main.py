@@ -56,7 +56,7 @@ def _start() -> Service:
 
 def _cannot_start(problems: list[str]) -> str:
     """One log line per problem, and the exit message with one line per problem too."""
-    lines = [f"nic-autoattach cannot start: {problem}" for problem in problems]
+    lines = [f"nic-autoattach cannot start: {logs.redact(problem)}" for problem in problems]
     for line in lines:
         log.critical("%s", line)
     return "\n".join(lines)

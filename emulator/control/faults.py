@@ -187,7 +187,7 @@ class Faults:
 
 def _echo(request: Request, header: str) -> Response:
     """400 quoting the request's ``header``, in the shape of the API asked."""
-    message = f"Invalid request: {header}: {request.headers.get(header.lower(), '')}"
+    message = f"Invalid request (got {request.headers.get(header.lower(), '')!r})"
     if request.path.startswith("/v1/"):
         return Response(400, {"error": {"code": "Ecs.0005", "message": message}})
     return _fault(400, "badRequest", message)
@@ -199,6 +199,9 @@ def _zoneless(body: object) -> object:
         return [_zoneless(item) for item in body]
     if not isinstance(body, dict):
         return body
-    return {key: value.removesuffix("Z")[:19] if key in ("created", "updated")
-            and isinstance(value, str) else _zoneless(value)
-            for key, value in body.items()}  # fmt: skip
+    return {
+        key: value.removesuffix("Z")[:19]
+        if key in ("created", "updated") and isinstance(value, str)
+        else _zoneless(value)
+        for key, value in body.items()
+    }

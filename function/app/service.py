@@ -71,6 +71,9 @@ class Reply:
     outcomes: list[Outcome] = field(default_factory=list)
     events: list[CloudEvent] = field(default_factory=list)
 
+    def __post_init__(self) -> None:  # every reply body, whoever built it: one redaction
+        self.body = logs.redact_bytes(self.body)
+
 
 class Service:
     def __init__(
@@ -207,8 +210,12 @@ class Service:
         if parsed.ignored_reason is not None:
             return [{"ignored": parsed.ignored_reason}]
         deadline = self.deadline()
-        return list(map_in_context(lambda ref: self.flow.preview(ref, deadline), parsed.servers,
-                                   concurrency=self.settings.concurrency))  # fmt: skip
+        views = map_in_context(
+            lambda ref: self.flow.preview(ref, deadline),
+            parsed.servers,
+            concurrency=self.settings.concurrency,
+        )
+        return [logs.scrub(view) for view in views]
 
     def parse(self, headers: Mapping[str, str], body: bytes) -> ParsedEvent:
         if len(body) > self.settings.max_body_bytes:
@@ -287,7 +294,7 @@ def sweep_window_start(now: str | None, window_s: float) -> str:
 
 def error_reply(exc: InputError) -> Reply:
     """400 (413, 405) with ``{"error": {"code", "message"}}``: nothing was done."""
-    body = {"error": {"code": exc.code, "message": logs.redact(exc.message)}}
+    body = {"error": {"code": exc.code, "message": exc.message}}  # redacted by Reply
     return Reply(exc.http_status, dict(_JSON), json.dumps(body).encode(),
                  input_verdict(exc.http_status))  # fmt: skip
 

@@ -58,7 +58,8 @@ class Summary:
     def as_dict(self) -> dict[str, Any]:
         body = {k: v for k, v in self.__dict__.items() if v or isinstance(v, int)}
         body["project_id"] = self.project_id
-        return body
+        scrubbed: dict[str, Any] = logs.scrub(body)  # CLI output, TIMER return value, logs
+        return scrubbed
 
 
 def reconcile(
@@ -84,8 +85,12 @@ def reconcile(
                                             changes_since=changes_since)  # fmt: skip
             except Exception as exc:  # a sweep never raises: it reports where to resume
                 code, message = _error(exc)
-                log.warning("reconcile %s: listing servers failed (%s)", project_id, code,
-                            exc_info=not isinstance(exc, NicAttachError))  # fmt: skip
+                log.warning(
+                    "reconcile %s: listing servers failed (%s)",
+                    project_id,
+                    code,
+                    exc_info=not isinstance(exc, NicAttachError),
+                )
                 summary.incomplete, summary.marker = True, marker
                 summary.failures.append({"server_id": None, "code": code, "message": message})
                 break
@@ -121,8 +126,9 @@ def _sweep_page(
             try:
                 return flow.preview(ref, deadline) if dry_run else flow.run(ref, deadline)
             except Exception as exc:  # bad API data (or a bug) costs this server only
-                log.exception("reconcile: server %s: unexpected %s", ref.server_id,
-                              type(exc).__name__)  # fmt: skip
+                log.exception(
+                    "reconcile: server %s: unexpected %s", ref.server_id, type(exc).__name__
+                )
                 code, message = _error(exc)
                 return failed(ref.server_id, ref.project_id, code, message, retryable=True)
 

@@ -18,8 +18,10 @@ V6_NET = "6e6e6e6e-0000-4000-8000-000000000006"
 
 def v6_policy(tmp_path: Path, ip: str) -> Path:
     path = tmp_path / "v6.yaml"
-    path.write_text("version: 1\nrules:\n  - name: v6\n    when: {role: db}\n    attach:\n"
-                    f"      - {{net_id: {V6_NET}, fixed_ip: '{ip}'}}\n")  # fmt: skip
+    path.write_text(
+        "version: 1\nrules:\n  - name: v6\n    when: {role: db}\n    attach:\n"
+        f"      - {{net_id: {V6_NET}, fixed_ip: '{ip}'}}\n"
+    )
     return path
 
 
@@ -53,9 +55,12 @@ def test_a_v1_server_without_a_time_zone_in_updated_costs_nothing_in_the_sweep(
 
 @pytest.mark.parametrize("dry_run", [False, True])
 def test_one_server_whose_data_breaks_a_parser_is_one_failure_and_the_sweep_goes_on(
-    emulator: EmulatorServer, admin: AdminClient, backend: str,
-    monkeypatch: pytest.MonkeyPatch, dry_run: bool,
-) -> None:  # fmt: skip
+    emulator: EmulatorServer,
+    admin: AdminClient,
+    backend: str,
+    monkeypatch: pytest.MonkeyPatch,
+    dry_run: bool,
+) -> None:
     admin.seed(json.loads((ROOT / "examples" / "emulator-seed.json").read_text()))
     service = make_service(emulator, backend=backend, project_id=PROJECT)
     read = service.backend.list_interfaces
@@ -68,8 +73,9 @@ def test_one_server_whose_data_breaks_a_parser_is_one_failure_and_the_sweep_goes
     monkeypatch.setattr(service.backend, "list_interfaces", unparsable)
     summary = service.reconcile(dry_run=dry_run)
     assert summary.failed == 1 and not summary.incomplete, summary.as_dict()
-    assert summary.failures == [{"server_id": SERVER, "code": "internal_error",
-                                 "message": "unexpected TypeError"}]  # fmt: skip
+    assert summary.failures == [
+        {"server_id": SERVER, "code": "internal_error", "message": "unexpected TypeError"}
+    ]
     assert summary.checked == 4
 
 
@@ -85,5 +91,6 @@ def test_a_listing_that_breaks_a_parser_ends_the_sweep_with_a_marker_not_a_raise
     monkeypatch.setattr(service.backend, "list_servers", unparsable)
     summary = service.reconcile(marker="m-1")
     assert summary.incomplete and summary.marker == "m-1", summary.as_dict()
-    assert summary.failures == [{"server_id": None, "code": "internal_error",
-                                 "message": "unexpected AttributeError"}]  # fmt: skip
+    assert summary.failures == [
+        {"server_id": None, "code": "internal_error", "message": "unexpected AttributeError"}
+    ]

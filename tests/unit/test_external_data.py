@@ -98,11 +98,20 @@ TIMES = (
 )
 
 
-@given(page=st.lists(st.fixed_dictionaries({"id": st.text(max_size=8),
-                                            "status": st.text(max_size=8),
-                                            "updated": TIMES | JSON, "tags": JSON}),
-                     max_size=4),
-       since=st.none() | TIMES)  # fmt: skip
+@given(
+    page=st.lists(
+        st.fixed_dictionaries(
+            {
+                "id": st.text(max_size=8),
+                "status": st.text(max_size=8),
+                "updated": TIMES | JSON,
+                "tags": JSON,
+            }
+        ),
+        max_size=4,
+    ),
+    since=st.none() | TIMES,
+)
 def test_a_v1_server_list_with_any_dates_never_raises(
     page: list[dict[str, object]], since: str | None
 ) -> None:
