@@ -37,7 +37,7 @@ from function.app.service import Service, error_reply  # noqa: E402
 from function.app.wiring import build_service  # noqa: E402
 from function.auth import InvocationCredentials, invocation  # noqa: E402
 from function.compute.os_interface import CORRELATION_HEADER  # noqa: E402
-from function.config import LOG_LEVEL, ConfigError, Settings  # noqa: E402
+from function.config import LOG_LEVEL, PROJECT_ID, ConfigError, Settings  # noqa: E402
 from function.delivery import emit  # noqa: E402
 from function.domain.errors import MethodNotAllowed, NicAttachError, PolicyError  # noqa: E402
 
@@ -88,7 +88,7 @@ def handle_event(request: flask.Request) -> flask.Response:
     return flask.Response(reply.body, status=reply.status, headers=reply.headers)
 
 
-def handler(event: dict[str, Any], context: Any) -> Any:
+def handler(event: dict[str, Any], context: Any = None) -> Any:
     """FunctionGraph's native event-function signature: the same code path as HTTP.
 
     Returns the outcome event(s) as structured-mode JSON; raises on a
@@ -99,6 +99,8 @@ def handler(event: dict[str, Any], context: Any) -> Any:
     FunctionGraph runs one invocation per instance at a time, and concurrent
     invocations on other threads would each see their own.
     """
+    if context is None and hasattr(event, "method"):  # functions-framework --target handler
+        return _wrong_target()
     headers = {"Content-Type": "application/json"}
     request_id = _call(context, "getRequestID")
     if request_id:
@@ -107,7 +109,7 @@ def handler(event: dict[str, Any], context: Any) -> Any:
     with invocation(SERVICE.auth, InvocationCredentials.from_context(context)):
         if is_reconcile_timer(event):
             with logs.bind(correlation_id=request_id or "timer"):
-                return SERVICE.reconcile(full=False, budget_s=budget).as_dict()
+                return _timer_sweep(budget)
         reply = SERVICE.handle(headers, _encode(event), budget_s=budget)
     if reply.verdict.retry:
         raise RetryableFailure(reply.body.decode())
@@ -115,6 +117,35 @@ def handler(event: dict[str, Any], context: Any) -> Any:
         return json.loads(reply.body)
     events = [emit.structured_json(e) for e in reply.events]
     return events[0] if len(events) == 1 else events
+
+
+def _timer_sweep(budget: float | None) -> dict[str, Any]:
+    """The TIMER sweep's summary; a sweep it cannot start (no project, a project not
+    allowed) is answered with the reason, not raised: a retry would not fix it."""
+    try:
+        return SERVICE.reconcile(full=False, budget_s=budget).as_dict()
+    except NicAttachError as exc:
+        if not SERVICE.settings.project_id:
+            message = f"the TIMER sweep needs a project: set {PROJECT_ID}"
+        else:
+            message = exc.message
+        log.error("reconcile not started: %s", message)
+        return {"error": {"code": exc.code, "message": logs.redact(message)}}
+
+
+def _wrong_target() -> Any:
+    """``handler`` is FunctionGraph's entry; behind functions-framework, say so plainly."""
+    import flask
+
+    log.error(
+        "handler is the FunctionGraph entry point; functions-framework needs --target handle_event"
+    )
+    error = {
+        "code": "wrong_entry_point",
+        "message": "this function is deployed with the "
+        "FunctionGraph entry point 'handler'; use --target handle_event",
+    }
+    return flask.Response(json.dumps({"error": error}), status=500, mimetype="application/json")
 
 
 def _encode(event: object) -> bytes:
