@@ -4,6 +4,10 @@ against the emulator, and fixed. Item 1 (404 shapes) lives with the backends."""
 from __future__ import annotations
 
 import json
+import socketserver
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +16,7 @@ from test_reliability import PROJECT, ROOT, SERVER, deliver, make_service
 
 from emulator.client import AdminClient
 from emulator.server import EmulatorServer
+from function.transport.session import Session, TransportTimeout
 
 V6_NET = "6e6e6e6e-0000-4000-8000-000000000006"
 
@@ -94,3 +99,71 @@ def test_a_listing_that_breaks_a_parser_ends_the_sweep_with_a_marker_not_a_raise
     assert summary.failures == [
         {"server_id": None, "code": "internal_error", "message": "unexpected AttributeError"}
     ]
+
+
+STATUS_LINE = b"HTTP/1.1 200 OK\r\n"
+HEAD = STATUS_LINE + b"Content-Length: 2\r\n\r\n{}"
+
+
+class _SlowStatus(socketserver.BaseRequestHandler):
+    """Reads the request, then sends its status line one byte every 0.2 s (about 8 s):
+    each read gets a byte well within any read timeout. ``sent`` counts the bytes the
+    client stayed for."""
+
+    sent = 0
+    done = threading.Event()
+    url = ""
+
+    def handle(self) -> None:
+        self.request.recv(65536)
+        try:
+            for byte in HEAD:
+                self.request.sendall(bytes([byte]))
+                type(self).sent += 1
+                time.sleep(0.2)
+        except OSError:
+            pass  # the client hung up
+        finally:
+            type(self).done.set()
+
+
+@pytest.fixture
+def slow_status() -> Iterator[type[_SlowStatus]]:
+    handler = type("Handler", (_SlowStatus,), {"done": threading.Event()})
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    handler.url = f"http://127.0.0.1:{server.server_address[1]}"
+    yield handler
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_status_line_sent_slowly_cannot_hold_a_request_past_its_total(
+    slow_status: type[_SlowStatus],
+) -> None:
+    """Tried: a status line and headers a byte at a time, each read within its timeout.
+    Before the watchdog the request waited for all of it (the total bounded the body)."""
+    with Session() as session, pytest.raises(TransportTimeout):
+        session.request("GET", f"{slow_status.url}/x", timeout=(1.0, 1.0), total=0.6)
+    assert slow_status.done.wait(30)
+    assert slow_status.sent < len(STATUS_LINE)  # it hung up before the status line was in
+
+
+def test_a_slow_status_line_is_the_events_deadline_not_the_endpoints(
+    slow_status: type[_SlowStatus],
+) -> None:
+    """Through the whole service: a retryable failure, and the API left mid-answer."""
+    service = make_service(_Endpoint(slow_status.url), deadline_s=1.0)  # type: ignore[arg-type]
+    event = {"server_id": SERVER, "project_id": PROJECT, "tags": ["role=db", "env=prod"]}
+    status, body = deliver(service, event)
+    assert status == 503 and body["error"]["retryable"] is True, body
+    assert slow_status.done.wait(30)
+    assert slow_status.sent < len(STATUS_LINE)
+
+
+class _Endpoint:
+    """Stands for an emulator where only its URL is needed."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
