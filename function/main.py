@@ -33,6 +33,7 @@ else:
 
 
 from function import logs  # noqa: E402
+from function.app import reserves  # noqa: E402
 from function.app.service import Service, error_reply  # noqa: E402
 from function.app.wiring import build_service  # noqa: E402
 from function.auth import InvocationCredentials, invocation  # noqa: E402
@@ -168,12 +169,9 @@ def is_reconcile_timer(event: object) -> bool:
     return isinstance(user_event, dict) and user_event.get("nicattach") == "reconcile"
 
 
-PLATFORM_MARGIN_S = 3.0
-"""Kept back from FunctionGraph's remaining time: the reply must leave before it runs out."""
-
-
 def remaining_seconds(context: Any) -> float | None:
-    """``context.getRemainingTimeInMilliSeconds()`` minus a margin, if the context has it."""
+    """``context.getRemainingTimeInMilliSeconds()`` minus a margin (a share of it, bounded:
+    ``reserves.PLATFORM``), if the context has it."""
     raw = _call(context, "getRemainingTimeInMilliSeconds")
     try:
         millis = float(raw) if raw is not None else None
@@ -181,7 +179,8 @@ def remaining_seconds(context: Any) -> float | None:
         return None
     if millis is None or millis != millis or millis <= 0:
         return None
-    return max(0.5, millis / 1000 - PLATFORM_MARGIN_S)
+    seconds = millis / 1000
+    return max(0.1, seconds - reserves.PLATFORM.of(seconds))
 
 
 def _call(context: Any, getter: str) -> str | None:

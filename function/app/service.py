@@ -20,6 +20,7 @@ from typing import Any
 from cloudevents.http import CloudEvent
 
 from function import logs
+from function.app import reserves
 from function.auth import Auth
 from function.compute.base import ComputeBackend
 from function.compute.os_interface import CORRELATION_HEADER
@@ -52,12 +53,8 @@ SINK_HEADER = "X-Nicattach-Sink"
 """On every reply when a sink is configured: ``delivered``, ``failed`` (logged, counted),
 or ``none`` (nothing to deliver: an ignored event or a refused request)."""
 PACKAGE = "nic-autoattach"
-SINK_RESERVE_S = 3.0
-"""Deadline time kept back from the servers for delivering their events to the sink."""
 REPLY_COST_S = 0.0003
 """Deadline time kept back per server for building its outcome event (measured ~0.13 ms)."""
-RELEASE_RESERVE_S = 3.0
-"""Deadline time kept back from the servers for answering their lifecycle hooks."""
 
 
 @dataclass
@@ -97,6 +94,7 @@ class Service:
         self.session = session
         self.timing = timing
         self.releaser = releaser
+        reserves.check_deadline(settings)
 
     def health(self) -> Reply:
         """``GET /``: 200 and what is running (no secret, no endpoint, no API call)."""
@@ -142,11 +140,12 @@ class Service:
             return error_reply(exc)
         if parsed.ignored_reason is not None:
             return self._ignored(parsed)
-        after = deadline.minus(SINK_RESERVE_S) if self.sink is not None else deadline
+        total = deadline.remaining()  # the reserves are shares of it (app/reserves.py)
+        after = deadline.minus(reserves.SINK.of(total)) if self.sink is not None else deadline
         # building one outcome event costs ~0.13 ms here: keep that back for a huge batch
-        after = after.minus(min(0.25 * deadline.remaining(), len(parsed.servers) * REPLY_COST_S))
+        after = after.minus(min(0.25 * total, len(parsed.servers) * REPLY_COST_S))
         hooks = any(ref.lifecycle is not None for ref in parsed.servers)
-        work = after.minus(RELEASE_RESERVE_S) if hooks else after
+        work = after.minus(reserves.RELEASE.of(total)) if hooks else after
         with logs.bind(event_id=parsed.trigger.id):
             outcomes = self.run_all(parsed.servers, work)
             if hooks and self.releaser is not None:

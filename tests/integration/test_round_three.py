@@ -3,6 +3,7 @@ against the emulator, and fixed. Item 1 (404 shapes) lives with the backends."""
 
 from __future__ import annotations
 
+import http.server
 import json
 import socketserver
 import threading
@@ -167,3 +168,55 @@ class _Endpoint:
 
     def __init__(self, url: str) -> None:
         self.url = url
+
+
+class _Accept(http.server.BaseHTTPRequestHandler):
+    """A sink that takes every event."""
+
+    def do_POST(self) -> None:  # noqa: N802
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.send_response(202)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def sink() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Accept)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/events"
+    server.shutdown()
+    server.server_close()
+
+
+GROUP = "a3f1c2d4-5b6e-4f70-8a91-b2c3d4e5f607"
+HOOKED = "6a1c3b7e-0d5b-4c1e-9a57-2f7d0c2b9e11"  # the launching sample's instance
+
+
+def test_a_3_s_deadline_with_a_sink_and_an_as_endpoint_attaches_against_a_50_ms_api(
+    emulator: EmulatorServer, admin: AdminClient, backend: str, sink: str
+) -> None:
+    admin.seed(json.loads((ROOT / "examples" / "emulator-seed.json").read_text()))
+    hook = {
+        "lifecycle_hook_name": "nic-attach",
+        "lifecycle_hook_type": "INSTANCE_LAUNCHING",
+        "default_timeout": 3600,
+        "notification_topic_urn": f"urn:smn:cn-north-4:{PROJECT}:as-lifecycle-hooks",
+    }
+    admin.autoscaling.create_group(PROJECT, id=GROUP, hooks=[hook])
+    admin.autoscaling.hang(GROUP, HOOKED, "nic-attach")
+    admin.set_latency(read_ms=50, attach_ms=50, detach_ms=50)
+    service = make_service(
+        emulator, backend=backend, deadline_s=3.0, sink=sink, as_endpoint=emulator.url
+    )
+    reply = service.handle(
+        {"Content-Type": "application/json"},
+        (ROOT / "events" / "smn-as-hook-launching.json").read_bytes(),
+    )
+    body = json.loads(reply.body)
+    assert reply.status == 200, body
+    assert body["status"] == "attached" and body["lifecycle"]["result"] == "CONTINUE", body
+    assert reply.headers["X-Nicattach-Sink"] == "delivered"

@@ -129,3 +129,60 @@ def test_a_busy_emulator_port_is_one_line_and_exit_2() -> None:
     assert done.stderr.splitlines() == [
         f"emulator: cannot listen on 127.0.0.1:{port}: Address already in use"
     ]
+
+
+@pytest.mark.parametrize(
+    ("extra", "least"),
+    [
+        ({}, "1"),
+        ({"NICATTACH_SINK": "http://127.0.0.1:9/events"}, "1.4"),
+        ({"NICATTACH_AS_ENDPOINT": "http://127.0.0.1:9"}, "1.5"),
+        (
+            {
+                "NICATTACH_SINK": "http://127.0.0.1:9/e",
+                "NICATTACH_AS_ENDPOINT": "http://127.0.0.1:9",
+            },
+            "1.9",
+        ),
+    ],
+)
+def test_a_deadline_below_the_smallest_that_works_is_refused_at_start(
+    extra: dict[str, str],
+    least: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    env = {
+        **BASE,
+        "NICATTACH_ECS_ENDPOINT": "http://127.0.0.1:9",
+        "NICATTACH_DEADLINE_S": "0.9",
+        **extra,
+    }
+    for key in ("NICATTACH_SINK", "K_SINK", "NICATTACH_AS_ENDPOINT", "NICATTACH_AUTH"):
+        monkeypatch.delenv(key, raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    assert cli(["invoke", EVENT]) == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith(
+        f"nic-autoattach: NICATTACH_DEADLINE_S=0.9 is shorter than the {least} s"
+    )
+
+
+def test_the_platform_margin_is_a_share_of_a_short_remaining_time(
+    emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for key, value in {**BASE, "NICATTACH_ECS_ENDPOINT": emulator.url}.items():
+        monkeypatch.setenv(key, value)
+    create_app("handle_event", str(ROOT / "function" / "main.py"))
+    import main
+
+    class Remaining:
+        def __init__(self, millis: int) -> None:
+            self.millis = millis
+
+        def getRemainingTimeInMilliSeconds(self) -> int:  # noqa: N802 - FunctionGraph's name
+            return self.millis
+
+    assert main.remaining_seconds(Remaining(3000)) == pytest.approx(2.7)  # was 0.5
+    assert main.remaining_seconds(Remaining(60000)) == pytest.approx(57.0)
