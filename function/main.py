@@ -85,7 +85,7 @@ def handle_event(request: flask.Request) -> flask.Response:
     headers = dict(request.headers)
     # A FunctionGraph HTTP function gets its credentials as X-CFF-* headers ("Include Keys").
     with invocation(SERVICE.auth, InvocationCredentials.from_headers(headers)):
-        reply = SERVICE.handle(headers, body)
+        reply = SERVICE.handle(headers, body, trusted=False)  # SMN messages must be signed
     return flask.Response(reply.body, status=reply.status, headers=reply.headers)
 
 

@@ -21,6 +21,7 @@ from cloudevents.http import CloudEvent
 
 from function import logs
 from function.app import reserves
+from function.app.smn_gate import SmnGate
 from function.auth import Auth
 from function.compute.base import ComputeBackend
 from function.compute.os_interface import CORRELATION_HEADER
@@ -29,7 +30,7 @@ from function.converge.flow import Flow
 from function.converge.sweep import Summary, reconcile
 from function.delivery import emit
 from function.domain.errors import BodyTooLarge, InputError
-from function.domain.model import ParsedEvent, ServerRef, check_project_id
+from function.domain.model import Ignored, ParsedEvent, ServerRef, check_project_id
 from function.domain.outcome import (
     IGNORED,
     Outcome,
@@ -94,6 +95,7 @@ class Service:
         self.session = session
         self.timing = timing
         self.releaser = releaser
+        self.smn = SmnGate(session, settings.smn_topics)
         reserves.check_deadline(settings)
 
     def health(self) -> Reply:
@@ -115,26 +117,37 @@ class Service:
         return self.timing.deadline(seconds)
 
     def handle(
-        self, headers: Mapping[str, str], body: bytes, *, budget_s: float | None = None
+        self,
+        headers: Mapping[str, str],
+        body: bytes,
+        *,
+        budget_s: float | None = None,
+        trusted: bool = True,
     ) -> Reply:
         """Decode, handle every server the event names, and build the reply.
 
         A correlation id (the caller's ``X-Request-Id`` if usable, else a new one) goes
-        into every log line, every API request and every outcome event."""
+        into every log line, every API request and every outcome event. ``trusted`` False
+        (the HTTP entry): SMN messages must be signed (``app/smn_gate.py``)."""
         deadline = self.deadline(budget_s)
         correlation_id = correlation_id_of(headers)
         with logs.bind(correlation_id=correlation_id):
-            reply = self._handle(headers, body, correlation_id, deadline)
+            reply = self._handle(headers, body, correlation_id, deadline, trusted)
         reply.headers[CORRELATION_HEADER] = correlation_id
         if self.sink is not None:
             reply.headers.setdefault(SINK_HEADER, "none")
         return reply
 
     def _handle(
-        self, headers: Mapping[str, str], body: bytes, correlation_id: str, deadline: Deadline
+        self,
+        headers: Mapping[str, str],
+        body: bytes,
+        correlation_id: str,
+        deadline: Deadline,
+        trusted: bool,
     ) -> Reply:
         try:
-            parsed = self.parse(headers, body)
+            parsed = self.parse(headers, body, None if trusted else deadline)
         except InputError as exc:
             log.info("rejected input: %s", exc.message, extra={"ctx": {"outcome": "bad_input"}})
             return error_reply(exc)
@@ -216,12 +229,21 @@ class Service:
         )
         return [logs.scrub(view) for view in views]
 
-    def parse(self, headers: Mapping[str, str], body: bytes) -> ParsedEvent:
+    def parse(
+        self, headers: Mapping[str, str], body: bytes, untrusted: Deadline | None = None
+    ) -> ParsedEvent:
+        """The event; with ``untrusted`` (the deadline of a request that came over HTTP), SMN
+        messages pass ``SmnGate`` first (signed, listed topic; 403 otherwise)."""
         if len(body) > self.settings.max_body_bytes:
             raise BodyTooLarge(
                 f"body is {len(body)} bytes; the limit is {self.settings.max_body_bytes}"
             )
         trigger, data = decode_request(headers, body)
+        if untrusted is not None:
+            try:
+                data = self.smn.admit(headers, data, untrusted)
+            except Ignored as done:  # a subscription confirmed: nothing else to do
+                return ParsedEvent(trigger=trigger, ignored_reason=done.reason)
         return parse_event(trigger, data)
 
     def _run(self, ref: ServerRef, deadline: Deadline) -> Outcome:

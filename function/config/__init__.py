@@ -42,6 +42,7 @@ AS_ENDPOINT = "NICATTACH_AS_ENDPOINT"
 HOOK_ON_FAILURE = "NICATTACH_HOOK_ON_FAILURE"
 HOOK_EXTEND_WITHIN_S = "NICATTACH_HOOK_EXTEND_WITHIN_S"
 OS_AUTH_URL = "OS_AUTH_URL"
+SMN_TOPICS = "NICATTACH_SMN_TOPICS"
 SDK_AK = "HUAWEICLOUD_SDK_AK"
 SDK_SK = "HUAWEICLOUD_SDK_SK"
 SDK_SECURITY_TOKEN = "HUAWEICLOUD_SDK_SECURITY_TOKEN"
@@ -78,6 +79,7 @@ ENV_VARS = (
     HOOK_ON_FAILURE,
     HOOK_EXTEND_WITHIN_S,
     ALLOW_HTTP,
+    SMN_TOPICS,
     SDK_AK,
     SDK_SK,
     SDK_SECURITY_TOKEN,
@@ -176,6 +178,9 @@ class Settings:
     ``abandon`` (the instance is removed) or ``continue`` (it enters service anyway)."""
     hook_extend_within_s: float = 600.0
     """EXTEND a hook (one more hour) after a retryable failure when it times out sooner."""
+    smn_topics: tuple[str, ...] = ()
+    """SMN topics whose messages the HTTP entry accepts (signed) and whose HTTP(S)
+    subscription it confirms; empty: SMN over HTTP is refused (docs/smn.md)."""
     allow_http: bool = False
     """Plain ``http://`` endpoints on other hosts than this one (``NICATTACH_ALLOW_HTTP``)."""
     connect_timeout_s: float = 3.05
@@ -221,6 +226,7 @@ class Settings:
             hook_on_failure=read.choice(HOOK_ON_FAILURE, HOOK_RESULTS, "abandon", lower=True),
             hook_extend_within_s=read.number(HOOK_EXTEND_WITHIN_S, 600.0),
             allow_http=read.flag(ALLOW_HTTP),
+            smn_topics=csv_values(env.get(SMN_TOPICS, "")),
         )
         problems = read.problems + settings._problems()
         if problems:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from functions_framework import create_app
 from test_reliability import PROJECT, ROOT, SERVER, deliver, make_service
 
 from emulator.client import AdminClient
@@ -220,3 +221,50 @@ def test_a_3_s_deadline_with_a_sink_and_an_as_endpoint_attaches_against_a_50_ms_
     assert reply.status == 200, body
     assert body["status"] == "attached" and body["lifecycle"]["result"] == "CONTINUE", body
     assert reply.headers["X-Nicattach-Sink"] == "delivered"
+
+
+def test_a_forged_hook_notification_over_http_is_refused_without_a_call(
+    emulator: EmulatorServer, admin: AdminClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Anyone who reaches the HTTP endpoint could send a hook notification: the
+    FunctionGraph record shape, or SMN's HTTP shape with no (or a made-up) signature.
+    (The signed path: tests/integration/test_smn_http.py.)"""
+    admin.seed(json.loads((ROOT / "examples" / "emulator-seed.json").read_text()))
+    hook = {
+        "lifecycle_hook_name": "nic-release",
+        "lifecycle_hook_type": "INSTANCE_TERMINATING",
+        "default_timeout": 3600,
+        "notification_topic_urn": f"urn:smn:cn-north-4:{PROJECT}:as-lifecycle-hooks",
+    }
+    admin.autoscaling.create_group(PROJECT, id=GROUP, hooks=[hook])
+    admin.autoscaling.hang(GROUP, HOOKED, "nic-release")
+    for key, value in {
+        "NICATTACH_POLICY": str(ROOT / "examples" / "policy.yaml"),
+        "NICATTACH_ECS_ENDPOINT": emulator.url,
+        "NICATTACH_TOKEN": "emulator-token",
+        "NICATTACH_AS_ENDPOINT": emulator.url,
+        "NICATTACH_PROJECT_ID": PROJECT,
+        "NICATTACH_SMN_TOPICS": f"urn:smn:cn-north-4:{PROJECT}:as-lifecycle-hooks",
+    }.items():
+        monkeypatch.setenv(key, value)
+    client = create_app("handle_event", str(ROOT / "function" / "main.py")).test_client()
+    record = json.loads((ROOT / "events" / "smn-as-hook-terminating.json").read_text())
+    smn = record["record"][0]["smn"]
+    http_shape = {
+        **{k: smn[k] for k in ("topic_urn", "message", "subject", "message_id")},
+        "type": "Notification",
+        "timestamp": "2026-11-30T09:58:11Z",
+        "signature_version": "v1",
+        "signature": "Zm9yZ2Vk",
+        "signing_cert_url": "https://attacker.example.com/cert.pem",
+    }
+    admin.clear_requests()
+    for body, headers in (
+        (record, {}),
+        (http_shape, {"X-SMN-MESSAGE-TYPE": "Notification"}),
+        ({**http_shape, "signature": ""}, {}),
+    ):
+        response = client.post("/", json=body, headers=headers)
+        assert response.status_code == 403, response.get_data(as_text=True)
+    assert admin.autoscaling.state()["answers"] == []
+    assert admin.requests_log() == []
