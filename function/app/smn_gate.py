@@ -16,7 +16,7 @@ So, over HTTP (``Service.handle(..., trusted=False)``):
 - FunctionGraph's own SMN record shape (``{"record": [{"smn": …}]}``) is refused:
   the platform delivers it to ``handler``, never over HTTP.
 
-Refusals are 403 ``forbidden`` before any API call. FunctionGraph's SMN trigger
+Refusals are 403 ``smn_refused`` before any API call. FunctionGraph's SMN trigger
 (``handler``, ``trusted``) does not pass through here: the platform authenticated it.
 """
 
@@ -60,7 +60,7 @@ RECORD_FIELDS = ("topic_urn", "message", "subject", "message_id", "timestamp", "
 class Forbidden(InputError):
     """A message the function will not act on: unsigned, forged, stale, or another topic."""
 
-    code = "forbidden"
+    code = "smn_refused"
     http_status = 403
 
 

@@ -229,7 +229,7 @@ def test_a_forged_or_unsigned_message_is_403_and_calls_nothing(
         body = notification(signer, base, signing_cert_url="https://evil.example.com/c.pem")
     response = post(client, body)
     assert response.status_code == 403, response.get_data(as_text=True)
-    assert response.get_json()["error"]["code"] == "forbidden"
+    assert response.get_json()["error"]["code"] == "smn_refused"
     assert nothing_called(admin)
 
 

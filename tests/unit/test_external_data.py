@@ -4,6 +4,7 @@ an exception that would end in HTTP 500."""
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 
@@ -16,6 +17,13 @@ from function.compute.os_interface import _next_marker, check_response, interfac
 from function.domain.errors import ApiPermanentError, ApiTemporaryError
 from function.domain.tags import salvage_tags
 from function.domain.timing import Deadline, Timing, parse_retry_after
+from function.sources.smn_signature import (
+    SIGNED_FIELDS,
+    BadSignature,
+    SigningKey,
+    signing_key,
+    string_to_sign,
+)
 from function.transport.session import Response
 
 JSON = st.recursive(
@@ -133,3 +141,60 @@ class _Page:
 
     def list_servers(self, *args: object) -> list[dict[str, object]]:
         return self.page
+
+
+PEM = st.binary(max_size=300).map(
+    lambda b: (
+        b"-----BEGIN CERTIFICATE-----\n" + base64.b64encode(b) + b"\n-----END CERTIFICATE-----\n"
+    )
+)
+
+
+@given(st.binary(max_size=300) | PEM)
+def test_any_bytes_as_a_signing_certificate_are_a_key_or_bad_signature(raw: bytes) -> None:
+    """Tried: arbitrary bytes, and arbitrary DER inside PEM markers."""
+    try:
+        signing_key(raw)
+    except BadSignature:
+        pass
+
+
+@given(
+    st.dictionaries(
+        st.sampled_from(
+            ["type", "message", "message_id", "subject", "timestamp", "topic_urn", "subscribe_url"]
+        ),
+        st.text(max_size=10) | st.sampled_from(sorted(SIGNED_FIELDS)) | JSON,
+    ),
+    st.text(max_size=40) | st.binary(max_size=300).map(lambda b: base64.b64encode(b).decode()),
+)
+def test_any_smn_message_and_signature_verify_or_raise_bad_signature(
+    message: dict[str, object], signature: str
+) -> None:
+    """Tried: every message type and field with text or any JSON, random signatures of
+    any length, base64 or not, against a real 2048-bit key."""
+    try:
+        KEY.verify(string_to_sign(message), signature, now=KEY.not_before + 1)
+    except BadSignature:
+        return
+    raise AssertionError("a random signature verified")
+
+
+KEY = SigningKey(
+    modulus=int(
+        "c4f1d5b1e0f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8"
+        "091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4"
+        "c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f70"
+        "8192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c"
+        "4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8"
+        "091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4"
+        "c5d6e7f8091a2b3c4d5e6f708192a3b5",
+        16,
+    ),
+    exponent=65537,
+    hash_name="sha256",
+    digest_info=bytes.fromhex("3031300d060960864801650304020105000420"),
+    not_before=0.0,
+    not_after=4e9,
+)
+"""A 2240-bit odd modulus (not a real key: verifying only needs n and e)."""
