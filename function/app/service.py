@@ -8,19 +8,18 @@ safe to share between threads. ``main.py`` (HTTP and FunctionGraph) and
 from __future__ import annotations
 
 import datetime as dt
-import importlib.metadata
 import json
 import logging
-import re
-import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
-
-from cloudevents.http import CloudEvent
 
 from function import logs
 from function.app import reserves
+from function.app.replies import JSON_HEADERS, PACKAGE, outcome_reply, trigger_json
+from function.app.replies import Reply as Reply  # re-exported: the entry points' name
+from function.app.replies import correlation_id_of as correlation_id_of
+from function.app.replies import error_reply as error_reply
+from function.app.replies import package_version as package_version
 from function.app.smn_gate import SmnGate
 from function.auth import Auth
 from function.compute.base import ComputeBackend
@@ -34,17 +33,14 @@ from function.domain.model import Ignored, ParsedEvent, ServerRef, check_project
 from function.domain.outcome import (
     IGNORED,
     Outcome,
-    Verdict,
     failed,
-    input_verdict,
     skipped,
-    verdict,
 )
 from function.domain.policy import Policy
 from function.domain.timing import Deadline, Timing
 from function.lifecycle.releaser import Releaser
 from function.pool import map_in_context
-from function.sources.inbound import BATCH, decode_request
+from function.sources.inbound import decode_request
 from function.sources.parse import parse_event
 from function.transport.session import HttpSession
 
@@ -53,24 +49,8 @@ log = logging.getLogger("nicattach.service")
 SINK_HEADER = "X-Nicattach-Sink"
 """On every reply when a sink is configured: ``delivered``, ``failed`` (logged, counted),
 or ``none`` (nothing to deliver: an ignored event or a refused request)."""
-PACKAGE = "nic-autoattach"
 REPLY_COST_S = 0.0003
 """Deadline time kept back per server for building its outcome event (measured ~0.13 ms)."""
-
-
-@dataclass
-class Reply:
-    """What the entry point sends back."""
-
-    status: int
-    headers: dict[str, str]
-    body: bytes
-    verdict: Verdict
-    outcomes: list[Outcome] = field(default_factory=list)
-    events: list[CloudEvent] = field(default_factory=list)
-
-    def __post_init__(self) -> None:  # every reply body, whoever built it: one redaction
-        self.body = logs.redact_bytes(self.body)
 
 
 class Service:
@@ -106,7 +86,7 @@ class Service:
             "backend": self.settings.backend,
             "policy_rules": len(self.policy.rules),
         }
-        return Reply(200, dict(_JSON), json.dumps(body).encode(), IGNORED)
+        return Reply(200, dict(JSON_HEADERS), json.dumps(body).encode(), IGNORED)
 
     def deadline(self, budget_s: float | None = None) -> Deadline:
         """One event's deadline: ``NICATTACH_DEADLINE_S``, or the platform's remaining time
@@ -165,7 +145,7 @@ class Service:
                 outcomes = self.release_all(parsed.servers, outcomes, after)
         source = self.settings.event_source
         events = [emit.to_cloudevent(o, parsed.trigger, source, correlation_id) for o in outcomes]
-        reply = _outcome_reply(outcomes, events)
+        reply = outcome_reply(outcomes, events)
         if self.sink is not None:  # never changes the status: the outcome stands
             sent = [self.sink.send(event, deadline) for event in events]
             reply.headers[SINK_HEADER] = "delivered" if all(sent) else "failed"
@@ -280,28 +260,8 @@ class Service:
         log.info("ignored event %s: %s", parsed.trigger.id, reason,
                  extra={"ctx": {"event_id": parsed.trigger.id, "outcome": "ignored",
                                 "reason": reason}})  # fmt: skip
-        body = {"outcome": "ignored", "reason": reason, "trigger": _trigger_json(parsed)}
-        return Reply(IGNORED.http_status, dict(_JSON), json.dumps(body).encode(), IGNORED)
-
-
-_JSON = {"Content-Type": "application/json"}
-_SAFE_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
-
-
-def package_version() -> str:
-    """The installed package's version; ``unknown`` where it is not installed (the zip)."""
-    try:
-        return importlib.metadata.version(PACKAGE)
-    except importlib.metadata.PackageNotFoundError:
-        return "unknown"
-
-
-def correlation_id_of(headers: Mapping[str, str]) -> str:
-    """The caller's ``X-Request-Id`` when it is a plain token, else a new id."""
-    for name, value in headers.items():
-        if name.lower() == CORRELATION_HEADER.lower() and _SAFE_ID.fullmatch(value.strip()):
-            return value.strip()
-    return f"req-{uuid.uuid4()}"
+        body = {"outcome": "ignored", "reason": reason, "trigger": trigger_json(parsed)}
+        return Reply(IGNORED.http_status, dict(JSON_HEADERS), json.dumps(body).encode(), IGNORED)
 
 
 def sweep_window_start(now: str | None, window_s: float) -> str:
@@ -311,26 +271,3 @@ def sweep_window_start(now: str | None, window_s: float) -> str:
         end = end.replace(tzinfo=dt.timezone.utc)
     start = end - dt.timedelta(seconds=window_s)
     return start.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def error_reply(exc: InputError) -> Reply:
-    """400 (413, 405) with ``{"error": {"code", "message"}}``: nothing was done."""
-    body = {"error": {"code": exc.code, "message": exc.message}}  # redacted by Reply
-    return Reply(exc.http_status, dict(_JSON), json.dumps(body).encode(),
-                 input_verdict(exc.http_status))  # fmt: skip
-
-
-def _outcome_reply(outcomes: list[Outcome], events: list[CloudEvent]) -> Reply:
-    result = verdict(outcomes)
-    if len(events) == 1:
-        headers, body = emit.binary(events[0])
-        return Reply(result.http_status, headers, body, result, outcomes, events)
-    batch = [emit.structured_json(e) for e in events]
-    headers = {"Content-Type": BATCH}
-    return Reply(result.http_status, headers, json.dumps(batch).encode(), result, outcomes,
-                 events)  # fmt: skip
-
-
-def _trigger_json(parsed: ParsedEvent) -> dict[str, Any]:
-    t = parsed.trigger
-    return {"id": t.id, "source": t.source, "type": t.type}

@@ -64,8 +64,7 @@ def build_service(
     backend = compute_backend(settings, session, auth, timing, reads)
     waiter = Waiter(backend, timing, wait_active_s=settings.wait_active_s,
                     wait_port_active_s=settings.wait_port_active_s)  # fmt: skip
-    converger = Converger(backend, waiter, prune=settings.prune,
-                          write_reserve=reserves.WRITES.of)  # fmt: skip
+    converger = Converger(backend, waiter, prune=settings.prune, write_reserve=reserves.WRITES.of)
     flow = Flow(settings, policy, backend, waiter, converger, reads)
     sink = emit.sink_from_settings(settings, session, auth, timing=timing)
     releaser = hook_releaser(settings, session, auth, timing, wall)

@@ -141,9 +141,14 @@ class Session:
         return Response(answer.status, answer.reason or "", answer.headers, body)
 
     def _send(
-        self, method: str, url: str, data: bytes | None, headers: Mapping[str, str] | None,
-        timeout: Timeout, watchdog: Watchdog,
-    ) -> urllib3.BaseHTTPResponse:  # fmt: skip
+        self,
+        method: str,
+        url: str,
+        data: bytes | None,
+        headers: Mapping[str, str] | None,
+        timeout: Timeout,
+        watchdog: Watchdog,
+    ) -> urllib3.BaseHTTPResponse:
         """Send the request and read the status line and headers (the watchdog's time)."""
         try:
             return self._manager(url).request(
