@@ -30,7 +30,7 @@ def endpoint_problem(name: str, url: str, *, allow_http: bool) -> str | None:
     """Why ``url`` (the value of variable ``name``) cannot be used, or None."""
     scheme = url.split("://", 1)[0].lower() if "://" in url else ""
     if scheme not in ("https", "http"):
-        return f"{name} must start with https:// (or http://), got {url!r}"
+        return f"{name} must be an http(s):// URL (https:// for a remote host), got {url!r}"
     try:
         parts = urlsplit(url)
         host, _ = parts.hostname or "", parts.port
