@@ -176,6 +176,31 @@ def test_an_echoed_token_leaves_by_no_output(
     assert expected in everything  # the echo did happen, and was cut
 
 
+def test_a_v1_job_failure_that_quotes_the_token_leaks_nothing(
+    emulator: EmulatorServer,
+    seeded: AdminClient,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capture: None,
+    caplog: pytest.LogCaptureFixture,
+    capfd: Any,
+) -> None:
+    """The emulator cannot put a request header into a job (jobs run after the request);
+    its failure code is the one text a test sets: the canary itself."""
+    seeded.set_faults(job_fail_rate=1.0, job_fail_code=CANARY)
+    env = {
+        "NICATTACH_POLICY": str(ROOT / "examples" / "policy.yaml"),
+        "NICATTACH_ECS_ENDPOINT": emulator.url,
+        "NICATTACH_TOKEN": CANARY,
+        "NICATTACH_PROJECT_ID": PROJECT,
+        "NICATTACH_BACKEND": "huawei-v1",
+        "NICATTACH_WAIT_ACTIVE_S": "0.3",
+        "NICATTACH_AS_ENDPOINT": emulator.url,
+    }
+    everything = scan(outputs(tmp_path, env, monkeypatch), caplog, capfd)
+    assert "job_failed" in everything  # the jobs did fail, and their code was cut
+
+
 def test_a_keystone_that_echoes_the_password_leaks_nothing(
     emulator: EmulatorServer,
     seeded: AdminClient,
