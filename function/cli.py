@@ -171,7 +171,8 @@ def cmd_invoke(args: argparse.Namespace) -> int:
             return print_views(with_interfaces(service, service.dry_run(headers, body)))
         return print_reply(service.handle(headers, body))
     except InputError as exc:
-        print(json.dumps({"error": {"code": exc.code, "message": exc.message}}), file=sys.stderr)
+        error = {"code": exc.code, "message": logs.redact(exc.message)}
+        print(json.dumps({"error": error}), file=sys.stderr)
         return EXIT_INPUT
     finally:
         service.session.close()
@@ -284,7 +285,7 @@ def _version() -> str:
 
 
 def _fail(message: str, code: int) -> int:
-    for line in message.splitlines() or [""]:
+    for line in logs.redact(message).splitlines() or [""]:
         print(f"nic-autoattach: {line}", file=sys.stderr)
     return code
 

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
+from function.app import reserves
 from function.app.service import Service
 from function.auth import Auth, auth_from_settings, bind
 from function.compute.base import ComputeBackend
@@ -66,8 +67,7 @@ def build_service(
     backend = compute_backend(settings, counted, auth, timing, reads)
     waiter = Waiter(backend, timing, wait_active_s=settings.wait_active_s,
                     wait_port_active_s=settings.wait_port_active_s)  # fmt: skip
-    converger = Converger(backend, waiter, prune=settings.prune,
-                          write_reserve=min(5.0, settings.deadline_s * 0.2))  # fmt: skip
+    converger = Converger(backend, waiter, prune=settings.prune, write_reserve=reserves.WRITES.of)
     flow = Flow(settings, policy, backend, waiter, converger, reads)
     sink = emit.sink_from_settings(settings, session, auth, timing=timing)
     releaser = hook_releaser(settings, session, auth, timing, wall)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from function.compute.base import Attached, ComputeBackend
@@ -49,13 +50,14 @@ class Converger:
         waiter: Waiter,
         *,
         prune: bool = False,
-        write_reserve: float = 5.0,
+        write_reserve: Callable[[float], float] = lambda seconds: min(5.0, 0.2 * seconds),
     ) -> None:
         self._backend = backend
         self._waiter = waiter
         self._prune = prune
         self._write_reserve = write_reserve
-        """Deadline time kept back from new attaches, for the re-read and undo after them."""
+        """Deadline time kept back from new attaches, for the re-read and undo after them,
+        given the time the deadline leaves (a share of it: ``app/reserves.WRITES``)."""
 
     def converge(
         self,
@@ -77,7 +79,7 @@ class Converger:
                 f"{len(current.missing)} more",
                 code=ErrorCode.NIC_QUOTA_EXCEEDED,
             )
-        writes = deadline.minus(self._write_reserve)
+        writes = deadline.minus(self._write_reserve(deadline.remaining()))
         attached = False
         for attempt in range(1, ROUNDS + 1):
             undo = self._undo(current)
