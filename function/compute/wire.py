@@ -22,6 +22,7 @@ from function.auth import Auth
 from function.domain.errors import ApiTemporaryError, TemporaryError
 from function.domain.text import shorten
 from function.domain.timing import API_BACKOFF, Deadline, Timing
+from function.gate import Gate
 from function.transport.session import (
     HttpSession,
     Response,
@@ -65,6 +66,8 @@ class JsonApi:
         self._timing = timing
         self._lock = threading.Lock()
         self._calls = 0
+        self.limiter: Gate | None = None
+        """Adaptive concurrency (``function/gate.py``), set by the wiring; None: no limit."""
 
     @property
     def calls(self) -> int:
@@ -143,13 +146,17 @@ class JsonApi:
         correlation_id = logs.bound("correlation_id")
         if correlation_id:
             headers[CORRELATION_HEADER] = correlation_id
-        timeout, total = timeouts(self._timeout, deadline)
-        with self._lock:
-            self._calls += 1
-        try:
-            response = self._session.request(
+
+        def send() -> Response:  # after the limiter's wait: the deadline as it is then
+            timeout, total = timeouts(self._timeout, deadline)
+            with self._lock:
+                self._calls += 1
+            return self._session.request(
                 method, url, data=data, headers=headers, timeout=timeout, total=total
             )
+
+        try:
+            response = self.limiter.call(method, deadline, send) if self.limiter else send()
         except TransportTimeout as exc:
             # cut short by the event's deadline rather than by the API's own slowness
             code = "deadline_exceeded" if deadline is not None and deadline.expired else "timeout"

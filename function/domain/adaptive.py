@@ -1,0 +1,169 @@
+"""How hard to press one API, decided from its answers: width, pace and pause, as values.
+
+Pure: the clock is an argument of every decision; the threads that wait on these
+decisions are ``function/gate.py``'s.
+
+- **Width** (requests in flight): starts at ``Tuning.start``; grows by one per clean
+  answer (slow start) until the first sign of trouble, then by one per ``width`` clean
+  answers (one per round trip, TCP's congestion avoidance); halves on 429/503, or when
+  the smoothed latency of reads climbs past ``latency_factor`` × the best seen (and
+  ``latency_floor_s`` above it). Always within [1, ceiling].
+- **Pace** (requests per second): none until the API throttles (429). Then 0.7 × the
+  rate of clean answers of the last second, growing back along CUBIC's curve to the rate
+  it was throttled at and beyond (as the AWS SDKs' adaptive retry mode does). Never below
+  a quarter of the best rate seen, so that 429s that have nothing to do with the rate
+  cannot starve the process.
+- **Pause**: a ``Retry-After`` holds every sender until it has passed, not only the one
+  that got it; after it, senders leave one pace interval apart (no thundering herd).
+
+One cut per round trip: an answer to a request sent before the last cut does not cut
+again, so the burst of 429s one overshoot causes halves the width once, as in TCP.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass
+from enum import Enum
+
+THROTTLED = frozenset({429, 503})
+"""Answers that say "slower": the width halves (429 also sets the pace)."""
+LATENCY_KINDS = frozenset({"GET"})
+"""Calls whose latency is a signal: reads. A write's time is the hypervisor's, not load."""
+
+
+@dataclass(frozen=True)
+class Tuning:
+    start: int = 8
+    """Width before any answer (the ceiling if that is lower)."""
+    beta: float = 0.5
+    """The width's multiplicative decrease."""
+    latency_factor: float = 4.0
+    latency_floor_s: float = 0.25
+    smoothing: float = 0.2
+    """Weight of a new latency in the moving average."""
+    rate_beta: float = 0.7
+    """The pace after a 429: this share of the clean answers of the last ``window_s``."""
+    rate_scale: float = 0.4
+    """CUBIC's scale constant (requests/s per s³)."""
+    window_s: float = 1.0
+    floor_share: float = 0.25
+    """The pace never drops below this share of the best rate of clean answers seen."""
+    min_rate: float = 0.5
+    max_pause_s: float = 30.0
+    """A longer ``Retry-After`` pauses this long (the request's own retry decides the rest)."""
+
+
+class Signal(Enum):
+    GREW = "grew"
+    CUT = "cut"
+    HELD = "held"
+
+
+class Adaptive:
+    """The state of one process towards one API. Not thread-safe: the gate holds a lock."""
+
+    def __init__(self, ceiling: int, tuning: Tuning | None = None) -> None:
+        if ceiling < 1:
+            raise ValueError(f"the ceiling must be at least 1, not {ceiling}")
+        self.ceiling = ceiling
+        self.tuning = tuning = tuning or Tuning()
+        self._width = float(min(ceiling, max(1, tuning.start)))
+        self.slow_start = True
+        self.pause_until = -math.inf
+        self.last_cut = -math.inf
+        self._next_send = -math.inf
+        self._rate_max: float | None = None  # paced once set
+        self._rate_cut_at = 0.0
+        self._best: dict[str, float] = {}
+        self._smooth: dict[str, float] = {}
+        self._clean: deque[float] = deque()
+        self._peak = 0.0
+        self.cuts = 0
+
+    @property
+    def width(self) -> int:
+        """Requests that may be in flight now."""
+        return max(1, min(self.ceiling, int(self._width)))
+
+    def rate(self, now: float) -> float | None:
+        """Requests per second allowed at ``now``; ``None``: not paced."""
+        if self._rate_max is None:
+            return None
+        tuning = self.tuning
+        k = math.cbrt(self._rate_max * (1 - tuning.rate_beta) / tuning.rate_scale)
+        cubic = tuning.rate_scale * (now - self._rate_cut_at - k) ** 3 + self._rate_max
+        return max(cubic, tuning.min_rate, tuning.floor_share * self._peak)
+
+    def send_at(self, now: float) -> float:
+        """The moment the next request may leave (≥ ``now``); that slot is then taken."""
+        at = max(now, self.pause_until, self._next_send)
+        rate = self.rate(at)
+        if rate is not None:
+            self._next_send = at + 1.0 / rate
+        return at
+
+    def observe(
+        self,
+        kind: str,
+        status: int | None,
+        sent_at: float,
+        now: float,
+        retry_after: float | None = None,
+    ) -> Signal:
+        """One answer: ``status`` (``None``: no answer), sent at ``sent_at``, seen at ``now``."""
+        if status in THROTTLED:
+            if retry_after is not None and retry_after > 0:
+                pause = min(retry_after, self.tuning.max_pause_s)
+                self.pause_until = max(self.pause_until, now + pause)
+            return self._cut(sent_at, now, paced=status == 429)
+        if status is None:
+            return Signal.HELD
+        if kind in LATENCY_KINDS and self._slower(kind, now - sent_at):
+            return self._cut(sent_at, now, paced=False)
+        if status >= 500:
+            return Signal.HELD
+        self._count_clean(now)
+        self._width = min(float(self.ceiling),
+                          self._width + (1.0 if self.slow_start else 1.0 / self._width))  # fmt: skip
+        return Signal.GREW
+
+    def clean_rate(self, now: float) -> float:
+        """Clean answers per second over the last ``window_s``."""
+        self._forget(now)
+        return len(self._clean) / self.tuning.window_s
+
+    def _cut(self, sent_at: float, now: float, *, paced: bool) -> Signal:
+        if sent_at < self.last_cut:  # sent before the last cut: that cut answered it already
+            return Signal.HELD
+        self._width = max(1.0, self._width * self.tuning.beta)
+        self.slow_start = False
+        self.last_cut = now
+        self.cuts += 1
+        if paced:
+            current = self.rate(now)
+            measured = self.clean_rate(now)
+            self._rate_max = measured if current is None else min(measured, current)
+            self._rate_cut_at = now
+        return Signal.CUT
+
+    def _slower(self, kind: str, latency: float) -> bool:
+        latency = max(0.0, latency)
+        best = min(self._best.get(kind, latency), latency)
+        self._best[kind] = best
+        smooth = self._smooth.get(kind, latency)
+        smooth += self.tuning.smoothing * (latency - smooth)
+        self._smooth[kind] = smooth
+        limit = max(best * self.tuning.latency_factor, best + self.tuning.latency_floor_s)
+        return smooth > limit
+
+    def _count_clean(self, now: float) -> None:
+        self._clean.append(now)
+        self._forget(now)
+        self._peak = max(self._peak, len(self._clean) / self.tuning.window_s)
+
+    def _forget(self, now: float) -> None:
+        horizon = now - self.tuning.window_s
+        while self._clean and self._clean[0] <= horizon:
+            self._clean.popleft()
