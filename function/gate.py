@@ -97,7 +97,10 @@ class Gate:
             if signal is Signal.CUT:
                 width, rate = self._state.width, self._state.rate(now)
         if signal is Signal.CUT:
+            pace = f", {rate:.1f}/s" if rate is not None else ""
             log.info(
                 "API answered %s: %d request(s) in flight at most%s",
-                status or "slowly", width, f", {rate:.1f}/s" if rate is not None else "",
-            )  # fmt: skip
+                status or "slowly",
+                width,
+                pace,
+            )

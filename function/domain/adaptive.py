@@ -125,8 +125,8 @@ class Adaptive:
         if status >= 500:
             return Signal.HELD
         self._count_clean(now)
-        self._width = min(float(self.ceiling),
-                          self._width + (1.0 if self.slow_start else 1.0 / self._width))  # fmt: skip
+        step = 1.0 if self.slow_start else 1.0 / self._width
+        self._width = min(float(self.ceiling), self._width + step)
         return Signal.GREW
 
     def clean_rate(self, now: float) -> float:

@@ -50,9 +50,7 @@ def test_a_throttle_answer_to_a_request_sent_after_the_last_cut_halves_the_width
     assert state.width == max(1, width // 2)
 
 
-def test_one_overshoot_halves_once_the_answers_to_requests_sent_before_the_cut_do_not_cut_again() -> (
-    None
-):
+def test_one_overshoot_halves_once_later_answers_to_earlier_requests_do_not() -> None:
     state = Adaptive(32, Tuning(start=32))
     assert state.observe("GET", 429, 1.0, 1.1) is Signal.CUT
     assert state.width == 16
@@ -64,7 +62,9 @@ def test_one_overshoot_halves_once_the_answers_to_requests_sent_before_the_cut_d
 
 
 @given(st.integers(1, 64), st.integers(1, 64), st.sampled_from([200, 201, 202, 204, 404, 409]))
-def test_clean_answers_grow_the_width_up_to_the_ceiling(ceiling: int, start: int, status: int) -> None:
+def test_clean_answers_grow_the_width_up_to_the_ceiling(
+    ceiling: int, start: int, status: int
+) -> None:
     state = Adaptive(ceiling, Tuning(start=start))
     now, widths = 0.0, [state.width]
     for _ in range(2 * ceiling):
@@ -88,7 +88,9 @@ def test_slow_start_doubles_per_round_trip_then_one_more_per_round_trip_after_a_
 
 
 @given(st.floats(0.01, 30.0), st.floats(0.0, 1.0))
-def test_retry_after_holds_every_sender_until_it_has_passed(retry_after: float, share: float) -> None:
+def test_retry_after_holds_every_sender_until_it_has_passed(
+    retry_after: float, share: float
+) -> None:
     state = Adaptive(32)
     state.observe("GET", 429, 5.0, 5.1, retry_after)
     asked = 5.1 + share * retry_after * 0.999  # any thread, any time before the pause ends
