@@ -69,16 +69,16 @@ class EmulatorApp:
         fault = None
         if match is not None:
             server = SERVER_IN_PATH.match(match.group(3) or "")
-            fault = self.ratelimit.check(match.group(2), "compute") or self.faults.before(
-                request, server.group(1) if server else None
-            )
-            self.latency.delay("read" if fault else call_kind(request))  # before the change
+            fault = self.ratelimit.check(match.group(2), "compute")  # the gateway: at once
+            if fault is None:
+                fault = self.faults.before(request, server.group(1) if server else None)
+                self.latency.delay("read" if fault else call_kind(request))  # before the change
         elif v1 is not None:
             server = V1_SERVER_IN_PATH.match(v1.group(2))
-            fault = self.ratelimit.check(v1.group(1), "ecs") or self.faults.before(
-                request, server.group(1) if server else None
-            )
-            self.latency.delay("read")  # a job's own time is job_seconds
+            fault = self.ratelimit.check(v1.group(1), "ecs")
+            if fault is None:
+                fault = self.faults.before(request, server.group(1) if server else None)
+                self.latency.delay("read")  # a job's own time is job_seconds
         elif AS_PATH.match(request.path):
             self.latency.delay("read")
         response = fault or self._safely(lambda: self._route(request))

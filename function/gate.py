@@ -77,14 +77,20 @@ class Gate:
                     raise TemporaryError("the event's deadline passed", code="deadline_exceeded")
                 self._cond.wait(WAIT_SLICE_S)
             self._in_flight += 1
-            now = self._timing.clock()
-            at = self._state.send_at(now)
-        if at > now:
-            if deadline is not None:
-                deadline.pause(at - now)  # past the deadline, the request itself refuses
-            else:
-                self._timing.sleep(at - now)
-        return self._timing.clock()
+        try:
+            while True:  # the pause and the pace, as they are each time it looks
+                with self._cond:
+                    wait = self._state.wait(self._timing.clock())
+                if not wait:
+                    return self._timing.clock()
+                if deadline is not None and not deadline.allows(wait):
+                    raise TemporaryError("the event's deadline passed", code="deadline_exceeded")
+                self._timing.sleep(wait)
+        except BaseException:
+            with self._cond:
+                self._in_flight -= 1
+                self._cond.notify()
+            raise
 
     def _leave(self, kind: str, status: int | None, sent_at: float, retry: float | None) -> None:
         with self._cond:

@@ -8,11 +8,13 @@ decisions are ``function/gate.py``'s.
   answers (one per round trip, TCP's congestion avoidance); halves on 429/503, or when
   the smoothed latency of reads climbs past ``latency_factor`` × the best seen (and
   ``latency_floor_s`` above it). Always within [1, ceiling].
-- **Pace** (requests per second): none until the API throttles (429). Then 0.7 × the
-  rate of clean answers of the last second, growing back along CUBIC's curve to the rate
-  it was throttled at and beyond (as the AWS SDKs' adaptive retry mode does). Never below
-  a quarter of the best rate seen, so that 429s that have nothing to do with the rate
-  cannot starve the process.
+- **Pace** (requests per second): none until the API throttles (429). The first 429
+  paces at half the rate of clean answers of the last second (slow start overshot by up
+  to twice); a later one at ``rate_beta`` × the lower of the pace and that rate. Between
+  429s the pace grows by ``growth`` × the rate it was cut from, per second (additive
+  increase: it probes the limit again and finds it within seconds). Never below a quarter
+  of the best rate seen, so that 429s that have nothing to do with the rate cannot starve
+  the process.
 - **Pause**: a ``Retry-After`` holds every sender until it has passed, not only the one
   that got it; after it, senders leave one pace interval apart (no thundering herd).
 
@@ -43,10 +45,12 @@ class Tuning:
     latency_floor_s: float = 0.25
     smoothing: float = 0.2
     """Weight of a new latency in the moving average."""
-    rate_beta: float = 0.7
-    """The pace after a 429: this share of the clean answers of the last ``window_s``."""
-    rate_scale: float = 0.4
-    """CUBIC's scale constant (requests/s per s³)."""
+    first_rate_beta: float = 0.7
+    """The pace after the first 429: this share of the clean answers of the last second."""
+    rate_beta: float = 0.85
+    """The pace after a later 429: this share of the pace (or of the clean rate, if lower)."""
+    growth: float = 0.05
+    """Per second, the pace grows by this share of the rate it was cut from."""
     window_s: float = 1.0
     floor_share: float = 0.25
     """The pace never drops below this share of the best rate of clean answers seen."""
@@ -74,12 +78,14 @@ class Adaptive:
         self.pause_until = -math.inf
         self.last_cut = -math.inf
         self._next_send = -math.inf
-        self._rate_max: float | None = None  # paced once set
+        self._rate_cut: float | None = None  # the pace right after the last cut; None: unpaced
+        self._rate_from = 0.0  # the rate it was cut from
         self._rate_cut_at = 0.0
         self._best: dict[str, float] = {}
         self._smooth: dict[str, float] = {}
         self._clean: deque[float] = deque()
         self._peak = 0.0
+        self._first = math.inf
         self.cuts = 0
 
     @property
@@ -89,20 +95,23 @@ class Adaptive:
 
     def rate(self, now: float) -> float | None:
         """Requests per second allowed at ``now``; ``None``: not paced."""
-        if self._rate_max is None:
+        if self._rate_cut is None:
             return None
         tuning = self.tuning
-        k = math.cbrt(self._rate_max * (1 - tuning.rate_beta) / tuning.rate_scale)
-        cubic = tuning.rate_scale * (now - self._rate_cut_at - k) ** 3 + self._rate_max
-        return max(cubic, tuning.min_rate, tuning.floor_share * self._peak)
+        grown = self._rate_cut + tuning.growth * self._rate_from * max(0.0, now - self._rate_cut_at)
+        return max(grown, tuning.min_rate, tuning.floor_share * self._peak)
 
-    def send_at(self, now: float) -> float:
-        """The moment the next request may leave (≥ ``now``); that slot is then taken."""
+    def wait(self, now: float) -> float:
+        """Seconds until a request may leave; 0.0: it may leave now, and it takes the slot.
+        Nothing is reserved ahead: a waiting sender asks again, and finds the pace and pause
+        as they are then (a cut meanwhile applies to it too)."""
         at = max(now, self.pause_until, self._next_send)
-        rate = self.rate(at)
+        if at > now:
+            return at - now
+        rate = self.rate(now)
         if rate is not None:
-            self._next_send = at + 1.0 / rate
-        return at
+            self._next_send = now + 1.0 / rate
+        return 0.0
 
     def observe(
         self,
@@ -130,9 +139,10 @@ class Adaptive:
         return Signal.GREW
 
     def clean_rate(self, now: float) -> float:
-        """Clean answers per second over the last ``window_s``."""
+        """Clean answers per second over the last ``window_s`` (or since the first answer)."""
         self._forget(now)
-        return len(self._clean) / self.tuning.window_s
+        span = min(self.tuning.window_s, max(now - self._first, self.tuning.window_s / 4))
+        return len(self._clean) / span
 
     def _cut(self, sent_at: float, now: float, *, paced: bool) -> Signal:
         if sent_at < self.last_cut:  # sent before the last cut: that cut answered it already
@@ -142,10 +152,12 @@ class Adaptive:
         self.last_cut = now
         self.cuts += 1
         if paced:
-            current = self.rate(now)
-            measured = self.clean_rate(now)
-            self._rate_max = measured if current is None else min(measured, current)
-            self._rate_cut_at = now
+            current, measured = self.rate(now), self.clean_rate(now)
+            if current is None:
+                base, beta = measured, self.tuning.first_rate_beta
+            else:
+                base, beta = min(current, measured), self.tuning.rate_beta
+            self._rate_from, self._rate_cut, self._rate_cut_at = base, beta * base, now
         return Signal.CUT
 
     def _slower(self, kind: str, latency: float) -> bool:
@@ -159,9 +171,10 @@ class Adaptive:
         return smooth > limit
 
     def _count_clean(self, now: float) -> None:
+        self._first = min(self._first, now)
         self._clean.append(now)
         self._forget(now)
-        self._peak = max(self._peak, len(self._clean) / self.tuning.window_s)
+        self._peak = max(self._peak, len(self._clean) / self.tuning.window_s)  # whole windows
 
     def _forget(self, now: float) -> None:
         horizon = now - self.tuning.window_s

@@ -94,8 +94,8 @@ def test_retry_after_holds_every_sender_until_it_has_passed(
     state = Adaptive(32)
     state.observe("GET", 429, 5.0, 5.1, retry_after)
     asked = 5.1 + share * retry_after * 0.999  # any thread, any time before the pause ends
-    assert state.send_at(asked) >= 5.1 + retry_after
-    assert state.send_at(5.1 + retry_after + 1.0) >= 5.1 + retry_after + 1.0
+    assert asked + state.wait(asked) >= 5.1 + retry_after - 1e-9
+    assert state.wait(5.1 + retry_after + 1e-6) == 0.0  # and not a moment longer
 
 
 def test_retry_after_is_capped_and_senders_leave_a_pace_apart_after_it() -> None:
@@ -104,22 +104,29 @@ def test_retry_after_is_capped_and_senders_leave_a_pace_apart_after_it() -> None
         state.observe("GET", 200, 0.5 + i * 0.02, 0.6 + i * 0.02)
     state.observe("GET", 429, 1.0, 1.0, 3600.0)
     assert state.pause_until == 31.0
-    first, second = state.send_at(2.0), state.send_at(2.0)
-    assert first == 31.0
-    assert second > first  # one pace interval apart, not all at once
+    assert state.wait(2.0) == 29.0
+    assert state.wait(31.0) == 0.0  # the first sender leaves when the pause ends
+    assert state.wait(31.0) > 0.0  # the next one a pace interval later, not all at once
 
 
 def test_a_429_paces_at_a_share_of_the_clean_rate_then_grows_back_past_it() -> None:
     state = Adaptive(32)
     assert state.rate(0.0) is None  # not paced before any 429
+    state.observe("GET", 200, 0.0, 0.0)  # a second ago
     for i in range(40):  # 40 clean answers within the last second
         state.observe("GET", 200, 0.5 + i * 0.01, 0.55 + i * 0.01)
-    state.observe("GET", 429, 0.95, 0.96)
-    rate = state.rate(0.96)
+    state.observe("GET", 429, 0.95, 1.0)
+    rate = state.rate(1.0)
     assert rate is not None and math.isclose(rate, 0.7 * 40, rel_tol=1e-6)
-    later = [state.rate(0.96 + t) for t in (1.0, 2.0, 4.0, 8.0)]
+    later = [state.rate(1.0 + t) for t in (1.0, 2.0, 4.0, 8.0, 16.0)]
     assert all(r is not None for r in later)
     assert later == sorted(later) and later[-1] is not None and later[-1] > 40
+    for i in range(40):  # 20 clean answers a second for two seconds
+        state.observe("GET", 200, 18.0 + i * 0.05, 18.0 + i * 0.05)
+    pace = state.rate(20.0)
+    state.observe("GET", 429, 20.0, 20.0)  # a later 429: a gentler cut, from the lower
+    assert pace is not None and pace > 20  # of the pace and the clean rate
+    assert math.isclose(state.rate(20.0) or 0, 0.85 * 20, rel_tol=0.06)
 
 
 def test_the_pace_has_a_floor_random_429s_do_not_starve_the_process() -> None:
