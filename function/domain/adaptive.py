@@ -9,12 +9,12 @@ decisions are ``function/gate.py``'s.
   the smoothed latency of reads climbs past ``latency_factor`` × the best seen (and
   ``latency_floor_s`` above it). Always within [1, ceiling].
 - **Pace** (requests per second): none until the API throttles (429). The first 429
-  paces at half the rate of clean answers of the last second (slow start overshot by up
-  to twice); a later one at ``rate_beta`` × the lower of the pace and that rate. Between
-  429s the pace grows by ``growth`` × the rate it was cut from, per second (additive
-  increase: it probes the limit again and finds it within seconds). Never below a quarter
-  of the best rate seen, so that 429s that have nothing to do with the rate cannot starve
-  the process.
+  paces at 0.7 × the rate of clean answers of the last second, a later one at 0.85 × the
+  lower of the pace and that rate. Between 429s the pace follows CUBIC's curve (as the
+  AWS SDKs' adaptive retry mode does), scaled to the rate it was cut from: back to that
+  rate in about two seconds, flat around it, then faster and faster past it, so that a
+  limit that was raised (or 429s that had nothing to do with the rate) stop holding the
+  process back within seconds.
 - **Pause**: a ``Retry-After`` holds every sender until it has passed, not only the one
   that got it; after it, senders leave one pace interval apart (no thundering herd).
 
@@ -49,12 +49,11 @@ class Tuning:
     """The pace after the first 429: this share of the clean answers of the last second."""
     rate_beta: float = 0.85
     """The pace after a later 429: this share of the pace (or of the clean rate, if lower)."""
-    growth: float = 0.05
-    """Per second, the pace grows by this share of the rate it was cut from."""
+    cubic: float = 0.02
+    """CUBIC's constant, per s³, as a share of the rate the pace was cut from."""
     window_s: float = 1.0
-    floor_share: float = 0.25
-    """The pace never drops below this share of the best rate of clean answers seen."""
     min_rate: float = 0.5
+    """The pace never drops below this."""
     max_pause_s: float = 30.0
     """A longer ``Retry-After`` pauses this long (the request's own retry decides the rest)."""
 
@@ -84,7 +83,6 @@ class Adaptive:
         self._best: dict[str, float] = {}
         self._smooth: dict[str, float] = {}
         self._clean: deque[float] = deque()
-        self._peak = 0.0
         self._first = math.inf
         self.cuts = 0
 
@@ -97,9 +95,10 @@ class Adaptive:
         """Requests per second allowed at ``now``; ``None``: not paced."""
         if self._rate_cut is None:
             return None
-        tuning = self.tuning
-        grown = self._rate_cut + tuning.growth * self._rate_from * max(0.0, now - self._rate_cut_at)
-        return max(grown, tuning.min_rate, tuning.floor_share * self._peak)
+        cubic, base = self.tuning.cubic, self._rate_from
+        back = math.cbrt(max(0.0, 1.0 - self._rate_cut / base) / cubic) if base > 0 else 0.0
+        grown = base * (1.0 + cubic * (now - self._rate_cut_at - back) ** 3)
+        return max(grown, self.tuning.min_rate)
 
     def wait(self, now: float) -> float:
         """Seconds until a request may leave; 0.0: it may leave now, and it takes the slot.
@@ -157,6 +156,7 @@ class Adaptive:
                 base, beta = measured, self.tuning.first_rate_beta
             else:
                 base, beta = min(current, measured), self.tuning.rate_beta
+            base = max(base, 1.0)  # nothing clean yet: start from one a second
             self._rate_from, self._rate_cut, self._rate_cut_at = base, beta * base, now
         return Signal.CUT
 
@@ -174,7 +174,6 @@ class Adaptive:
         self._first = min(self._first, now)
         self._clean.append(now)
         self._forget(now)
-        self._peak = max(self._peak, len(self._clean) / self.tuning.window_s)  # whole windows
 
     def _forget(self, now: float) -> None:
         horizon = now - self.tuning.window_s
