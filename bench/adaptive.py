@@ -86,6 +86,11 @@ def rate_limited(admin: Any, sc: scale.Scale, url: str, n: int, rate: float) -> 
         admin.set_latency("none")
     log = admin.requests_log()
     throttled = sum(1 for entry in log if entry["status"] == 429)
+    start = min((entry["time"] for entry in log), default=0.0)
+    by_second = [0] * (int(wall) + 2)
+    for entry in log:
+        if entry["status"] == 429:
+            by_second[min(len(by_second) - 1, int(entry["time"] - start))] += 1
     served = len(log) - throttled
     bound = served / rate
     return {
@@ -99,6 +104,7 @@ def rate_limited(admin: Any, sc: scale.Scale, url: str, n: int, rate: float) -> 
         "bound_s": round(bound, 2),
         "times_bound": round(wall / bound, 3),
         "share_429": round(throttled / len(log), 4) if log else 0.0,
+        "answered_429_by_second": by_second,
         "attached_in_the_end": sc.attached(servers),
     }
 

@@ -18,6 +18,10 @@ decisions are ``function/gate.py``'s.
 - **Pause**: a ``Retry-After`` holds every sender until it has passed, not only the one
   that got it; after it, senders leave one pace interval apart (no thundering herd).
 
+After ``idle_s`` without a request the width starts again from ``start`` (as TCP's
+restart after idle, RFC 5681 §4.1): what the API took a while ago, other callers of the
+same limit may be taking now.
+
 One cut per round trip: an answer to a request sent before the last cut does not cut
 again, so the burst of 429s one overshoot causes halves the width once, as in TCP.
 """
@@ -52,6 +56,8 @@ class Tuning:
     cubic: float = 0.02
     """CUBIC's constant, per s³, as a share of the rate the pace was cut from."""
     window_s: float = 1.0
+    idle_s: float = 1.0
+    """After this long without a request, the width starts again from ``start``."""
     min_rate: float = 0.5
     """The pace never drops below this."""
     max_pause_s: float = 30.0
@@ -83,7 +89,7 @@ class Adaptive:
         self._best: dict[str, float] = {}
         self._smooth: dict[str, float] = {}
         self._clean: deque[float] = deque()
-        self._first = math.inf
+        self._last_send = -math.inf
         self.cuts = 0
 
     @property
@@ -107,10 +113,18 @@ class Adaptive:
         at = max(now, self.pause_until, self._next_send)
         if at > now:
             return at - now
+        if now - self._last_send > self.tuning.idle_s:
+            self.restart()
+        self._last_send = now
         rate = self.rate(now)
         if rate is not None:
             self._next_send = now + 1.0 / rate
         return 0.0
+
+    def restart(self) -> None:
+        """Back to the starting width, growing fast again (the pace is kept)."""
+        self._width = min(self._width, float(min(self.ceiling, max(1, self.tuning.start))))
+        self.slow_start = True
 
     def observe(
         self,
@@ -138,10 +152,10 @@ class Adaptive:
         return Signal.GREW
 
     def clean_rate(self, now: float) -> float:
-        """Clean answers per second over the last ``window_s`` (or since the first answer)."""
+        """Clean answers per second over the last ``window_s`` (a whole window even when the
+        first answer is more recent: a burst at the start is not a rate)."""
         self._forget(now)
-        span = min(self.tuning.window_s, max(now - self._first, self.tuning.window_s / 4))
-        return len(self._clean) / span
+        return len(self._clean) / self.tuning.window_s
 
     def _cut(self, sent_at: float, now: float, *, paced: bool) -> Signal:
         if sent_at < self.last_cut:  # sent before the last cut: that cut answered it already
@@ -171,7 +185,6 @@ class Adaptive:
         return smooth > limit
 
     def _count_clean(self, now: float) -> None:
-        self._first = min(self._first, now)
         self._clean.append(now)
         self._forget(now)
 

@@ -169,3 +169,17 @@ def test_a_ceiling_below_one_is_refused() -> None:
         assert "ceiling" in str(exc)
     else:
         raise AssertionError("Adaptive(0) was accepted")
+
+
+@given(st.integers(1, 64), st.floats(1.001, 1e6))
+def test_after_a_pause_in_sending_the_width_starts_again_from_the_start(
+    ceiling: int, idle: float
+) -> None:
+    state = Adaptive(ceiling, Tuning(start=8, idle_s=1.0))
+    assert state.wait(0.0) == 0.0
+    for _ in range(3 * ceiling):
+        state.observe("GET", 200, 0.0, 0.0)
+    assert state.width == ceiling
+    assert state.wait(0.5) == 0.0 and state.width == ceiling  # not idle long enough
+    assert state.wait(0.5 + idle) == 0.0
+    assert state.width == min(8, ceiling) and state.slow_start
