@@ -115,7 +115,7 @@ from function import main
 events = json.load(sys.stdin)
 warm = events.pop(0)
 main.SERVICE.handle(warm[0], warm[1].encode())
-profiler = cProfile.Profile() if sys.argv[1] == "profile" else None
+profiler = cProfile.Profile(time.process_time) if sys.argv[1] == "profile" else None
 started = time.process_time()
 if profiler: profiler.enable()
 for headers, body in events:

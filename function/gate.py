@@ -71,21 +71,26 @@ class Gate:
             self._leave(kind, status, sent_at, retry_after)
 
     def _enter(self, deadline: Deadline | None) -> float:
+        """Wait for a slot, then for the pause and the pace; the moment the request leaves."""
         with self._cond:
             while self._in_flight >= self._state.width:
                 if deadline is not None and deadline.expired:
                     raise TemporaryError("the event's deadline passed", code="deadline_exceeded")
                 self._cond.wait(WAIT_SLICE_S)
             self._in_flight += 1
+            now = self._timing.clock()
+            wait = self._state.wait(now)
+        if not wait:
+            return now
         try:
-            while True:  # the pause and the pace, as they are each time it looks
-                with self._cond:
-                    wait = self._state.wait(self._timing.clock())
-                if not wait:
-                    return self._timing.clock()
+            while wait:  # the pause and the pace, as they are each time it looks
                 if deadline is not None and not deadline.allows(wait):
                     raise TemporaryError("the event's deadline passed", code="deadline_exceeded")
                 self._timing.sleep(wait)
+                with self._cond:
+                    now = self._timing.clock()
+                    wait = self._state.wait(now)
+            return now
         except BaseException:
             with self._cond:
                 self._in_flight -= 1
