@@ -85,7 +85,9 @@ class Gate:
         try:
             while wait:  # the pause and the pace, as they are each time it looks
                 if deadline is not None and not deadline.allows(wait):
-                    raise TemporaryError("the event's deadline passed", code="deadline_exceeded")
+                    raise TemporaryError(
+                        "the API's pause outlasts the event's deadline", code="deadline_exceeded"
+                    )
                 self._timing.sleep(wait)
                 with self._cond:
                     now = self._timing.clock()
