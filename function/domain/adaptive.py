@@ -9,11 +9,14 @@ decisions are ``function/gate.py``'s.
   the smoothed latency of reads climbs past ``latency_factor`` × the best seen (and
   ``latency_floor_s`` above it). Always within [1, ceiling].
 - **Pace** (requests per second): none until the API throttles (429). The first 429
-  paces at 0.7 × the rate of clean answers of the last second, a later one at 0.85 × the
-  lower of the pace and that rate. Between 429s the pace follows CUBIC's curve (as the
-  AWS SDKs' adaptive retry mode does), scaled to the rate it was cut from: back to that
-  rate in about two seconds, flat around it, then faster and faster past it, so that a
-  limit that was raised (or 429s that had nothing to do with the rate) stop holding the
+  paces at 0.7 × the rate of clean answers of the last second; a later one at 0.85 × the
+  lower of the pace and that rate, if the pace held a sender back within the last second
+  (the process was sending at it) or the 429s persist (three within a second). A lone
+  429 while the process sends slower than its pace says little about the rate: the pause
+  and the width answer it. Between cuts the pace follows CUBIC's curve (as the AWS SDKs'
+  adaptive retry mode does), scaled to the rate it was cut from: back to that rate in
+  about two seconds, flat around it, then faster and faster past it, so that a limit
+  that was raised (or 429s that had nothing to do with the rate) stop holding the
   process back within seconds.
 - **Pause**: a ``Retry-After`` holds every sender until it has passed, not only the one
   that got it; after it, senders leave one pace interval apart (no thundering herd).
@@ -53,6 +56,10 @@ class Tuning:
     """The pace after the first 429: this share of the clean answers of the last second."""
     rate_beta: float = 0.85
     """The pace after a later 429: this share of the pace (or of the clean rate, if lower)."""
+    persistent: int = 3
+    """A later 429 cuts the pace only if the pace held a sender back within the last
+    ``window_s`` (the process was sending at the pace), or if this many 429s came within
+    it; otherwise it pauses and narrows only."""
     cubic: float = 0.02
     """CUBIC's constant, per s³, as a share of the rate the pace was cut from."""
     window_s: float = 1.0
@@ -89,6 +96,8 @@ class Adaptive:
         self._best: dict[str, float] = {}
         self._smooth: dict[str, float] = {}
         self._clean: deque[float] = deque()
+        self._throttles: deque[float] = deque()
+        self._held = -math.inf
         self._last_send = -math.inf
         self.cuts = 0
 
@@ -112,6 +121,8 @@ class Adaptive:
         as they are then (a cut meanwhile applies to it too)."""
         at = max(now, self.pause_until, self._next_send)
         if at > now:
+            if self._next_send > now:
+                self._held = now  # the pace holds senders back: it binds
             return at - now
         if now - self._last_send > self.tuning.idle_s:
             self.restart()
@@ -135,6 +146,10 @@ class Adaptive:
         retry_after: float | None = None,
     ) -> Signal:
         """One answer: ``status`` (``None``: no answer), sent at ``sent_at``, seen at ``now``."""
+        if status == 429:
+            self._throttles.append(now)
+            while self._throttles[0] <= now - self.tuning.window_s:
+                self._throttles.popleft()
         if status in THROTTLED:
             if retry_after is not None and retry_after > 0:
                 pause = min(retry_after, self.tuning.max_pause_s)
@@ -166,6 +181,9 @@ class Adaptive:
         self.cuts += 1
         if paced:
             current, measured = self.rate(now), self.clean_rate(now)
+            slower = current is not None and now - self._held > self.tuning.window_s
+            if slower and len(self._throttles) < self.tuning.persistent:
+                return Signal.CUT  # not sending at the pace: one 429 says little about it
             if current is None:
                 base, beta = measured, self.tuning.first_rate_beta
             else:

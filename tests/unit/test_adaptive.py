@@ -124,8 +124,9 @@ def test_a_429_paces_at_a_share_of_the_clean_rate_then_grows_back_past_it() -> N
     for i in range(40):  # 20 clean answers a second for two seconds
         state.observe("GET", 200, 18.0 + i * 0.05, 18.0 + i * 0.05)
     pace = state.rate(20.0)
-    state.observe("GET", 429, 20.0, 20.0)  # a later 429: a gentler cut, from the lower
-    assert pace is not None and pace > 20  # of the pace and the clean rate
+    for _ in range(3):  # later 429s that persist: a gentler cut, from the lower
+        state.observe("GET", 429, 20.0, 20.0)  # of the pace and the clean rate
+    assert pace is not None and pace > 20
     assert math.isclose(state.rate(20.0) or 0, 0.85 * 20, rel_tol=0.06)
 
 
@@ -183,3 +184,33 @@ def test_after_a_pause_in_sending_the_width_starts_again_from_the_start(
     assert state.wait(0.5) == 0.0 and state.width == ceiling  # not idle long enough
     assert state.wait(0.5 + idle) == 0.0
     assert state.width == min(8, ceiling) and state.slow_start
+
+
+def test_a_429_while_sending_well_below_the_pace_pauses_and_narrows_but_keeps_the_pace() -> None:
+    state = Adaptive(32, Tuning(start=16))
+    state.observe("GET", 200, 0.0, 0.0)
+    for i in range(40):
+        state.observe("GET", 200, 0.5 + i * 0.01, 0.5 + i * 0.01)
+    state.observe("GET", 429, 0.95, 1.0)  # the first 429: paced at 0.7 × 40/s
+    for i in range(5):  # then 5 answers a second, far below the pace
+        state.observe("GET", 200, 10.0 + i * 0.2, 10.0 + i * 0.2)
+    pace, width = state.rate(11.0), state.width
+    assert state.observe("GET", 429, 11.0, 11.0, 0.5) is Signal.CUT
+    assert state.rate(11.0) == pace and state.width == max(1, width // 2)
+    assert state.wait(11.0) == 0.5
+
+
+def test_a_429_while_the_pace_holds_senders_back_cuts_the_pace_at_once() -> None:
+    state = Adaptive(32)
+    state.observe("GET", 200, 0.0, 0.0)
+    for i in range(40):
+        state.observe("GET", 200, 0.5 + i * 0.01, 0.5 + i * 0.01)
+    state.observe("GET", 429, 0.95, 1.0)  # paced at 28/s, growing back towards 40/s
+    for i in range(28):  # sending at 28/s: clean answers, and senders held back
+        assert state.wait(1.5 + i / 28) == 0.0
+        state.observe("GET", 200, 1.5 + i / 28, 1.5 + i / 28)
+    assert state.wait(1.5 + 27.5 / 28) > 0.0
+    pace = state.rate(2.5)
+    assert state.observe("GET", 429, 2.5, 2.5) is Signal.CUT
+    assert pace is not None and pace > 28  # the clean rate (27-28/s) is the lower one
+    assert math.isclose(state.rate(2.5) or 0, 0.85 * 28, rel_tol=0.05)
