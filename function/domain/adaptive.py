@@ -10,8 +10,8 @@ decisions are ``function/gate.py``'s.
   ``latency_floor_s`` above it). Always within [1, ceiling].
 - **Pace** (requests per second): none until the API throttles (429). The first 429
   paces at 0.7 × the rate of clean answers of the last second; a later one at 0.85 × the
-  lower of the pace and that rate, if the pace held a sender back within the last second
-  (the process was sending at it) or the 429s persist (three within a second). A lone
+  lower of the pace and that rate, if the process was sending at about its pace (clean
+  answers ≥ 0.7 × the pace) or the 429s persist (three within a second). A lone
   429 while the process sends slower than its pace says little about the rate: the pause
   and the width answer it. Between cuts the pace follows CUBIC's curve (as the AWS SDKs'
   adaptive retry mode does), scaled to the rate it was cut from: back to that rate in
@@ -56,10 +56,12 @@ class Tuning:
     """The pace after the first 429: this share of the clean answers of the last second."""
     rate_beta: float = 0.85
     """The pace after a later 429: this share of the pace (or of the clean rate, if lower)."""
+    binding: float = 0.7
+    """A later 429 cuts the pace only if the clean answers of the last second reached this
+    share of it (the process was sending at about its pace)…"""
     persistent: int = 3
-    """A later 429 cuts the pace only if the pace held a sender back within the last
-    ``window_s`` (the process was sending at the pace), or if this many 429s came within
-    it; otherwise it pauses and narrows only."""
+    """…or if this many 429s came within the last ``window_s``; otherwise a 429 pauses and
+    narrows only."""
     cubic: float = 0.02
     """CUBIC's constant, per s³, as a share of the rate the pace was cut from."""
     window_s: float = 1.0
@@ -97,7 +99,6 @@ class Adaptive:
         self._smooth: dict[str, float] = {}
         self._clean: deque[float] = deque()
         self._throttles: deque[float] = deque()
-        self._held = -math.inf
         self._last_send = -math.inf
         self.cuts = 0
 
@@ -121,8 +122,6 @@ class Adaptive:
         as they are then (a cut meanwhile applies to it too)."""
         at = max(now, self.pause_until, self._next_send)
         if at > now:
-            if self._next_send > now:
-                self._held = now  # the pace holds senders back: it binds
             return at - now
         if now - self._last_send > self.tuning.idle_s:
             self.restart()
@@ -181,7 +180,7 @@ class Adaptive:
         self.cuts += 1
         if paced:
             current, measured = self.rate(now), self.clean_rate(now)
-            slower = current is not None and now - self._held > self.tuning.window_s
+            slower = current is not None and measured < self.tuning.binding * current
             if slower and len(self._throttles) < self.tuning.persistent:
                 return Signal.CUT  # not sending at the pace: one 429 says little about it
             if current is None:
