@@ -30,7 +30,7 @@ from typing import Any
 
 import requests
 
-from bench import scale
+from bench import adaptive, scale
 from bench.imports import HTTP_STACK, import_seconds, importtime_by_package
 from bench.proc import (
     ROOT,
@@ -75,8 +75,8 @@ TARGETS = {
     "sweep_window_within_one_invocation": (">=", 1.0),
     "sweep_window_checks_only_new": (">=", 1.0),
 }
-#: The concurrency serverless.yml deploys with (NICATTACH_CONCURRENCY), else the default.
-DEFAULT_CONCURRENCY = 8
+#: The built-in NICATTACH_CONCURRENCY (the adaptive gate's ceiling).
+DEFAULT_CONCURRENCY = 32
 
 
 #: huawei-v1 pays one job poll per attach, and reads tags with a call of their own.
@@ -328,6 +328,8 @@ def run_all(args: argparse.Namespace, bench: Bench, tmp: Path, results: dict[str
         run_fit(args, bench, tmp, results)
     if "sweep" in sections:
         run_sweeps(args, bench, results)
+    if sections & adaptive.SECTIONS:
+        adaptive.run(args, bench, tmp, results, sections)
 
 
 def run_fit(args: argparse.Namespace, bench: Bench, tmp: Path, results: dict[str, Any]) -> None:
@@ -541,7 +543,7 @@ def summary(results: dict[str, Any]) -> dict[str, float]:
         values["sweep_window_checks_only_new"] = float(
             all(f["window"]["checked"] == f["new"] for f in fleets)
         )
-    return values
+    return {**values, **adaptive.summary(results)}
 
 
 def batch_finished(run: dict[str, Any]) -> bool:
@@ -570,7 +572,8 @@ def base_summary(results: dict[str, Any]) -> dict[str, float]:
 
 def check_targets(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
     checked = {}
-    targets = {**TARGETS, **BACKEND_TARGETS.get(results.get("backend", "nova"), {})}
+    targets = {**TARGETS, **adaptive.TARGETS}
+    targets.update(BACKEND_TARGETS.get(results.get("backend", "nova"), {}))
     for name, value in summary(results).items():
         op, limit = targets[name]
         met = value <= limit if op == "<=" else value >= limit
@@ -581,7 +584,7 @@ def check_targets(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def table(results: dict[str, Any]) -> str:
     rows = base_rows(results) if "imports" in results else []
     rows += round_trip_rows(results) + batch_rows(results) + fit_rows(results)
-    rows += sweep_rows(results)
+    rows += sweep_rows(results) + adaptive.rows(results, _target)
     width = [max(len(row[i]) for row in rows) for i in range(3)]
     head = ("measure", "value", "target")
     lines = [" | ".join(h.ljust(w) for h, w in zip(head, width, strict=True))]
@@ -774,7 +777,7 @@ def main(argv: list[str] | None = None) -> int:
     )  # fmt: skip
     parser.add_argument("--no-profile", dest="profile", action="store_false")
     parser.add_argument(
-        "--sections", default="base,round-trips,batches,fit,sweep",
+        "--sections", default="base,round-trips,batches,fit,sweep,adaptive,rate-limit,peer-cpu",
         help="which parts to run, comma-separated (default: all)",
     )  # fmt: skip
     parser.add_argument(
@@ -801,6 +804,8 @@ def main(argv: list[str] | None = None) -> int:
         default=10.0,
         help="ms per call for the full pass of fleets above --sweep-flat100-max",
     )
+    parser.add_argument("--rate-limit", type=float, default=20.0, help="requests/s (rate-limit)")
+    parser.add_argument("--rate-limit-servers", type=int, default=200)
     parser.add_argument("--backend", choices=("nova", "huawei-v1"), default="nova",
                         help="NICATTACH_BACKEND of the function under test")  # fmt: skip
     parser.add_argument("--output", type=Path, default=RESULTS / "latest.json")

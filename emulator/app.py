@@ -26,6 +26,7 @@ from emulator.compute.responses import API_PATH, ComputeApp, version_discovery
 from emulator.control.admin import AdminApp
 from emulator.control.faults import Faults
 from emulator.control.latency import Latency, call_kind
+from emulator.control.ratelimit import RateLimits
 from emulator.core.errors import FakeApiError, unexpected_error
 from emulator.core.wire import Request, Response, error_response
 from emulator.ecs_v1.models import FakeEcsV1
@@ -48,6 +49,7 @@ class EmulatorApp:
     def __init__(
         self, backend: FakeBackend, faults: Faults | None = None, latency: Latency | None = None,
         ecs: FakeEcsV1 | None = None, autoscaling: FakeAutoScaling | None = None,
+        ratelimit: RateLimits | None = None,
     ) -> None:  # fmt: skip
         self.backend = backend
         self.faults = faults if faults is not None else Faults()
@@ -62,6 +64,8 @@ class EmulatorApp:
         self.compute = ComputeApp(backend)
         self.ecs_v1 = EcsV1App(self.ecs)
         self.as_api = AutoScalingApp(self.autoscaling)
+        self.ratelimit = ratelimit if ratelimit is not None else RateLimits()
+        self.admin.router.add("/_admin/ratelimit", self.ratelimit.routes())
 
     def handle(self, request: Request) -> Response:
         if request.path == "/_admin" or request.path.startswith("/_admin/"):
@@ -73,12 +77,16 @@ class EmulatorApp:
         fault = None
         if match is not None:
             server = SERVER_IN_PATH.match(match.group(3) or "")
-            fault = self.faults.before(request, server.group(1) if server else None)
-            self.latency.delay("read" if fault else call_kind(request))  # before the change
+            fault = self.ratelimit.check(match.group(2), "compute")  # the gateway: at once
+            if fault is None:
+                fault = self.faults.before(request, server.group(1) if server else None)
+                self.latency.delay("read" if fault else call_kind(request))  # before the change
         elif v1 is not None:
             server = V1_SERVER_IN_PATH.match(v1.group(2))
-            fault = self.faults.before(request, server.group(1) if server else None)
-            self.latency.delay("read")  # a job's own time is job_seconds
+            fault = self.ratelimit.check(v1.group(1), "ecs")
+            if fault is None:
+                fault = self.faults.before(request, server.group(1) if server else None)
+                self.latency.delay("read")  # a job's own time is job_seconds
         elif network is not None:
             fault = self.faults.before(request, None)
             self.latency.delay("read")

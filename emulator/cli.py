@@ -18,6 +18,7 @@ from emulator.compute.models import FakeBackend
 from emulator.control.admin import apply_seed
 from emulator.control.faults import FaultPlan, Faults
 from emulator.control.latency import PROFILES, Latency, LatencyProfile, build_profile
+from emulator.control.ratelimit import RateLimits
 from emulator.core.clock import AdjustableClock
 from emulator.core.errors import FakeApiError
 from emulator.server import DEFAULT_PORT, DEFAULT_TOKEN, EmulatorServer
@@ -60,6 +61,16 @@ def _parser() -> argparse.ArgumentParser:
     faults.add_argument("--busy-rate", type=float, default=0.0, help="409 on attach/detach")
     faults.add_argument("--fault-seed", type=int, default=None, help="replayable faults")
     _latency_options(parser)
+    limits = parser.add_argument_group(
+        "rate limit: a token bucket per project and API, 429 + Retry-After past it "
+        "(also PATCH /_admin/ratelimit)"
+    )
+    limits.add_argument(
+        "--rate-limit", type=float, default=0.0, metavar="PER_S", help="requests/s (0 = none)"
+    )
+    limits.add_argument(
+        "--rate-burst", type=float, metavar="N", help="tokens a bucket holds (default: PER_S)"
+    )
     return parser
 
 
@@ -129,12 +140,19 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _on_signal)
     try:
         faults, latency = Faults(_fault_plan(args)), Latency(_latency_profile(args))
-    except ValueError as exc:
+        ratelimit = RateLimits(args.rate_limit, args.rate_burst)
+    except (ValueError, FakeApiError) as exc:
         print(f"emulator: {exc}", file=sys.stderr)
         return 2
     tokens = args.token or (DEFAULT_TOKEN,)
     server = EmulatorServer(
-        args.host, args.port, backend=backend, tokens=tokens, faults=faults, latency=latency
+        args.host,
+        args.port,
+        backend=backend,
+        tokens=tokens,
+        faults=faults,
+        latency=latency,
+        ratelimit=ratelimit,
     )
     try:
         server.start()

@@ -159,6 +159,17 @@ class AdminClient:
         current: dict[str, Any] = self._call("PATCH", "/faults", plan)
         return current
 
+    def set_rate_limit(self, rate: float, burst: float | None = None) -> dict[str, Any]:
+        """A token bucket per project and API: ``rate`` requests/s (0 = none), ``burst``
+        tokens (default: one second's worth); returns it with the 429s so far."""
+        current: dict[str, Any] = self._call("PATCH", "/ratelimit", {"rate": rate, "burst": burst})
+        return current
+
+    def rate_limit(self) -> dict[str, Any]:
+        """The rate limit and the 429s it answered, per project and API."""
+        current: dict[str, Any] = self._call("GET", "/ratelimit")
+        return current
+
     def set_ecs_options(self, **options: Any) -> dict[str, Any]:
         """Change the ECS v1 API's options: job_seconds, job_init_seconds, job_ttl_seconds,
         max_nics, server_max_nics ({server_id: n}); with none, read them."""

@@ -16,6 +16,7 @@ from emulator.autoscaling.models import FakeAutoScaling
 from emulator.compute.models import FakeBackend
 from emulator.control.faults import Faults
 from emulator.control.latency import Latency
+from emulator.control.ratelimit import RateLimits
 from emulator.core.clock import AdjustableClock
 from emulator.core.http import HTTPServer
 from emulator.ecs_v1.models import FakeEcsV1
@@ -36,8 +37,10 @@ class EmulatorServer:
         tokens: Iterable[str] = (DEFAULT_TOKEN,),
         faults: Faults | None = None,
         latency: Latency | None = None,
+        ratelimit: RateLimits | None = None,
     ) -> None:
         self.host = host
+        self.ratelimit = ratelimit if ratelimit is not None else RateLimits()
         self.faults = faults if faults is not None else Faults()
         self.latency = latency if latency is not None else Latency()
         self.port = port
@@ -51,7 +54,9 @@ class EmulatorServer:
         self._thread: threading.Thread | None = None
 
     def start(self) -> EmulatorServer:
-        app = EmulatorApp(self.backend, self.faults, self.latency, self.ecs, self.autoscaling)
+        app = EmulatorApp(
+            self.backend, self.faults, self.latency, self.ecs, self.autoscaling, self.ratelimit
+        )
         httpd = HTTPServer((self.host, self.port), app)
         self.port = httpd.server_address[1]
         self.url = f"http://{self.host}:{self.port}"

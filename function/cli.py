@@ -66,7 +66,9 @@ def _parser() -> argparse.ArgumentParser:
     sweep = sub.add_parser("reconcile", help="sweep a project's servers against the policy")
     sweep.add_argument("--project", help=f"project to sweep (default ${config.PROJECT_ID})")
     sweep.add_argument("--dry-run", action="store_true", help="reads only: print what is missing")
-    sweep.add_argument("--concurrency", type=int, help="servers handled at once (default 8)")
+    sweep.add_argument(
+        "--concurrency", type=int, help="servers handled at once (default: the setting)"
+    )
     recent = f"default: those changed within ${config.SWEEP_WINDOW_S}"
     sweep.add_argument("--all", dest="full", action="store_true", help=f"every server ({recent})")
     sweep.add_argument("--marker", help="resume after this server id (from an incomplete run)")

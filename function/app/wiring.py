@@ -31,6 +31,7 @@ from function.domain.errors import PolicyError
 from function.domain.lifecycle import Action
 from function.domain.policy import Policy
 from function.domain.timing import Timing
+from function.gate import Gate
 from function.lifecycle.client import AsClient
 from function.lifecycle.releaser import Releaser
 from function.transport import tls
@@ -102,10 +103,12 @@ def compute_backend(
         client = NovaClient(session, settings.ecs_endpoint, auth, api_version=settings.api_version,
                            timeout=(settings.connect_timeout_s, settings.read_timeout_s),
                            timing=timing)  # fmt: skip
+        client.limiter = Gate(settings.concurrency, timing)  # adaptive; the setting is its ceiling
         return NovaBackend(client, marks=settings.device_tags)
     if settings.backend == "huawei-v1":
         v1 = HuaweiV1Client(session, settings.ecs_endpoint, auth, timing=timing,
                       timeout=(settings.connect_timeout_s, settings.read_timeout_s))  # fmt: skip
+        v1.limiter = Gate(settings.concurrency, timing)
         return HuaweiV1Backend(v1, reads)
     raise ConfigError(f"backend {settings.backend!r} is not available")
 

@@ -166,8 +166,9 @@ class Settings:
     """``nova`` (the ``os-interface`` API) or ``huawei-v1`` (ECS native NIC API)."""
     prune: bool = False
     """Detach NICs this function made (marked) that no request wants any more."""
-    concurrency: int = 8
-    """Servers of one event (and of a sweep) handled at once."""
+    concurrency: int = 32
+    """The ceiling of the adaptive concurrency (``function/gate.py``): servers of one event
+    (and of a sweep) handled at once, and requests in flight to the compute API."""
     sweep_window_s: float = 1200.0
     """The TIMER sweep looks at servers changed within this window (twice the timer)."""
     as_endpoint: str | None = None
@@ -220,7 +221,7 @@ class Settings:
             device_tags=read.marks(DEVICE_TAGS),
             backend=read.choice(BACKEND, BACKENDS, "nova"),
             prune=read.flag(PRUNE),
-            concurrency=int(read.number(CONCURRENCY, 8, positive=True, limit=64)),
+            concurrency=int(read.number(CONCURRENCY, 32, positive=True, limit=64)),
             sweep_window_s=read.number(SWEEP_WINDOW_S, 1200.0, positive=True),
             as_endpoint=(env.get(AS_ENDPOINT) or "").strip().rstrip("/") or None,
             hook_on_failure=read.choice(HOOK_ON_FAILURE, HOOK_RESULTS, "abandon", lower=True),

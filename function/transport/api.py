@@ -33,6 +33,7 @@ from function.domain.errors import (
 )
 from function.domain.text import shorten
 from function.domain.timing import API_BACKOFF, Deadline, Timing, parse_retry_after
+from function.gate import Gate
 from function.transport.session import (
     HttpSession,
     Response,
@@ -112,6 +113,8 @@ class JsonApi:
         if sleep is not None:  # tests that only want no real pauses
             timing = Timing(timing.clock, sleep, timing.rng)
         self._timing = timing
+        self.limiter: Gate | None = None
+        """Adaptive concurrency (``function/gate.py``), set by the wiring; None: no limit."""
 
     def check(self, response: Response, what: str) -> Any:
         """The JSON body of a 2xx answer, or raise the matching API error."""
@@ -184,11 +187,15 @@ class JsonApi:
         correlation_id = logs.bound("correlation_id")
         if correlation_id:
             sent[CORRELATION_HEADER] = correlation_id
-        timeout, total = timeouts(self._timeout, deadline)
-        try:
-            response = self._session.request(
+
+        def send() -> Response:  # after the limiter's wait: the deadline as it is then
+            timeout, total = timeouts(self._timeout, deadline)
+            return self._session.request(
                 method, url, data=data, headers=sent, timeout=timeout, total=total
             )
+
+        try:
+            response = self.limiter.call(method, deadline, send) if self.limiter else send()
         except TransportTimeout as exc:
             # cut short by the event's deadline rather than by the API's own slowness
             late = deadline is not None and deadline.expired
