@@ -26,6 +26,7 @@ from typing import Any
 
 import yaml
 
+from function.config.profile_keys import PROFILE_KEYS, parse_profile
 from function.config.values import MISSING as _MISSING
 from function.config.values import YamlScalar
 from function.config.values import got as _got
@@ -302,7 +303,8 @@ def _parse_entry(raw: object, field: str, where: str, problems: _Problems) -> At
         problems.add(where, f"{field}: must be a mapping like {{net_id: <uuid>}}, {_got(raw)}")
         return None
     before = len(problems.messages)
-    _unknown_keys(raw, (*TARGET_KEYS, *IP_KEYS, GROUPS_KEY), where, problems, prefix=f"{field}.")
+    allowed = (*TARGET_KEYS, *IP_KEYS, GROUPS_KEY, *PROFILE_KEYS)
+    _unknown_keys(raw, allowed, where, problems, prefix=f"{field}.")
     _check_shape(raw, field, where, problems)
     values = {
         key: _parse_entry_value(key, raw[key], f"{field}.{key}", where, problems)
@@ -310,9 +312,10 @@ def _parse_entry(raw: object, field: str, where: str, problems: _Problems) -> At
         if key in raw
     }
     groups = _parse_groups(raw, field, where, problems) if GROUPS_KEY in raw else ()
+    profile = parse_profile(raw, field, lambda message: problems.add(where, message))
     if len(problems.messages) > before:
         return None
-    return AttachSpec(**values, security_groups=groups)
+    return AttachSpec(**values, security_groups=groups, profile=profile)
 
 
 def _parse_groups(
