@@ -2,7 +2,8 @@
 
 GET    /v1/{project_id}/publicips?id=&port_id=&public_ip_address=&private_ip_address=&limit=&marker=
 POST   /v1/{project_id}/publicips            {"publicip": {type, ip_address?}, "bandwidth": {...}}
-GET    /v1/{project_id}/publicips/{id}       PUT {"publicip": {"port_id": <id> | null | ""}}   DELETE
+GET    /v1/{project_id}/publicips/{id}       DELETE
+PUT    /v1/{project_id}/publicips/{id}       {"publicip": {"port_id": <id> | null | ""}}
 POST   /v2.0/{project_id}/publicips/{id}/tags           {"tag": {key, value}}          204
 GET    /v2.0/{project_id}/publicips/{id}/tags           {"tags": [{key, value}]}
 DELETE /v2.0/{project_id}/publicips/{id}/tags/{key}                                    204
