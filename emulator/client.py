@@ -47,6 +47,7 @@ class AdminClient:
         project_id: str | None = None,
         shared: bool | None = None,
         ipv6_cidr: str | None = None,
+        external: bool | None = None,
     ) -> dict[str, Any]:
         """A network with one subnet: ``project_id``'s own (``shared`` with the others when
         asked), or, without a project, every project's as if each owned it; with
@@ -59,6 +60,7 @@ class AdminClient:
             "project_id": project_id,
             "shared": shared,
             "ipv6_cidr": ipv6_cidr,
+            "external": external,
         }
         body = _without_none(body)
         network: dict[str, Any] = self._call("POST", "/networks", body)["network"]

@@ -70,7 +70,7 @@ class _Doc:
 
 
 def create_network(backend: FakeBackend, body: object) -> dict[str, Any]:
-    fields = {"id", "name", "cidr", "subnet_id", "project_id", "shared", "ipv6_cidr"}
+    fields = {"id", "name", "cidr", "subnet_id", "project_id", "shared", "ipv6_cidr", "external"}
     doc = _Doc(body, "network", fields)
     network = backend.create_network(
         doc.text("cidr", required=True) or "",
@@ -80,6 +80,7 @@ def create_network(backend: FakeBackend, body: object) -> dict[str, Any]:
         project_id=doc.text("project_id"),
         shared=bool(doc.get("shared", bool, False)),
         ipv6_cidr=doc.text("ipv6_cidr"),
+        external=bool(doc.get("external", bool, False)),
     )
     return network.to_dict()
 

@@ -52,6 +52,7 @@ class FakeNeutron:
         project_id: str | None = None,
         shared: bool = False,
         ipv6_cidr: str | None = None,
+        external: bool = False,
     ) -> FakeNetwork:
         network_id = new_id(net_id)
         v6 = None if ipv6_cidr is None else ipam.parse_cidr(ipv6_cidr)
@@ -70,6 +71,7 @@ class FakeNeutron:
             shared,
             v6,
             None if v6 is None else new_id(None),
+            external,
         )
         self.networks[network.id] = network
         return network

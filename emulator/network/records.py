@@ -30,6 +30,8 @@ class FakeNetwork:
     #: or, as in Neutron, when it names no fixed IP at all.
     ipv6_cidr: IPNetwork | None = None
     ipv6_subnet_id: str | None = None
+    #: Neutron's ``router:external``: floating IPs come from it; every project sees it.
+    external: bool = False
 
     def to_dict(self) -> dict[str, str | bool | None]:
         return {
@@ -41,6 +43,7 @@ class FakeNetwork:
             "shared": self.shared,
             "ipv6_cidr": None if self.ipv6_cidr is None else str(self.ipv6_cidr),
             "ipv6_subnet_id": self.ipv6_subnet_id,
+            "external": self.external,
         }
 
     def owned_by(self, project_id: str) -> bool:

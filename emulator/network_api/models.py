@@ -21,6 +21,7 @@ from emulator.network import ipam
 from emulator.network.records import FakeNetwork, FakePort
 from emulator.network_api import errors
 from emulator.network_api.filters import matches
+from emulator.network_api.floatingips import FakeFloatingIps
 from emulator.network_api.schemas import check_owner_rights
 from emulator.network_api.views import (
     FakeSecurityGroup,
@@ -56,12 +57,14 @@ class FakeNetworkApi:
     def __init__(self, backend: FakeBackend) -> None:
         self.backend = backend
         self._groups: dict[str, FakeSecurityGroup] = {}
+        self.floating = FakeFloatingIps(backend)
         #: Neutron's ``standard_attr_id`` of security group rules.
         self._attr_id = 0
 
     def reset(self) -> None:
         with self.backend.transaction():
             self._groups.clear()
+            self.floating.reset()
 
     # -- ports --------------------------------------------------------------------------
 
@@ -251,4 +254,4 @@ class FakeNetworkApi:
     def _visible(self, project_id: str) -> list[FakeNetwork]:
         with self.backend.transaction():
             networks = self.backend.neutron.networks.values()
-            return [n for n in networks if n.shared or n.owned_by(project_id)]
+            return [n for n in networks if n.shared or n.external or n.owned_by(project_id)]

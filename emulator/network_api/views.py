@@ -85,7 +85,7 @@ def network_view(network: FakeNetwork, viewer: str) -> dict[str, Any]:
         "availability_zones": [],
         "ipv4_address_scope": None,
         "ipv6_address_scope": None,
-        "router:external": False,
+        "router:external": network.external,
         "qinq": False,
         "vlan_transparent": False,
         "description": "",
