@@ -4,8 +4,9 @@ Like moto's server-mode dispatcher: the control API under ``/_admin``,
 version discovery at ``/``, ``/v2.1/`` and ``/v2/``, and the compute calls
 under ``/{v2.1|v2}/{project_id}``, with fault injection and the latency
 profile around the compute calls, Huawei's native NIC API under
-``/v1/{project_id}``, Neutron's port API under ``/v2.0`` (its project from the
-token) and Auto Scaling's lifecycle hooks under ``/autoscaling-api/v1/{project_id}``.
+``/v1/{project_id}``, Huawei's EIP API under ``/v1/{project_id}/publicips`` (tags
+under ``/v2.0/{project_id}/publicips``), Neutron's port API under ``/v2.0`` (its project
+from the token) and Auto Scaling's lifecycle hooks under ``/autoscaling-api/v1/{project_id}``.
 Every compute request gets Nova's request-id headers and a line in the
 request log (never the token). Unexpected exceptions become a 500 computeFault.
 """
@@ -32,6 +33,9 @@ from emulator.core.wire import Request, Response, error_response
 from emulator.ecs_v1.models import FakeEcsV1
 from emulator.ecs_v1.responses import API_PATH as ECS_V1_PATH
 from emulator.ecs_v1.responses import EcsV1App
+from emulator.eip.models import FakeEips
+from emulator.eip.responses import API_PATH as EIP_PATH
+from emulator.eip.responses import EipApp
 from emulator.network_api.models import FakeNetworkApi
 from emulator.network_api.responses import API_PATH as NETWORK_PATH
 from emulator.network_api.responses import NetworkApp
@@ -57,6 +61,8 @@ class EmulatorApp:
         self.ecs = ecs or FakeEcsV1(backend, job_failure=self.faults.job_failure)
         self.autoscaling = autoscaling or FakeAutoScaling(backend)
         self.network = FakeNetworkApi(backend)
+        self.eips = FakeEips(backend)
+        self.eip_api = EipApp(self.eips)
         self.admin = AdminApp(
             backend, self.faults, self.latency, self.ecs, self.autoscaling, self.network
         )
@@ -69,11 +75,14 @@ class EmulatorApp:
 
     def handle(self, request: Request) -> Response:
         if request.path == "/_admin" or request.path.startswith("/_admin/"):
+            if request.path.rstrip("/") == "/_admin/reset":
+                self.eips.reset()
             return self._safely(lambda: self.admin.handle(request))
         request_id = f"req-{uuid.uuid4()}"
         match = API_PATH.match(request.path)
+        eip = EIP_PATH.match(request.path)
         v1 = None if match is not None else ECS_V1_PATH.match(request.path)
-        network = NETWORK_PATH.match(request.path)
+        network = None if eip is not None else NETWORK_PATH.match(request.path)
         fault = None
         if match is not None:
             server = SERVER_IN_PATH.match(match.group(3) or "")
@@ -87,13 +96,13 @@ class EmulatorApp:
             if fault is None:
                 fault = self.faults.before(request, server.group(1) if server else None)
                 self.latency.delay("read")  # a job's own time is job_seconds
-        elif network is not None:
+        elif network is not None or eip is not None:
             fault = self.faults.before(request, None)
             self.latency.delay("read")
         elif AS_PATH.match(request.path):
             self.latency.delay("read")
         response = fault or self._safely(lambda: self._route(request))
-        if (match or v1 or network) is not None and fault is None and response.status < 300:
+        if (match or v1 or network or eip) is not None and fault is None and response.status < 300:
             response = self.faults.after(request, response)
         response.headers["x-openstack-request-id"] = request_id
         response.headers["x-compute-request-id"] = request_id
@@ -105,6 +114,9 @@ class EmulatorApp:
         if match is not None:
             api, project_id, rest = match.group(1), match.group(2), match.group(3) or ""
             return self.compute.handle(request, api, project_id, rest)
+        eip = EIP_PATH.match(request.path)
+        if eip is not None:
+            return self.eip_api.handle(request, eip.group(1), eip.group(2), eip.group(3))
         v1 = ECS_V1_PATH.match(request.path)
         if v1 is not None:
             return self.ecs_v1.handle(request, v1.group(1), v1.group(2))

@@ -46,9 +46,12 @@ class AdminClient:
         *,
         project_id: str | None = None,
         shared: bool | None = None,
+        ipv6_cidr: str | None = None,
+        external: bool | None = None,
     ) -> dict[str, Any]:
         """A network with one subnet: ``project_id``'s own (``shared`` with the others when
-        asked), or, without a project, every project's as if each owned it."""
+        asked), or, without a project, every project's as if each owned it; with
+        ``ipv6_cidr``, an IPv6 (DHCPv6-stateful) subnet as well."""
         body = {
             "cidr": cidr,
             "id": id,
@@ -56,6 +59,8 @@ class AdminClient:
             "subnet_id": subnet_id,
             "project_id": project_id,
             "shared": shared,
+            "ipv6_cidr": ipv6_cidr,
+            "external": external,
         }
         body = _without_none(body)
         network: dict[str, Any] = self._call("POST", "/networks", body)["network"]

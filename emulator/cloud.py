@@ -9,6 +9,8 @@ Hosts, on one free port:
   native ECS API at the root (where the SDK sends it: ``ecs_url``), same checks,
   then the emulator;
 - ``/autoscaling-api/v1/{project_id}/...``: Auto Scaling's lifecycle hooks, same checks;
+- ``/v1/{project_id}/publicips/...`` (and the tags under ``/v2.0/{project_id}/publicips``):
+  Huawei's EIP API, same checks;
 - ``/v2.0/...``: the Neutron-compatible network API (``GET /`` lists its version),
   same checks, the project being the credential's (an ``X-Project-Id`` naming
   another is refused);
@@ -34,6 +36,7 @@ from emulator.core.http import REQUEST_QUEUE_SIZE
 from emulator.core.wire import Request
 from emulator.ecs_v1.models import FakeEcsV1
 from emulator.ecs_v1.responses import API_PATH as ECS_V1_PATH
+from emulator.eip.responses import API_PATH as EIP_PATH
 from emulator.identity.keystone import FakeKeystone
 from emulator.network_api.responses import API_PATH as NETWORK_PATH
 
@@ -79,7 +82,10 @@ class _Handler(BaseHTTPRequestHandler):
         target = (COMPUTE_PROJECT.match(path.removeprefix("/compute")) or EVENTS_PATH.match(path)
                   or AS_PATH.match(path))  # fmt: skip
         project = target.group(1) if target else None
-        if NETWORK_PATH.match(path) is not None:  # the project is the credential's
+        eip = EIP_PATH.match(path)
+        if eip is not None:
+            project = eip.group(2)
+        elif NETWORK_PATH.match(path) is not None:  # the project is the credential's
             project = headers.get("x-project-id", keystone.project_id)
         if project != keystone.project_id or headers.get("x-project-id", project) != project:
             keystone.rejected.append("wrong project")
@@ -93,7 +99,7 @@ class _Handler(BaseHTTPRequestHandler):
         if NETWORK_PATH.match(path) is not None:
             headers = {**headers, "x-project-id": keystone.project_id}
             return self._compute(path, headers, body)
-        if ECS_V1_PATH.match(path) is not None or AS_PATH.match(path) is not None:
+        if ECS_V1_PATH.match(path) or AS_PATH.match(path) or EIP_PATH.match(path):
             return self._compute(path, headers, body)
         return self._send(404, {"error": {"code": "404", "message": "not found"}})
 

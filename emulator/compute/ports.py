@@ -43,11 +43,15 @@ class PortsMixin:
         subnet_id: str | None = None,
         project_id: str | None = None,
         shared: bool = False,
+        ipv6_cidr: str | None = None,
+        external: bool = False,
     ) -> FakeNetwork:
         """A network with one subnet: ``project_id``'s (only it sees it in the network API,
         unless ``shared``), or, when None, every project's as if each owned it."""
         with self._lock:
-            return self._neutron.create_network(cidr, id, name, subnet_id, project_id, shared)
+            return self._neutron.create_network(
+                cidr, id, name, subnet_id, project_id, shared, ipv6_cidr, external
+            )
 
     def create_port(
         self,

@@ -70,7 +70,8 @@ class _Doc:
 
 
 def create_network(backend: FakeBackend, body: object) -> dict[str, Any]:
-    doc = _Doc(body, "network", {"id", "name", "cidr", "subnet_id", "project_id", "shared"})
+    fields = {"id", "name", "cidr", "subnet_id", "project_id", "shared", "ipv6_cidr", "external"}
+    doc = _Doc(body, "network", fields)
     network = backend.create_network(
         doc.text("cidr", required=True) or "",
         id=doc.text("id"),
@@ -78,6 +79,8 @@ def create_network(backend: FakeBackend, body: object) -> dict[str, Any]:
         subnet_id=doc.text("subnet_id"),
         project_id=doc.text("project_id"),
         shared=bool(doc.get("shared", bool, False)),
+        ipv6_cidr=doc.text("ipv6_cidr"),
+        external=bool(doc.get("external", bool, False)),
     )
     return network.to_dict()
 

@@ -51,8 +51,13 @@ class FakeNeutron:
         subnet_id: str | None,
         project_id: str | None = None,
         shared: bool = False,
+        ipv6_cidr: str | None = None,
+        external: bool = False,
     ) -> FakeNetwork:
         network_id = new_id(net_id)
+        v6 = None if ipv6_cidr is None else ipam.parse_cidr(ipv6_cidr)
+        if v6 is not None and v6.version != 6:
+            raise BadRequest(f"Invalid IPv6 CIDR {ipv6_cidr!r}.")
         if network_id in self.networks:
             raise Conflict(f"Network {network_id} already exists.")
         name = name or f"net-{network_id[:8]}"
@@ -64,6 +69,9 @@ class FakeNeutron:
             project_id,
             self.stamp(),
             shared,
+            v6,
+            None if v6 is None else new_id(None),
+            external,
         )
         self.networks[network.id] = network
         return network
@@ -141,6 +149,15 @@ class FakeNeutron:
         self._macs.add(mac)
         return port
 
+    def give_ipv6(self, port: FakePort, network: FakeNetwork, ip: str | None) -> None:
+        """An address on the network's IPv6 subnet (``ip``, checked by the caller, or the
+        first free one)."""
+        if network.ipv6_cidr is None:
+            return
+        used = self._ips.setdefault(network.id, set())
+        port.ipv6_address = ip or ipam.first_free_ip(network.ipv6_cidr, used)
+        used.add(port.ipv6_address or "")
+
     def _check_fixed_ip(self, network: FakeNetwork, ip: str, used: set[str]) -> str:
         if not ipam.is_host_address(network.cidr, ip):
             if self.nova_errors:
@@ -175,6 +192,7 @@ class FakeNeutron:
     def delete_port(self, port: FakePort) -> None:
         del self.ports[port.id]
         self._ips.get(port.net_id, set()).discard(port.ip_address)
+        self._ips.get(port.net_id, set()).discard(port.ipv6_address or "")
         self._macs.discard(port.mac_addr)
 
     def in_use(self, network: FakeNetwork, ip: str, *, gateway: bool = True) -> bool:

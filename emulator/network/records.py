@@ -26,6 +26,12 @@ class FakeNetwork:
     #: Neutron's ``shared``: other projects see it and may put ports on it, but not ask
     #: for an address, address pairs or port security (the owner's rights).
     shared: bool = False
+    #: A second, IPv6 subnet (DHCPv6-stateful): a port gets an address on it when it asks,
+    #: or, as in Neutron, when it names no fixed IP at all.
+    ipv6_cidr: IPNetwork | None = None
+    ipv6_subnet_id: str | None = None
+    #: Neutron's ``router:external``: floating IPs come from it; every project sees it.
+    external: bool = False
 
     def to_dict(self) -> dict[str, str | bool | None]:
         return {
@@ -35,6 +41,9 @@ class FakeNetwork:
             "subnet_id": self.subnet_id,
             "project_id": self.project_id,
             "shared": self.shared,
+            "ipv6_cidr": None if self.ipv6_cidr is None else str(self.ipv6_cidr),
+            "ipv6_subnet_id": self.ipv6_subnet_id,
+            "external": self.external,
         }
 
     def owned_by(self, project_id: str) -> bool:
@@ -66,6 +75,8 @@ class FakePort:
     port_security_enabled: bool = True
     security_groups: list[str] = field(default_factory=list)
     allowed_address_pairs: list[dict[str, str]] = field(default_factory=list)
+    #: Its address on the network's IPv6 subnet, when it has one.
+    ipv6_address: str | None = None
     revision_number: int = 1
     created_at: str = ""
     updated_at: str = ""

@@ -10,6 +10,7 @@ or the ECS v1 API shows its ``device_id`` here at once.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -20,6 +21,7 @@ from emulator.network import ipam
 from emulator.network.records import FakeNetwork, FakePort
 from emulator.network_api import errors
 from emulator.network_api.filters import matches
+from emulator.network_api.floatingips import FakeFloatingIps
 from emulator.network_api.schemas import check_owner_rights
 from emulator.network_api.views import (
     FakeSecurityGroup,
@@ -27,8 +29,26 @@ from emulator.network_api.views import (
     group_view,
     network_view,
     port_view,
-    subnet_view,
+    subnet_views,
 )
+
+
+def split_fixed_ips(
+    network: FakeNetwork, fixed_ips: Sequence[Mapping[str, str]] | None
+) -> tuple[list[Mapping[str, str]], list[Mapping[str, str]]]:
+    """The IPv4 and the IPv6 asks, told apart by subnet id or address; an IPv6 ask on a
+    network without an IPv6 subnet stays with the IPv4 ones (and fails there, as in Neutron)."""
+    v4: list[Mapping[str, str]] = []
+    v6: list[Mapping[str, str]] = []
+    for item in fixed_ips or []:
+        address = ipam.parse_ip(item.get("ip_address", ""))
+        wants_v6 = item.get("subnet_id") == network.ipv6_subnet_id or (
+            address is not None and address.version == 6
+        )
+        (v6 if wants_v6 and network.ipv6_subnet_id else v4).append(item)
+    if len(v4) > 1 or len(v6) > 1:
+        raise errors.bad_request("The emulator gives a port one fixed IP per IP version.")
+    return v4, v6
 
 
 class FakeNetworkApi:
@@ -37,12 +57,14 @@ class FakeNetworkApi:
     def __init__(self, backend: FakeBackend) -> None:
         self.backend = backend
         self._groups: dict[str, FakeSecurityGroup] = {}
+        self.floating = FakeFloatingIps(backend)
         #: Neutron's ``standard_attr_id`` of security group rules.
         self._attr_id = 0
 
     def reset(self) -> None:
         with self.backend.transaction():
             self._groups.clear()
+            self.floating.reset()
 
     # -- ports --------------------------------------------------------------------------
 
@@ -72,12 +94,16 @@ class FakeNetworkApi:
                 raise errors.network_not_found(fields["network_id"])
             if not network.owned_by(project_id):
                 check_owner_rights(fields)
-            ip = self._fixed_ip(network, fields.get("fixed_ips") or [{}])
+            v4, v6 = split_fixed_ips(network, fields.get("fixed_ips"))
+            ip = self._fixed_ip(network, v4 or [{}])
+            ipv6 = self._ipv6(network, v6[0]) if v6 else None
             groups = self._security(project_id, fields, None)
             try:
                 port = neutron.new_port(network, ip, new_id(None), checked=True)
             except FakeApiError:  # the only one left: no free address
                 raise errors.subnet_full(network.id) from None
+            if v6 or not fields.get("fixed_ips"):  # Neutron: no fixed_ips, one of each
+                neutron.give_ipv6(port, network, ipv6)
             port.project_id, port.security_groups = project_id, groups
             self._set(port, fields)
             return self._view(port)
@@ -108,7 +134,7 @@ class FakeNetworkApi:
         return [view for view in found if matches(view, filters)]
 
     def subnets(self, project_id: str, filters: Mapping[str, list[str]]) -> list[dict[str, Any]]:
-        found = [subnet_view(n, project_id) for n in self._visible(project_id)]
+        found = [view for n in self._visible(project_id) for view in subnet_views(n, project_id)]
         return [view for view in found if matches(view, filters)]
 
     def security_groups(
@@ -134,8 +160,20 @@ class FakeNetworkApi:
         return port
 
     def _view(self, port: FakePort) -> dict[str, Any]:
-        subnet_id = self.backend.neutron.networks[port.net_id].subnet_id
-        return port_view(port, self.backend.port_status(port), subnet_id)
+        network = self.backend.neutron.networks[port.net_id]
+        status = self.backend.port_status(port)
+        return port_view(port, status, network.subnet_id, network.ipv6_subnet_id)
+
+    def _ipv6(self, network: FakeNetwork, wanted: Mapping[str, str]) -> str | None:
+        """The IPv6 address asked for (None: the first free one), checked as Neutron does."""
+        ip = wanted.get("ip_address")
+        if ip is None or network.ipv6_cidr is None:
+            return None
+        if not ipam.is_host_address(network.ipv6_cidr, ip):
+            raise errors.invalid_ip_for_network(ip)
+        if self.backend.neutron.in_use(network, ip, gateway=False):
+            raise errors.ip_in_use(ip, network.ipv6_subnet_id or "")
+        return str(ipaddress.ip_address(ip))
 
     def _fixed_ip(self, network: FakeNetwork, fixed_ips: Sequence[Mapping[str, str]]) -> str | None:
         """The IP asked for on ``network`` (None: the first free one), checked as Neutron does."""
@@ -216,4 +254,4 @@ class FakeNetworkApi:
     def _visible(self, project_id: str) -> list[FakeNetwork]:
         with self.backend.transaction():
             networks = self.backend.neutron.networks.values()
-            return [n for n in networks if n.shared or n.owned_by(project_id)]
+            return [n for n in networks if n.shared or n.external or n.owned_by(project_id)]

@@ -103,6 +103,7 @@ class NetworkApp:
         self.router.add("/subnets", {"GET": self.list_subnets})
         self.router.add("/subnets/{subnet_id}", {"GET": self.show_subnet})
         self.router.add("/security-groups", {"GET": self.list_groups, "POST": self.create_group})
+        api.floating.routes(self.router)
 
     def handle(self, request: Request, rest: str) -> Response:
         if rest.rstrip("/") == "" and request.method == "GET":

@@ -108,8 +108,10 @@ def _fixed_ips(value: object) -> list[dict[str, str]]:
             _ip("fixed_ips", item["ip_address"])
         if "subnet_id" in item:
             _string("fixed_ips", item["subnet_id"])
-    if len(items) > 1:
-        raise bad_request("The emulator gives a port one fixed IP: fixed_ips takes one item.")
+    if len(items) > 2:
+        raise bad_request(
+            "The emulator gives a port one IPv4 and one IPv6 fixed IP: at most two items."
+        )
     return items
 
 

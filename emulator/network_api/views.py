@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from emulator.network import ipam
+from emulator.network.ipam import IPNetwork
 from emulator.network.records import FakeNetwork, FakePort
 
 #: Neutron's default MTU for a VXLAN tenant network.
@@ -30,7 +31,9 @@ class FakeSecurityGroup:
     rules: list[dict[str, Any]] = field(default_factory=list)
 
 
-def port_view(port: FakePort, status: str, subnet_id: str) -> dict[str, Any]:
+def port_view(
+    port: FakePort, status: str, subnet_id: str, ipv6_subnet_id: str | None = None
+) -> dict[str, Any]:
     project = port.project_id or ""
     pairs = [
         {"ip_address": p["ip_address"], "mac_address": p.get("mac_address", port.mac_addr)}
@@ -46,7 +49,12 @@ def port_view(port: FakePort, status: str, subnet_id: str) -> dict[str, Any]:
         "status": status,
         "device_id": port.server_id or "",
         "device_owner": port.device_owner,
-        "fixed_ips": [{"subnet_id": subnet_id, "ip_address": port.ip_address}],
+        "fixed_ips": [{"subnet_id": subnet_id, "ip_address": port.ip_address}]
+        + (
+            [{"subnet_id": ipv6_subnet_id, "ip_address": port.ipv6_address}]
+            if port.ipv6_address and ipv6_subnet_id
+            else []
+        ),
         "allowed_address_pairs": pairs,
         "extra_dhcp_opts": [],
         "security_groups": list(port.security_groups),
@@ -71,13 +79,13 @@ def network_view(network: FakeNetwork, viewer: str) -> dict[str, Any]:
         "admin_state_up": True,
         "mtu": MTU,
         "status": "ACTIVE",
-        "subnets": [network.subnet_id],
+        "subnets": [s for s in (network.subnet_id, network.ipv6_subnet_id) if s],
         "shared": network.shared,
         "availability_zone_hints": [],
         "availability_zones": [],
         "ipv4_address_scope": None,
         "ipv6_address_scope": None,
-        "router:external": False,
+        "router:external": network.external,
         "qinq": False,
         "vlan_transparent": False,
         "description": "",
@@ -90,12 +98,30 @@ def network_view(network: FakeNetwork, viewer: str) -> dict[str, Any]:
     }
 
 
-def subnet_view(network: FakeNetwork, viewer: str) -> dict[str, Any]:
+def subnet_views(network: FakeNetwork, viewer: str) -> list[dict[str, Any]]:
+    """The network's subnets: its IPv4 one, and its IPv6 one when it has one."""
+    views = [subnet_view(network, viewer)]
+    if network.ipv6_cidr is not None and network.ipv6_subnet_id is not None:
+        v6 = subnet_view(network, viewer, network.ipv6_cidr, network.ipv6_subnet_id)
+        views.append(
+            {
+                **v6,
+                "ipv6_ra_mode": "dhcpv6-stateful",
+                "ipv6_address_mode": "dhcpv6-stateful",
+                "name": f"{network.name}-v6",
+            }
+        )
+    return views
+
+
+def subnet_view(
+    network: FakeNetwork, viewer: str, cidr: IPNetwork | None = None, ident: str | None = None
+) -> dict[str, Any]:
     project, stamp = network.project_id or viewer, network.created_at
-    cidr = network.cidr
+    cidr = cidr or network.cidr
     gateway = ipam.gateway_ip(cidr)
     return {
-        "id": network.subnet_id,
+        "id": ident or network.subnet_id,
         "name": f"{network.name}-subnet",
         "tenant_id": project,
         "network_id": network.id,

@@ -23,6 +23,7 @@ from function.compute.nova.backend import NovaBackend
 from function.compute.nova.client import NovaClient
 from function.config import ConfigError, Settings
 from function.config.policy_file import load_policy
+from function.config.profile_keys import profile_refusals
 from function.converge.convergence import Converger
 from function.converge.flow import Flow
 from function.converge.waiter import Waiter
@@ -124,15 +125,16 @@ def refuse_unsupported(policy: Policy, backend: str) -> None:
     refused (one line per rule and field), never silently half-applied. Decided on the
     backend's capabilities, before anything is built or authenticated."""
     kind = BACKENDS.get(backend)
-    if kind is None or kind.capabilities.security_groups:
+    if kind is None:
         return
     problems = [
         f"{policy.source}: rule {rule.name!r} attach[{index}].security_groups: the "
         f"{backend} backend cannot set security groups (use NICATTACH_BACKEND=huawei-v1)"
         for rule in policy.rules
         for index, spec in enumerate(rule.attach)
-        if spec.security_groups
+        if spec.security_groups and not kind.capabilities.security_groups
     ]
+    problems += profile_refusals(policy, backend, kind.capabilities.profiles)
     if problems:
         raise PolicyError(problems)
 

@@ -16,6 +16,7 @@ from typing import Protocol
 from function.domain.errors import ServerGone
 from function.domain.plan import Interface
 from function.domain.policy import NicRequest
+from function.domain.profile import ProfileSupport
 from function.domain.tags import Tags
 from function.domain.timing import Deadline
 
@@ -35,6 +36,9 @@ class Capabilities:
     """The NIC list says how many more NICs the server takes (``Attached.free``)."""
     delete_on_termination: bool
     """A NIC made by an attach goes away with the server."""
+    profiles: ProfileSupport = ProfileSupport()
+    """The NIC profile keys (``domain/profile.py``) this backend applies; the others are
+    refused at start-up."""
 
 
 @dataclass(frozen=True)

@@ -21,12 +21,17 @@ import difflib
 import json
 import os
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from function.config.profile_keys import PROFILE_KEYS, parse_profile
+from function.config.values import MISSING as _MISSING
+from function.config.values import YamlScalar
+from function.config.values import got as _got
+from function.config.values import show as _show
+from function.config.values import show_key as _show_key
 from function.domain.errors import PolicyError
 from function.domain.policy import AttachSpec, Condition, Policy, Rule, parse_ip
 from function.domain.text import canonical_uuid
@@ -39,19 +44,9 @@ RULE_KEYS = ("name", "when", "unless", "attach")
 TARGET_KEYS = ("net_id", "port_id", "port_id_from_tag")
 IP_KEYS = ("fixed_ip", "fixed_ip_from_tag")
 GROUPS_KEY = "security_groups"  # list of security group UUIDs (the huawei-v1 backend only)
-_MISSING: Any = object()
 
 
 # ---------------------------------------------------------------- reading the file
-
-
-@dataclass(frozen=True)
-class YamlScalar:
-    """A YAML scalar that is not a string (boolean, number, date), with the text as written."""
-
-    value: object
-    text: str
-    kind: str
 
 
 class _PolicyLoader(yaml.SafeLoader):
@@ -308,7 +303,8 @@ def _parse_entry(raw: object, field: str, where: str, problems: _Problems) -> At
         problems.add(where, f"{field}: must be a mapping like {{net_id: <uuid>}}, {_got(raw)}")
         return None
     before = len(problems.messages)
-    _unknown_keys(raw, (*TARGET_KEYS, *IP_KEYS, GROUPS_KEY), where, problems, prefix=f"{field}.")
+    allowed = (*TARGET_KEYS, *IP_KEYS, GROUPS_KEY, *PROFILE_KEYS)
+    _unknown_keys(raw, allowed, where, problems, prefix=f"{field}.")
     _check_shape(raw, field, where, problems)
     values = {
         key: _parse_entry_value(key, raw[key], f"{field}.{key}", where, problems)
@@ -316,9 +312,10 @@ def _parse_entry(raw: object, field: str, where: str, problems: _Problems) -> At
         if key in raw
     }
     groups = _parse_groups(raw, field, where, problems) if GROUPS_KEY in raw else ()
+    profile = parse_profile(raw, field, lambda message: problems.add(where, message))
     if len(problems.messages) > before:
         return None
-    return AttachSpec(**values, security_groups=groups)
+    return AttachSpec(**values, security_groups=groups, profile=profile)
 
 
 def _parse_groups(
@@ -413,32 +410,3 @@ def _did_you_mean(key: object, allowed: tuple[str, ...]) -> str:
     close = difflib.get_close_matches(folded, list(by_folded), n=1, cutoff=0.75)
     close = close or sorted((n for n in by_folded if folded.startswith(n)), key=len)[-1:]
     return f" (did you mean {by_folded[close[0]]}?)" if close else ""
-
-
-def _show_key(key: object) -> str:
-    if isinstance(key, YamlScalar):
-        return key.text
-    return key if isinstance(key, str) else repr(key)
-
-
-def _show(raw: object) -> str:
-    if isinstance(raw, list):
-        return "[" + ", ".join(_show(item) for item in raw) + "]"
-    return raw.text if isinstance(raw, YamlScalar) else repr(raw)
-
-
-def _got(raw: object) -> str:
-    """How a wrong value looks, with the fix when YAML changed what was written."""
-    if isinstance(raw, YamlScalar):
-        return f'YAML reads unquoted {raw.text} as a {raw.kind}: quote it: "{raw.text}"'
-    if isinstance(raw, bool):
-        return f"got the boolean {str(raw).lower()}: quote it"
-    if isinstance(raw, int | float):
-        return f"got the number {raw}: quote it"
-    if raw is None or raw is _MISSING:
-        return "got nothing (an empty value)"
-    if isinstance(raw, str):
-        return f"got the string {raw!r}"
-    if isinstance(raw, list | Mapping):
-        return "got a list" if isinstance(raw, list) else "got a mapping"
-    return f"got a {type(raw).__name__}"

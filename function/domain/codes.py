@@ -34,6 +34,10 @@ class ErrorCode(str, Enum):
     INTERFACE_NOT_FOUND = "interface_not_found"
     PROJECT_MISMATCH = "project_mismatch"
     JOB_NOT_FOUND = "job_not_found"
+    NO_IPV6_SUBNET = "no_ipv6_subnet"
+    PUBLIC_IP_NOT_FOUND = "public_ip_not_found"
+    PUBLIC_IP_IN_USE = "public_ip_in_use"
+    PUBLIC_IP_POOL_EMPTY = "public_ip_pool_empty"
     PERMANENT_FAILURE = "permanent_failure"
     # failed, retryable
     SERVER_NOT_READY = "server_not_ready"

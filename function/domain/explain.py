@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from function.domain.profile import describe_profile
+
 if TYPE_CHECKING:
     from function.domain.policy import NicRequest
 
@@ -57,13 +59,16 @@ class Explanation:
 
 
 def describe_nic(nic: NicRequest) -> str:
-    """``net <id> fixed_ip <ip> (rules: a, b)`` or ``port <id> (rules: a)``."""
+    """``net <id> fixed_ip <ip> [ipv6 auto] (rules: a, b)`` or ``port <id> (rules: a)``."""
     if nic.port_id is not None:
         target = f"port {nic.port_id}"
     else:
         target = f"net {nic.net_id}"
     if nic.fixed_ip is not None:
         target += f" fixed_ip {nic.fixed_ip}"
+    profile = describe_profile(nic.profile)
+    if profile:
+        target += f" [{profile}]"
     return f"{target} (rules: {', '.join(nic.rules)})"
 
 

@@ -13,6 +13,8 @@ Decisions an operator should know (also in ``docs/policy-reference.md``):
   and a net NIC are never merged (which network a port is on is only known
   to the API). NICs merged into one must ask for the same ``security_groups``
   (as a set; none is a choice too): different ones are a :class:`PolicyConflict`.
+  So must they ask for the same NIC profile (:mod:`function.domain.profile`; the
+  default profile is a choice too).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from fnmatch import fnmatchcase
 
 from function.domain.errors import PolicyConflict
 from function.domain.explain import Explanation, RuleVerdict
+from function.domain.profile import DEFAULT, NicProfile, describe_profile
 from function.domain.tags import Tags
 from function.domain.text import canonical_uuid
 
@@ -77,6 +80,8 @@ class AttachSpec:
     fixed_ip_from_tag: str | None = None
     security_groups: tuple[str, ...] = ()
     """Security group ids for the new port (honoured by the ``huawei-v1`` backend only)."""
+    profile: NicProfile = DEFAULT
+    """Port settings for a NIC on ``net_id`` (source/destination check, IPv6, pairs, EIP)."""
 
 
 @dataclass(frozen=True)
@@ -103,6 +108,7 @@ class NicRequest:
     fixed_ip: str | None
     rules: tuple[str, ...]  # names of the rules that asked for it, policy order
     security_groups: tuple[str, ...] = ()
+    profile: NicProfile = DEFAULT
 
     @property
     def key(self) -> tuple[str, str]:
@@ -175,6 +181,8 @@ def _merge(rules: list[Rule], tags: Tags) -> tuple[tuple[NicRequest, ...], list[
             old = merged.get(nic.key)
             if old is not None and set(old.security_groups) != set(nic.security_groups):
                 problems.append(_groups_clash(old, nic))
+            if old is not None and old.profile != nic.profile:
+                problems.append(_profile_clash(old, nic))
             merged[nic.key] = nic if old is None else _combine(old, nic)
     problems += [_ip_clash(key[1], ips) for key, ips in asked_ips.items() if len(ips) > 1]
     return tuple(merged.values()), problems
@@ -183,7 +191,7 @@ def _merge(rules: list[Rule], tags: Tags) -> tuple[tuple[NicRequest, ...], list[
 def _combine(old: NicRequest, new: NicRequest) -> NicRequest:
     rules = old.rules + tuple(name for name in new.rules if name not in old.rules)
     fixed_ip = old.fixed_ip if old.fixed_ip is not None else new.fixed_ip
-    return NicRequest(old.net_id, old.port_id, fixed_ip, rules, old.security_groups)
+    return NicRequest(old.net_id, old.port_id, fixed_ip, rules, old.security_groups, old.profile)
 
 
 def _groups_clash(old: NicRequest, new: NicRequest) -> str:
@@ -193,6 +201,15 @@ def _groups_clash(old: NicRequest, new: NicRequest) -> str:
 
     kind, ident = old.key
     return f"{kind} {ident}: different security groups requested: {show(old)}; {show(new)}"
+
+
+def _profile_clash(old: NicRequest, new: NicRequest) -> str:
+    def show(nic: NicRequest) -> str:
+        shown = describe_profile(nic.profile) or "default"
+        return f"[{shown}] by rule {', '.join(map(repr, nic.rules))}"
+
+    kind, ident = old.key
+    return f"{kind} {ident}: different NIC profiles requested: {show(old)}; {show(new)}"
 
 
 def _ip_clash(net_id: str, ips: dict[str, list[str]]) -> str:
@@ -215,7 +232,7 @@ def _resolve(
             return None
     if port_id is None and net_id is None:
         return None
-    return NicRequest(net_id, port_id, fixed_ip, (rule.name,), spec.security_groups)
+    return NicRequest(net_id, port_id, fixed_ip, (rule.name,), spec.security_groups, spec.profile)
 
 
 def _from_tag(tag: str, field: str, tags: Tags, where: str, problems: list[str]) -> str | None:
