@@ -36,10 +36,10 @@ from function import logs  # noqa: E402
 from function.app.service import Service, error_reply  # noqa: E402
 from function.app.wiring import build_service  # noqa: E402
 from function.auth import InvocationCredentials, invocation  # noqa: E402
-from function.compute.os_interface import CORRELATION_HEADER  # noqa: E402
 from function.config import LOG_LEVEL, ConfigError, Settings  # noqa: E402
 from function.delivery import emit  # noqa: E402
 from function.domain.errors import MethodNotAllowed, NicAttachError, PolicyError  # noqa: E402
+from function.transport.api import CORRELATION_HEADER  # noqa: E402
 
 log = logging.getLogger("nicattach.main")
 

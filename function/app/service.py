@@ -13,7 +13,7 @@ import json
 import logging
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,11 +22,11 @@ from cloudevents.http import CloudEvent
 from function import logs
 from function.auth import Auth
 from function.compute.base import ComputeBackend
-from function.compute.os_interface import CORRELATION_HEADER
 from function.config import Settings
 from function.converge.flow import Flow
 from function.converge.sweep import Summary, reconcile
 from function.delivery import emit
+from function.domain.codes import ErrorCode, SkipReason
 from function.domain.errors import BodyTooLarge, InputError
 from function.domain.model import ParsedEvent, ServerRef, check_project_id
 from function.domain.outcome import (
@@ -44,6 +44,7 @@ from function.lifecycle.releaser import Releaser
 from function.pool import map_in_context
 from function.sources.inbound import BATCH, decode_request
 from function.sources.parse import parse_event
+from function.transport.api import CORRELATION_HEADER
 from function.transport.session import HttpSession
 
 log = logging.getLogger("nicattach.service")
@@ -84,6 +85,7 @@ class Service:
         session: HttpSession,
         timing: Timing,
         releaser: Releaser | None = None,
+        compute_calls: Callable[[], int] = lambda: 0,
     ) -> None:
         self.settings = settings
         self.policy = policy
@@ -94,6 +96,7 @@ class Service:
         self.session = session
         self.timing = timing
         self.releaser = releaser
+        self.compute_calls = compute_calls  # requests sent to the compute API so far
 
     def health(self) -> Reply:
         """``GET /``: 200 and what is running (no secret, no endpoint, no API call)."""
@@ -220,13 +223,13 @@ class Service:
 
     def _run(self, ref: ServerRef, deadline: Deadline) -> Outcome:
         started = self.timing.clock()
-        calls_before = self.backend.calls
+        calls_before = self.compute_calls()
         with logs.bind(server_id=ref.server_id):
             try:
                 outcome = self._terminating(ref) or self.flow.run(ref, deadline)
             except Exception as exc:  # a bug must cost one server, never the whole reply
                 log.exception("server %s: unexpected %s", ref.server_id, type(exc).__name__)
-                outcome = failed(ref.server_id, ref.project_id, "internal_error",
+                outcome = failed(ref.server_id, ref.project_id, ErrorCode.INTERNAL_ERROR,
                                  f"unexpected {type(exc).__name__}", retryable=True)  # fmt: skip
             ctx = {
                 "project_id": outcome.project_id,
@@ -234,7 +237,7 @@ class Service:
                 "outcome": outcome.label,
                 "detail": outcome.status or outcome.reason or outcome.error_code,
                 "duration_ms": round((self.timing.clock() - started) * 1000, 1),
-                "api_calls": self.backend.calls - calls_before,
+                "api_calls": self.compute_calls() - calls_before,
             }
             log.info("server %s: %s", ref.server_id, outcome.label, extra={"ctx": ctx})
         return outcome
@@ -245,7 +248,7 @@ class Service:
             return None
         project = self.flow.project_of(ref)
         return project if isinstance(project, Outcome) else skipped(
-            ref.server_id, project, "instance_terminating")  # fmt: skip
+            ref.server_id, project, SkipReason.INSTANCE_TERMINATING)  # fmt: skip
 
     def _ignored(self, parsed: ParsedEvent) -> Reply:
         reason = parsed.ignored_reason

@@ -16,8 +16,10 @@ from concurrent.futures import ThreadPoolExecutor
 from function.app.service import Service
 from function.auth import Auth, auth_from_settings, bind
 from function.compute.base import ComputeBackend
-from function.compute.huawei_v1 import HuaweiV1Backend, V1Client
-from function.compute.os_interface import EcsClient, NovaBackend
+from function.compute.huawei_v1.backend import HuaweiV1Backend
+from function.compute.huawei_v1.client import HuaweiV1Client
+from function.compute.nova.backend import NovaBackend
+from function.compute.nova.client import NovaClient
 from function.config import ConfigError, Settings
 from function.config.policy_file import load_policy
 from function.converge.convergence import Converger
@@ -31,7 +33,7 @@ from function.domain.timing import Timing
 from function.lifecycle.client import AsClient
 from function.lifecycle.releaser import Releaser
 from function.transport import tls
-from function.transport.session import HttpSession, Session
+from function.transport.session import Counted, HttpSession, Session
 
 log = logging.getLogger("nicattach.wiring")
 REAL = Timing(clock=time.monotonic, sleep=time.sleep, rng=random.random)
@@ -60,7 +62,8 @@ def build_service(
         )
     reads = ThreadPoolExecutor(max_workers=max(2, settings.concurrency),
                                thread_name_prefix="nicattach-read")  # fmt: skip
-    backend = compute_backend(settings, session, auth, timing, reads)
+    counted = Counted(session)  # the compute calls of each event, for its log line
+    backend = compute_backend(settings, counted, auth, timing, reads)
     waiter = Waiter(backend, timing, wait_active_s=settings.wait_active_s,
                     wait_port_active_s=settings.wait_port_active_s)  # fmt: skip
     converger = Converger(backend, waiter, prune=settings.prune,
@@ -68,7 +71,8 @@ def build_service(
     flow = Flow(settings, policy, backend, waiter, converger, reads)
     sink = emit.sink_from_settings(settings, session, auth, timing=timing)
     releaser = hook_releaser(settings, session, auth, timing, wall)
-    return Service(settings, policy, auth, backend, flow, sink, session, timing, releaser)
+    return Service(settings, policy, auth, backend, flow, sink, session, timing, releaser,
+                   compute_calls=lambda: counted.calls)  # fmt: skip
 
 
 def hook_releaser(
@@ -95,25 +99,33 @@ def compute_backend(
     reads: ThreadPoolExecutor | None = None,
 ) -> ComputeBackend:
     if settings.backend == "nova":
-        client = EcsClient(session, settings.ecs_endpoint, auth, api_version=settings.api_version,
+        client = NovaClient(session, settings.ecs_endpoint, auth, api_version=settings.api_version,
                            timeout=(settings.connect_timeout_s, settings.read_timeout_s),
                            timing=timing)  # fmt: skip
         return NovaBackend(client, marks=settings.device_tags)
     if settings.backend == "huawei-v1":
-        v1 = V1Client(session, settings.ecs_endpoint, auth, timing=timing,
+        v1 = HuaweiV1Client(session, settings.ecs_endpoint, auth, timing=timing,
                       timeout=(settings.connect_timeout_s, settings.read_timeout_s))  # fmt: skip
         return HuaweiV1Backend(v1, reads)
     raise ConfigError(f"backend {settings.backend!r} is not available")
 
 
+BACKENDS: dict[str, type[NovaBackend] | type[HuaweiV1Backend]] = {
+    "nova": NovaBackend,
+    "huawei-v1": HuaweiV1Backend,
+}
+
+
 def refuse_unsupported(policy: Policy, backend: str) -> None:
-    """The nova backend cannot set security groups: a policy asking for them is refused
-    (one line per rule and field), never silently half-applied."""
-    if backend != "nova":
+    """A backend that cannot set security groups (``nova``): a policy asking for them is
+    refused (one line per rule and field), never silently half-applied. Decided on the
+    backend's capabilities, before anything is built or authenticated."""
+    kind = BACKENDS.get(backend)
+    if kind is None or kind.capabilities.security_groups:
         return
     problems = [
-        f"{policy.source}: rule {rule.name!r} attach[{index}].security_groups: the nova "
-        "backend cannot set security groups (use NICATTACH_BACKEND=huawei-v1)"
+        f"{policy.source}: rule {rule.name!r} attach[{index}].security_groups: the "
+        f"{backend} backend cannot set security groups (use NICATTACH_BACKEND=huawei-v1)"
         for rule in policy.rules
         for index, spec in enumerate(rule.attach)
         if spec.security_groups

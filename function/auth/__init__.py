@@ -31,6 +31,7 @@ from typing import Any, Protocol
 from function import logs
 from function.auth.aksk import AkSk, sign
 from function.config import ConfigError, Settings
+from function.domain.codes import ErrorCode
 from function.domain.errors import TemporaryError
 from function.transport import tls
 
@@ -185,7 +186,7 @@ class FunctionGraphAuth:
         raise TemporaryError(  # retryable: once the agency is there, a redelivery works
             "no FunctionGraph credentials: give the function an agency, "
             "or set HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK",
-            code="no_credentials",
+            code=ErrorCode.NO_CREDENTIALS,
         )
 
     def invalidate(self) -> bool:

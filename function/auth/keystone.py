@@ -8,7 +8,7 @@ keystoneauth1 does the hard parts: one authentication for many calls, a new
 token when the cached one is within ``renew_before_s`` of its expiry (under a
 lock, so threads do not stampede Keystone), the service catalog and the
 token's project. ``invalidate`` drops the token after a 401 so that exactly
-one fresh authentication is tried (``EcsClient`` retries the call once).
+one fresh authentication is tried (``transport.api.JsonApi`` retries the call once).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from keystoneauth1.identity import v3
 
 from function import logs
 from function.config import ConfigError
+from function.domain.codes import ErrorCode
 from function.domain.errors import TemporaryError
 
 PASSWORD_TYPES = ("password", "v3password")
@@ -88,7 +89,7 @@ class KeystoneAuth:
             raise TemporaryError(
                 f"Keystone authentication failed: {type(exc).__name__}"
                 + (f" (HTTP {status})" if status else ""),
-                code="auth_failed",
+                code=ErrorCode.AUTH_FAILED,
             ) from None
 
 

@@ -1,9 +1,11 @@
 """The seam between the convergence logic and a compute API.
 
 A backend owns its wire format, versions and error mapping; everything above
-it speaks these typed values. Errors are the domain's: ``ApiTemporaryError``
-(worth retrying), ``ApiPermanentError`` (not), and ``ServerGone`` for a
-server that no longer exists. Every call takes the event's ``Deadline``.
+it speaks these typed values. Errors are the domain's (``domain/errors.py``):
+``ApiTemporaryError`` (worth retrying; ``ServerBusy`` when the server runs a task,
+``JobPending`` for an unfinished job), ``ApiPermanentError`` (not), and
+``ServerGone`` for a server that no longer exists. Every call takes the event's
+``Deadline``. What an API can do is a value, ``Capabilities``, known at wiring.
 """
 
 from __future__ import annotations
@@ -11,14 +13,28 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from function.domain.errors import ServerGone
 from function.domain.plan import Interface
 from function.domain.policy import NicRequest
 from function.domain.tags import Tags
 from function.domain.timing import Deadline
 
+__all__ = ["Attached", "Capabilities", "ComputeBackend", "Server", "ServerGone", "ServerPage"]
 
-class ServerGone(Exception):
-    """The server disappeared (404 or DELETED): nothing to do, not a failure."""
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a compute API can do, read once when the backend is wired."""
+
+    marks: bool | None
+    """NICs made by this function carry a mark the API shows back (a device tag);
+    ``None``: the API's version document decides, read once by ``discover``."""
+    security_groups: bool
+    """An attach can set the NIC's security groups."""
+    free_nics: bool
+    """The NIC list says how many more NICs the server takes (``Attached.free``)."""
+    delete_on_termination: bool
+    """A NIC made by an attach goes away with the server."""
 
 
 @dataclass(frozen=True)
@@ -50,14 +66,13 @@ class ComputeBackend(Protocol):
     """What the flow, the sweep and the dry run need of a compute API."""
 
     name: str
+    capabilities: Capabilities
+    """Known without I/O at wiring; ``marks`` may still be ``None`` (see ``discover``)."""
 
-    @property
-    def calls(self) -> int:
-        """Requests sent so far (for logs and the bench)."""
-        ...
-
-    def marks(self, deadline: Deadline) -> bool:
-        """Whether NICs made by this function carry a mark this API shows back."""
+    def discover(self, deadline: Deadline) -> Capabilities:
+        """The capabilities with ``marks`` decided: the one read an API needs for it
+        (Nova's version document, with ``marks=auto``), once per process; afterwards,
+        and for every other backend, no I/O."""
         ...
 
     def get_server(self, project_id: str, server_id: str, deadline: Deadline) -> Server: ...
@@ -90,4 +105,6 @@ class ComputeBackend(Protocol):
         the caller re-reads to learn the result."""
         ...
 
-    def detach(self, project_id: str, server_id: str, port_id: str, deadline: Deadline) -> None: ...
+    def detach(self, project_id: str, server_id: str, port_id: str, deadline: Deadline) -> None:
+        """Detach the NIC; one that is already detached is done (idempotent)."""
+        ...

@@ -13,11 +13,14 @@ from dataclasses import dataclass
 
 from function.compute.base import Attached, ComputeBackend
 from function.converge.waiter import Waiter
+from function.domain.codes import ErrorCode
 from function.domain.errors import (
     ApiPermanentError,
     ApiTemporaryError,
+    DeadlineExceeded,
     NicAttachError,
     PermanentError,
+    ServerBusy,
     TemporaryError,
 )
 from function.domain.plan import MARK_PREFIX, Detach, Interface, Plan, plan
@@ -64,15 +67,16 @@ class Converger:
     ) -> Converged:
         """Bring the server to ``desired``; ``first`` is a first read already made."""
         run = _Round(self._backend, self._waiter, project_id, server_id, deadline)
-        marks = self._backend.marks(deadline)
+        marks = self._backend.discover(deadline).marks
         first = first or run.read()
         before = frozenset(i.port_id for i in first.interfaces)
         current = plan(desired, first.interfaces, before)
         if first.free is not None and len(current.missing) > first.free:
             raise PermanentError(
                 f"server {server_id} takes {first.free} more NIC(s); the policy asks for "
-                f"{len(current.missing)} more", code="nic_quota_exceeded",
-            )  # fmt: skip
+                f"{len(current.missing)} more",
+                code=ErrorCode.NIC_QUOTA_EXCEEDED,
+            )
         writes = deadline.minus(self._write_reserve)
         attached = False
         for attempt in range(1, ROUNDS + 1):
@@ -81,9 +85,7 @@ class Converger:
                 break
             for nic in current.missing:
                 if writes.expired:  # the reason this round failed says more, if there is one
-                    run.last_error = run.last_error or TemporaryError(
-                        "deadline near", code="deadline_exceeded"
-                    )
+                    run.last_error = run.last_error or DeadlineExceeded("deadline near")
                     break
                 attached = run.attach(nic, _mark(nic) if marks else None, attempt) or attached
             for item in undo:
@@ -93,10 +95,12 @@ class Converger:
             current = plan(desired, run.read().interfaces, before)
             run.raise_if_refused(current.missing)
         if current.missing:
-            raise run.last_error or TemporaryError("NICs still missing", code="not_converged")
+            raise run.last_error or TemporaryError(
+                "NICs still missing", code=ErrorCode.NOT_CONVERGED
+            )
         if self._undo(current):
             raise run.last_error or TemporaryError(
-                "duplicate NICs are left to undo", code="not_converged"
+                "duplicate NICs are left to undo", code=ErrorCode.NOT_CONVERGED
             )
         interfaces = tuple(
             self._waiter.until_port_active(project_id, server_id, i, deadline)
@@ -147,7 +151,7 @@ class _Round:
             log.warning("attach %s: %s; re-reading", describe(nic), exc.code)
             self.note(exc)
             self.waiter.after(attempt, exc.delay, self.deadline)
-            if exc.code == "server_busy":  # building, or another task: wait for the server
+            if isinstance(exc, ServerBusy):  # building, or another task: wait for the server
                 status = self.backend.get_server(self.project_id, self.server_id, self.deadline)
                 self.waiter.until_ready(self.project_id, self.server_id, status.status,
                                         self.deadline)  # fmt: skip
@@ -159,11 +163,10 @@ class _Round:
         what = "duplicate" if item.keep else "stale"
         log.warning("detaching %s NIC %s from server %s%s", what, item.port_id, self.server_id,
                     f" (keeping {item.keep})" if item.keep else "")  # fmt: skip
-        try:
+        try:  # a NIC already gone is done: every backend's detach is idempotent
             self.backend.detach(self.project_id, self.server_id, item.port_id, self.deadline)
         except ApiPermanentError as exc:
-            if exc.status != 404:  # already gone is done
-                self.note(exc)
+            self.note(exc)
         except ApiTemporaryError as exc:
             self.note(exc)
             self.waiter.after(attempt, exc.delay, self.deadline)

@@ -12,11 +12,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from function import pool
-from function.compute.base import Attached, ComputeBackend, Server, ServerGone
+from function.compute.base import Attached, ComputeBackend, Server
 from function.config import Settings
 from function.converge.convergence import Converger
 from function.converge.waiter import READY, Waiter
-from function.domain.errors import NicAttachError, PermanentError, TemporaryError
+from function.domain.codes import ErrorCode, SkipReason
+from function.domain.errors import NicAttachError, PermanentError, ServerGone, TemporaryError
 from function.domain.model import ServerRef
 from function.domain.outcome import Outcome, completed, failed, skipped
 from function.domain.plan import plan
@@ -50,11 +51,11 @@ class Flow:
         """The project to act in, or the outcome that ends the run before any call."""
         project = ref.project_id or self._settings.project_id
         if project is None:
-            return failed(ref.server_id, None, "no_project",
+            return failed(ref.server_id, None, ErrorCode.NO_PROJECT,
                           "the event names no project and NICATTACH_PROJECT_ID is not set",
                           retryable=False)  # fmt: skip
         if not self._settings.project_allowed(project):
-            return skipped(ref.server_id, project, "project_not_allowed")
+            return skipped(ref.server_id, project, SkipReason.PROJECT_NOT_ALLOWED)
         return project
 
     def run(self, ref: ServerRef, deadline: Deadline) -> Outcome:
@@ -63,21 +64,22 @@ class Flow:
             return project
         rules: tuple[str, ...] = ()
         if deadline.expired:  # a batch larger than one deadline: the rest is redelivered
-            return failed(ref.server_id, project, "deadline_exceeded",
+            return failed(ref.server_id, project, ErrorCode.DEADLINE_EXCEEDED,
                           "the event's deadline passed before this server's turn",
                           retryable=True)  # fmt: skip
         try:
+            self._backend.discover(deadline)  # what the API can do: read once per process
             status, tags, first = self._status_and_tags(project, ref, deadline)
             desired = evaluate(self._policy, tags)
             rules = desired.rules
             if not desired.nics:
-                return skipped(ref.server_id, project, "no_rule_matched")
+                return skipped(ref.server_id, project, SkipReason.NO_RULE_MATCHED)
             if status and self._waiter.until_ready(project, ref.server_id, status, deadline):
                 first = None  # read while it was building: stale
             done = self._converger.converge(project, ref.server_id, desired.nics, deadline,
                                             first=first)  # fmt: skip
         except ServerGone:
-            return skipped(ref.server_id, project, "server_gone")
+            return skipped(ref.server_id, project, SkipReason.SERVER_GONE)
         except TemporaryError as exc:
             return failed(ref.server_id, project, exc.code, exc.message, retryable=True,
                           rules=rules)  # fmt: skip
@@ -102,6 +104,7 @@ class Flow:
             return {**view, key: reason}
         view["project_id"] = project
         try:
+            self._backend.discover(deadline)
             status, tags, first = self._status_and_tags(project, ref, deadline)
             desired = evaluate(self._policy, tags)
             view.update(status=status, tags=tags.as_strings(), rules=list(desired.rules))
@@ -113,7 +116,7 @@ class Flow:
             interfaces = current.interfaces
             result = plan(desired.nics, interfaces, (i.port_id for i in interfaces))
         except ServerGone:
-            return {**view, "skipped": "server_gone"}
+            return {**view, "skipped": SkipReason.SERVER_GONE}
         except NicAttachError as exc:
             retryable = isinstance(exc, TemporaryError)
             return {**view, "error": {"code": exc.code, "message": exc.message,
@@ -148,7 +151,7 @@ class Flow:
         if server.tags is None:
             raise PermanentError(
                 f"the compute API ({self._settings.api_version}) does not show tags; send them "
-                "in the event, or use v2.1", code="tags_unavailable",
+                "in the event, or use v2.1", code=ErrorCode.TAGS_UNAVAILABLE,
             )  # fmt: skip
         if server.ignored_tags:
             log.warning("server %s: ignoring %d tag(s) that cannot be used", server.id,

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import logging
 
-from function.compute.base import ComputeBackend, ServerGone
+from function.compute.base import ComputeBackend
+from function.domain.codes import ErrorCode
 from function.domain.errors import (
     ApiPermanentError,
     ApiTemporaryError,
     PermanentError,
+    ServerGone,
     TemporaryError,
 )
 from function.domain.plan import Interface
@@ -43,7 +45,9 @@ class Waiter:
         while True:
             status = status.upper()
             if status == "ERROR":
-                raise PermanentError(f"server {server_id} is in ERROR", code="server_error_state")
+                raise PermanentError(
+                    f"server {server_id} is in ERROR", code=ErrorCode.SERVER_ERROR_STATE
+                )
             if status in GONE:
                 raise ServerGone()
             if status in READY:
@@ -51,7 +55,9 @@ class Waiter:
             attempt += 1
             limit.pause(READY_BACKOFF.delay(attempt, self._timing.rng))
             if limit.expired:
-                raise TemporaryError(f"server {server_id} still {status}", code="server_not_ready")
+                raise TemporaryError(
+                    f"server {server_id} still {status}", code=ErrorCode.SERVER_NOT_READY
+                )
             status = self._backend.get_server(project_id, server_id, deadline).status
 
     def until_port_active(

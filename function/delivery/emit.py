@@ -22,7 +22,7 @@ from cloudevents.http import CloudEvent
 from function import logs
 from function.auth import Auth
 from function.config import ConfigError, Settings
-from function.domain.errors import NicAttachError
+from function.domain.errors import NicAttachError, SinkError
 from function.domain.model import Trigger
 from function.domain.outcome import Kind, Outcome
 from function.domain.plan import Interface
@@ -96,15 +96,6 @@ def structured_json(event: CloudEvent) -> dict[str, Any]:
     _, body = to_structured(event)
     parsed: dict[str, Any] = json.loads(body)
     return parsed
-
-
-class SinkError(Exception):
-    """One delivery attempt failed; ``retryable`` says whether another may succeed."""
-
-    def __init__(self, problem: str, *, retryable: bool, delay: float | None = None) -> None:
-        super().__init__(problem)
-        self.retryable = retryable
-        self.delay = delay
 
 
 class Sink:

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 
+from function.domain.codes import SkipReason
 from function.domain.lifecycle import Release
 from function.domain.plan import Interface
 
@@ -25,9 +26,8 @@ class Outcome:
     status: str | None = None
     """``attached`` or ``already_attached`` for a completed outcome."""
     interfaces: tuple[Interface, ...] = ()
-    reason: str | None = None
-    """Why a server was skipped (``no_rule_matched``, ``server_gone``, ``project_not_allowed``,
-    ``instance_terminating``)."""
+    reason: SkipReason | None = None
+    """Why a server was skipped."""
     error_code: str | None = None
     error_message: str | None = None
     retryable: bool = False
@@ -42,7 +42,7 @@ class Outcome:
     def http_status(self) -> int:
         if self.kind is Kind.FAILED:
             return 503 if self.retryable else 422
-        if self.reason == "project_not_allowed":
+        if self.reason == SkipReason.PROJECT_NOT_ALLOWED:
             return 403
         return 200
 
@@ -69,7 +69,7 @@ def completed(
                    stale=stale, suspected=suspected)  # fmt: skip
 
 
-def skipped(server_id: str, project_id: str | None, reason: str) -> Outcome:
+def skipped(server_id: str, project_id: str | None, reason: SkipReason) -> Outcome:
     return Outcome(Kind.SKIPPED, server_id, project_id, reason=reason)
 
 

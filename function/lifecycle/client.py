@@ -3,9 +3,10 @@
     PUT /autoscaling-api/v1/{project_id}/scaling_instance_hook/{group}/callback  → 204
     GET /autoscaling-api/v1/{project_id}/scaling_instance_hook/{group}/list?instance_id=
 
-Errors are mapped once, here (``check_answer``), into the domain's tree: AS answers
-``{"error": {"code": "AS.XXXX", "message"}}``, whose code becomes the error's code;
-429, 5xx, 401 and transport failures are temporary, other 4xx permanent. Both calls
+Errors go through the transport layer's one ``check_response`` with this API's
+``read_fault``: AS answers ``{"error": {"code": "AS.XXXX", "message"}}``, whose code
+becomes the error's code; 429, 5xx, 401 and transport failures are temporary, other
+4xx permanent. Both calls
 are retried on temporary errors within the event's deadline: a callback repeated after
 an answer that was lost is refused as "not hanging", and the releaser then reads the
 list to see that the hook already has its result.
@@ -18,11 +19,11 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
-from function.auth import Auth
-from function.compute.wire import JsonApi, cut
-from function.domain.errors import ApiPermanentError, ApiTemporaryError
+from function.domain.codes import ErrorCode, http_code
+from function.domain.errors import BadAnswer
 from function.domain.lifecycle import Action, Hanging
-from function.domain.timing import Deadline, Timing, parse_retry_after
+from function.domain.timing import Deadline, Timing
+from function.transport.api import Fault, JsonApi, Signer, body_of, cut, raw_text
 from function.transport.session import HttpSession, Response
 
 log = logging.getLogger("nicattach.lifecycle")
@@ -32,17 +33,17 @@ API_ROOT = "autoscaling-api/v1"
 class AsClient(JsonApi):
     """Thread-safe; project-agnostic (the project is in every call). The plumbing
     (signing, correlation id, deadline-clipped timeouts, one re-authentication after a
-    401, retries with ``API_BACKOFF``) is the compute clients' ``JsonApi``."""
+    401, retries with ``API_BACKOFF``) is the transport layer's ``JsonApi``."""
 
     def __init__(
-        self, session: HttpSession, endpoint: str, auth: Auth, *, timing: Timing,
+        self, session: HttpSession, endpoint: str, auth: Signer, *, timing: Timing,
         timeout: tuple[float, float] = (3.05, 20.0), attempts: int = 3,
     ) -> None:  # fmt: skip
-        super().__init__(session, endpoint, auth, api_version=API_ROOT, timeout=timeout,
-                         get_attempts=attempts, timing=timing)  # fmt: skip
+        super().__init__(session, endpoint, auth, read_fault, api_version=API_ROOT,
+                         timeout=timeout, get_attempts=attempts, timing=timing)  # fmt: skip
 
     def check(self, response: Response, what: str) -> Any:
-        return check_answer(response, f"AS {what}")
+        return super().check(response, f"AS {what}")
 
     def callback(
         self, project_id: str, group_id: str, action: Action, deadline: Deadline, *,
@@ -70,43 +71,34 @@ class AsClient(JsonApi):
         answer = self._get(project_id, path, deadline)
         items = answer.get("instance_hanging_info") if isinstance(answer, Mapping) else None
         if not isinstance(items, list):
-            raise ApiTemporaryError("list of hanging instances: no 'instance_hanging_info'",
-                                    code="bad_answer", status=None, request_id=None)  # fmt: skip
+            raise BadAnswer("list of hanging instances: no 'instance_hanging_info'")
         return [h for h in (hanging_from_api(i) for i in items) if h is not None]
 
 
-def check_answer(response: Response, what: str) -> Any:
-    """The JSON body of a 2xx answer (``{}`` for 204), or the matching API error."""
-    request_id = response.headers.get("X-Request-Id") or response.headers.get(
-        "x-openstack-request-id")  # fmt: skip
+_TEMPORARY = {429: ErrorCode.THROTTLED, 401: ErrorCode.UNAUTHORIZED}
+
+
+def read_fault(response: Response, what: str) -> Fault:
+    """The ``FaultReader`` of Auto Scaling: 429, 5xx and 401 are temporary (by status),
+    any other answer is permanent, with the API's own code (``AS.XXXX``)."""
     status = response.status_code
-    if status < 300:
-        try:
-            return response.json() if response.content.strip() else {}
-        except (ValueError, RecursionError):
-            raise ApiTemporaryError(f"{what}: answer is not JSON", code="bad_answer",
-                                    status=status, request_id=request_id) from None  # fmt: skip
     code, message = as_error(response)
-    text = f"{what}: HTTP {status}: {code}: {message}"
+    detail = f"{code}: {message}"
     if status == 429 or status >= 500 or status == 401:
-        delay = parse_retry_after(response.headers.get("Retry-After")) if status == 429 else None
-        kind = {429: "throttled", 401: "unauthorized"}.get(status, "server_error")
-        raise ApiTemporaryError(text, code=kind, status=status, request_id=request_id,
-                                delay=delay)  # fmt: skip
-    raise ApiPermanentError(text, code=code, status=status, request_id=request_id)
+        return Fault(_TEMPORARY.get(status, ErrorCode.SERVER_ERROR), True, detail)
+    return Fault(code, False, detail)
 
 
 def as_error(response: Response) -> tuple[str, str]:
     """``(code, message)`` of ``{"error": {"code", "message"}}`` (or of any flat shape)."""
-    try:
-        body = response.json()
-    except (ValueError, RecursionError):
-        return f"http_{response.status_code}", cut(response.text or response.reason or "")
+    body = body_of(response)
+    if body is None:
+        return http_code(response.status_code), raw_text(response)
     error = body.get("error", body) if isinstance(body, Mapping) else {}
     error = error if isinstance(error, Mapping) else {}
     code = error.get("code") or error.get("error_code")
     message = error.get("message") or error.get("error_msg") or ""
-    code = cut(str(code), 40) if code else f"http_{response.status_code}"
+    code = cut(str(code), 40) if code else http_code(response.status_code)
     return code, cut(str(message))
 
 

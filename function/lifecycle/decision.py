@@ -11,10 +11,11 @@ failed, retryable                none: the platform redelivers the event; EXTEND
 
 from __future__ import annotations
 
+from function.domain.codes import ErrorCode
 from function.domain.lifecycle import Action, Lifecycle
 from function.domain.outcome import Kind, Outcome
 
-NO_HELP_FROM_TIME = frozenset({"unauthorized", "forbidden"})
+NO_HELP_FROM_TIME: frozenset[str] = frozenset({ErrorCode.UNAUTHORIZED, ErrorCode.FORBIDDEN})
 """Retryable failures that an extra hour on the hook would not cure."""
 
 

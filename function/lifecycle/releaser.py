@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import replace
 
+from function.domain.codes import SkipReason
 from function.domain.errors import ApiPermanentError, PermanentError, TemporaryError
 from function.domain.lifecycle import HANGING, Action, Hanging, Lifecycle, Release, pick
 from function.domain.lifecycle import seconds_left as left_until
@@ -39,10 +40,6 @@ class Releaser:
         self.extend_within_s = extend_within_s
         self._wall = wall
 
-    @property
-    def calls(self) -> int:
-        return self.client.calls if self.client is not None else 0
-
     def release(self, ref: ServerRef, outcome: Outcome, deadline: Deadline) -> Outcome:
         """``outcome`` with ``lifecycle`` set (unchanged when no hook holds the server)."""
         if ref.lifecycle is None:
@@ -56,7 +53,7 @@ class Releaser:
     def _release(self, server_id: str, hook: Lifecycle, outcome: Outcome, deadline: Deadline
                  ) -> Release:  # fmt: skip
         group = hook.scaling_group_id
-        if outcome.reason == "project_not_allowed" or outcome.project_id is None:
+        if outcome.reason == SkipReason.PROJECT_NOT_ALLOWED or outcome.project_id is None:
             return Release(group, hook.hook_name, None, f"not released: "
                            f"{outcome.reason or outcome.error_code}")  # fmt: skip
         if self.client is None:

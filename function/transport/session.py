@@ -7,8 +7,8 @@ redirects, auth hooks, an environment scan on every call). Measured on a
 and importing requests adds about 100 ms to a cold start. So the calls of one
 event go through this small session: one ``PoolManager`` per process, shared
 by threads, connections kept alive, TLS always verified, the environment's
-proxy settings read once. Errors become ``TransportError`` here, and the ECS
-client maps those (and HTTP answers) to the project's error tree.
+proxy settings read once. Errors become ``TransportError`` here, and the API client
+layer (``transport/api.py``) maps those (and HTTP answers) to the project's error tree.
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ class Response:
 
 
 class HttpSession(Protocol):
-    """What the ECS client and the sinks need of a session (the seam tests hook into)."""
+    """What the API clients and the sinks need of a session (the seam tests hook into)."""
 
     def request(
         self,
@@ -231,3 +231,35 @@ def _default_ca() -> str | None:
     except ModuleNotFoundError:  # pragma: no cover - the system store then
         return None
     return str(certifi.where())
+
+
+class Counted:
+    """A session that counts the requests sent through it (the per-event ``api_calls``
+    of the logs, and the bench); the compute backend's session is one."""
+
+    def __init__(self, session: HttpSession) -> None:
+        self._session = session
+        self._lock = threading.Lock()
+        self._calls = 0
+
+    @property
+    def calls(self) -> int:
+        return self._calls
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        data: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: Timeout = (3.05, 20.0),
+        total: float | None = None,
+    ) -> Response:
+        with self._lock:
+            self._calls += 1
+        return self._session.request(
+            method, url, data=data, headers=headers, timeout=timeout, total=total
+        )
+
+    def close(self) -> None:
+        self._session.close()

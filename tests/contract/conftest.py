@@ -27,7 +27,7 @@ from contract_targets import (
 
 from emulator.server import EmulatorServer
 from function.auth import TokenAuth
-from function.compute.os_interface import EcsClient
+from function.compute.nova.client import NovaClient
 
 NOVA_SWITCH = "NICATTACH_CONTRACT_NOVA"
 TOKEN = "contract-token"
@@ -74,9 +74,9 @@ def target(request: pytest.FixtureRequest) -> Target:
 
 
 @pytest.fixture
-def client(target: Target) -> EcsClient:
+def client(target: Target) -> NovaClient:
     """The function's own API client, aimed at the target."""
-    return EcsClient(
+    return NovaClient(
         target.client_session, target.url, TokenAuth(target.token), sleep=lambda _: None
     )
 

@@ -4,7 +4,7 @@ A ``Target`` is what a test needs to know about where it is talking: the
 compute endpoint, a token and project, three networks with the same ids and
 CIDRs on both sides, and a small control surface (make a server, hold it in
 BUILD, make a free port, read the target's own view). The compute API itself
-is only ever driven over HTTP, through ``function.compute.os_interface.EcsClient`` or
+is only ever driven over HTTP, through ``function.compute.nova.client.NovaClient`` or
 ``requests``.
 """
 
@@ -54,7 +54,7 @@ class Target:
     session: requests.Session = field(default_factory=requests.Session)
     """For raw calls (the test's own requests)."""
     client_session: Session = field(default_factory=Session)
-    """For our ``EcsClient``: the transport the function really uses."""
+    """For our ``NovaClient``: the transport the function really uses."""
 
     @property
     def boot(self) -> Network:

@@ -2,7 +2,7 @@
 
 Each test runs on both targets (``target`` fixture). Where they must differ,
 the test names the target and says why. The function's own client
-(``EcsClient``) drives the calls it makes; raw ``requests`` covers the
+(``NovaClient``) drives the calls it makes; raw ``requests`` covers the
 malformed bodies the client would never send.
 """
 
@@ -18,7 +18,7 @@ import pytest
 import requests
 from contract_targets import EmulatorTarget, Target
 
-from function.compute.os_interface import EcsClient
+from function.compute.nova.client import NovaClient
 from function.domain.errors import ApiPermanentError, ApiTemporaryError
 
 ATTACHMENT_KEYS = {"net_id", "port_id", "mac_addr", "port_state", "fixed_ips"}
@@ -58,7 +58,7 @@ def spare_ip(cidr: str) -> str:
     return str(net.network_address + random.randint(100, 250))
 
 
-def port_ids(client: EcsClient, target: Target, server: str) -> list[str]:
+def port_ids(client: NovaClient, target: Target, server: str) -> list[str]:
     return [i.port_id for i in client.list_interfaces(target.project_id, server)]
 
 
@@ -71,7 +71,7 @@ def server(target: Target) -> str:
 
 
 def test_a_new_server_lists_its_boot_interface(
-    target: Target, client: EcsClient, server: str
+    target: Target, client: NovaClient, server: str
 ) -> None:
     response = call(target, "GET", f"/servers/{server}/os-interface")
     assert response.status_code == 200
@@ -85,7 +85,7 @@ def test_a_new_server_lists_its_boot_interface(
     ]
 
 
-def test_tags_need_microversion_2_26(target: Target, client: EcsClient) -> None:
+def test_tags_need_microversion_2_26(target: Target, client: NovaClient) -> None:
     server = target.create_server(["role=db", "backup"])
     assert sorted(client.get_tags(target.project_id, server)) == ["backup", "role=db"]
     assert sorted(client.get_server(target.project_id, server)["tags"]) == ["backup", "role=db"]
@@ -94,7 +94,7 @@ def test_tags_need_microversion_2_26(target: Target, client: EcsClient) -> None:
     assert "tags" not in plain
 
 
-def test_an_unknown_server_is_404(target: Target, client: EcsClient) -> None:
+def test_an_unknown_server_is_404(target: Target, client: NovaClient) -> None:
     ghost = str(uuid.uuid4())
     message = fault(call(target, "GET", f"/servers/{ghost}/os-interface"), "itemNotFound", 404)
     assert message == f"Instance {ghost} could not be found."
@@ -117,7 +117,7 @@ def test_an_unknown_token_is_401(target: Target, server: str) -> None:
 
 
 def test_attach_by_net_id_answers_200_with_the_new_port(
-    target: Target, client: EcsClient, server: str
+    target: Target, client: NovaClient, server: str
 ) -> None:
     response = attach_raw(target, server, {"net_id": target.net_a.id})
     assert response.status_code == 200, response.text  # 200, not the 202 some docs say
@@ -134,7 +134,7 @@ def test_attach_by_net_id_answers_200_with_the_new_port(
 
 
 def test_attach_by_net_id_through_the_function_client(
-    target: Target, client: EcsClient, server: str
+    target: Target, client: NovaClient, server: str
 ) -> None:
     nic = client.attach(
         target.project_id, server, {"interfaceAttachment": {"net_id": target.net_b.id}}
@@ -144,7 +144,7 @@ def test_attach_by_net_id_through_the_function_client(
 
 
 def test_attach_with_one_fixed_ip_gets_that_ip_and_a_second_time_409(
-    target: Target, client: EcsClient, server: str
+    target: Target, client: NovaClient, server: str
 ) -> None:
     ip = spare_ip(target.net_a.cidr)
     body = {"interfaceAttachment": {"net_id": target.net_a.id, "fixed_ips": [{"ip_address": ip}]}}
@@ -160,7 +160,7 @@ def test_attach_with_one_fixed_ip_gets_that_ip_and_a_second_time_409(
     assert message == f"Fixed IP {ip} is already in use."
 
 
-def test_attach_by_port_id(target: Target, client: EcsClient, server: str) -> None:
+def test_attach_by_port_id(target: Target, client: NovaClient, server: str) -> None:
     port = target.free_port(target.net_b.id)
     nic = client.attach(target.project_id, server, {"interfaceAttachment": {"port_id": port}})
     assert (nic.port_id, nic.net_id) == (port, target.net_b.id)
@@ -168,7 +168,7 @@ def test_attach_by_port_id(target: Target, client: EcsClient, server: str) -> No
 
 
 def test_a_port_bound_to_another_server_is_409(
-    target: Target, client: EcsClient, server: str
+    target: Target, client: NovaClient, server: str
 ) -> None:
     other = target.create_server([])
     (taken,) = port_ids(client, target, other)
@@ -186,7 +186,7 @@ def test_an_unknown_port_is_404(target: Target, server: str) -> None:
 
 
 def test_two_nics_on_one_network_are_allowed(
-    target: Target, client: EcsClient, server: str
+    target: Target, client: NovaClient, server: str
 ) -> None:
     """Nothing in the API stops a double attach: duplicate protection is the function's job."""
     body = {"interfaceAttachment": {"net_id": target.net_a.id}}
@@ -265,7 +265,7 @@ def test_no_body_is_400(target: Target, server: str) -> None:
 # -- where the emulator's default and Nova differ ----------------------------------------------
 
 
-def test_an_unknown_network(target: Target, client: EcsClient, server: str) -> None:
+def test_an_unknown_network(target: Target, client: NovaClient, server: str) -> None:
     """Nova: 500 computeFault naming NetworkNotFoundClient (untranslated Neutron error).
     Emulator: a helpful 404 by default; with ``nova_errors`` exactly Nova's 500."""
     ghost = str(uuid.uuid4())
@@ -296,7 +296,7 @@ def test_a_fixed_ip_outside_the_subnet(target: Target, server: str) -> None:
 # -- detaching and BUILD -----------------------------------------------------------------------
 
 
-def test_detach_is_202_and_asynchronous(target: Target, client: EcsClient, server: str) -> None:
+def test_detach_is_202_and_asynchronous(target: Target, client: NovaClient, server: str) -> None:
     """Poll: Nova casts the detach to the compute service; 202 also for a port not attached."""
     nic = client.attach(
         target.project_id, server, {"interfaceAttachment": {"net_id": target.net_a.id}}
@@ -320,7 +320,7 @@ def test_detach_is_202_and_asynchronous(target: Target, client: EcsClient, serve
 
 
 def test_a_building_server_lists_nothing_at_first_and_refuses_attach_with_409(
-    target: Target, client: EcsClient
+    target: Target, client: NovaClient
 ) -> None:
     server = target.create_server(["role=db"], hold=True)
     assert client.get_server(target.project_id, server)["status"] == "BUILD"

@@ -282,7 +282,7 @@ def run(servers: int = 200, workers: int = 12, seed: int = 1, replays: int = 6,
         figures.faults_injected = dict(faults.plan.counts)
         check(admin, ids, figures)
         sweeper = suite._service()
-        figures.marks = sweeper.backend.marks(sweeper.deadline())
+        figures.marks = bool(sweeper.backend.discover(sweeper.deadline()).marks)
         summary = sweeper.reconcile(PROJECT, full=True)
         figures.reported_duplicates = len(summary.suspected_duplicates)
         sweeper.session.close()

@@ -103,7 +103,7 @@ def test_keystone_one_authentication_for_many_calls_endpoint_and_project_from_to
         reply = post(service, attach_event(project=None))
         assert reply.status == 200, reply.body
     assert {STORAGE, BACKUP} <= nets(admin)
-    assert service.backend.calls >= 8
+    assert service.compute_calls() >= 8
     assert cloud.keystone.auth_requests == 1
     assert cloud.keystone.rejected == []
     other = post(service, attach_event(project="someone-else"))

@@ -18,7 +18,7 @@ from emulator.client import AdminClient
 from emulator.server import EmulatorServer
 from function.auth import TokenAuth
 from function.compute.base import Attached
-from function.compute.os_interface import EcsClient
+from function.compute.nova.client import NovaClient
 from function.config import ConfigError, Settings
 from function.domain.policy import NicRequest
 from function.transport.session import Session, TransportTimeout
@@ -143,7 +143,7 @@ def test_a_header_value_the_transport_refuses_never_shows_in_the_error() -> None
 
 def _killed_copies(emulator: EmulatorServer, tag: str | None) -> list[str]:
     """Two copies POSTed the same NIC and died before re-reading."""
-    client = EcsClient(Session(), emulator.url, TokenAuth(TOKEN))
+    client = NovaClient(Session(), emulator.url, TokenAuth(TOKEN))
     body = {"interfaceAttachment": {"net_id": STORAGE, **({"tag": tag} if tag else {})}}
     version = "2.49" if tag else None
     made = [client.attach(PROJECT, SERVER, body, version).port_id for _ in range(2)]
@@ -269,7 +269,7 @@ def test_a_port_a_racing_copy_attached_is_success_not_a_permanent_failure(
 ) -> None:
     port = seeded.create_port(STORAGE)["id"]
     svc = service(emulator.url)
-    client = EcsClient(Session(), emulator.url, TokenAuth(TOKEN))
+    client = NovaClient(Session(), emulator.url, TokenAuth(TOKEN))
     client.attach(PROJECT, SERVER, {"interfaceAttachment": {"port_id": port}})  # the other copy
     deadline = svc.deadline()
     nic = NicRequest(net_id=None, port_id=port, fixed_ip=None, rules=("r",))
@@ -300,7 +300,7 @@ def test_an_ip_held_by_another_server_fails_after_one_post_and_one_reread(
     emulator: EmulatorServer, seeded: AdminClient, tmp_path: Path
 ) -> None:
     other = seeded.create_server(PROJECT, tags=[])["id"]
-    EcsClient(Session(), emulator.url, TokenAuth(TOKEN)).attach(
+    NovaClient(Session(), emulator.url, TokenAuth(TOKEN)).attach(
         PROJECT, other, {"interfaceAttachment": {"net_id": STORAGE,
                                                  "fixed_ips": [{"ip_address": "10.20.0.50"}]}}
     )  # fmt: skip

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from function.compute.os_interface import classify
+from function.compute.parsing import classify
 
 
 @pytest.mark.parametrize(

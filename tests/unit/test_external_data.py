@@ -11,10 +11,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from function.app.service import correlation_id_of
-from function.compute.os_interface import _next_marker, check_response, interface_from_api
+from function.compute.nova.client import _next_marker
+from function.compute.nova.errors import read_fault
+from function.compute.parsing import interface_from_api
 from function.domain.errors import ApiPermanentError, ApiTemporaryError
 from function.domain.tags import salvage_tags
 from function.domain.timing import parse_retry_after
+from function.transport.api import check_response
 from function.transport.session import Response
 
 JSON = st.recursive(
@@ -44,7 +47,7 @@ def test_any_answer_is_a_value_or_an_api_error(
 ) -> None:
     headers = {} if retry_after is None else {"Retry-After": retry_after}
     try:
-        check_response(Response(status, "", headers, body), "GET /x")
+        check_response(Response(status, "", headers, body), "GET /x", read_fault)
     except ApiTemporaryError as exc:
         assert exc.delay is None or 0 <= exc.delay <= 3600
     except ApiPermanentError as exc:
@@ -54,7 +57,7 @@ def test_any_answer_is_a_value_or_an_api_error(
 def test_an_answer_nested_beyond_any_parser_is_a_bad_answer() -> None:
     deep = b"[" * 100_000 + b"]" * 100_000
     try:
-        check_response(Response(200, "", {}, deep), "GET /x")
+        check_response(Response(200, "", {}, deep), "GET /x", read_fault)
     except ApiTemporaryError as exc:
         assert exc.code == "bad_answer"
 

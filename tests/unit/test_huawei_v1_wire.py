@@ -7,10 +7,11 @@ from typing import Any
 
 import pytest
 
-from function.compute.huawei_v1 import nic_body
-from function.compute.huawei_v1_errors import ECS_ERRORS, check_v1_response, job_error
+from function.compute.huawei_v1.backend import nic_body
+from function.compute.huawei_v1.errors import ECS_ERRORS, job_error, read_fault
 from function.domain.errors import ApiPermanentError, ApiTemporaryError
 from function.domain.policy import NicRequest
+from function.transport.api import check_response
 from function.transport.session import Response
 
 SG = "a4c3b2d1-0000-4000-8000-000000000001"
@@ -49,7 +50,9 @@ def test_errors_map_by_ecs_code_then_by_status(
     status: int, body: Any, code: str, retryable: bool
 ) -> None:
     with pytest.raises((ApiPermanentError, ApiTemporaryError)) as caught:
-        check_v1_response(answer(status, body, {"x-openstack-request-id": "req-1"}), "POST x")
+        check_response(
+            answer(status, body, {"x-openstack-request-id": "req-1"}), "POST x", read_fault
+        )
     error = caught.value
     assert (error.code, error.retryable) == (code, retryable)
     assert error.request_id == "req-1" and error.status == status  # type: ignore[union-attr]
@@ -57,13 +60,13 @@ def test_errors_map_by_ecs_code_then_by_status(
 
 def test_retry_after_is_kept_for_429() -> None:
     with pytest.raises(ApiTemporaryError) as caught:
-        check_v1_response(answer(429, {}, {"Retry-After": "2"}), "GET x")
+        check_response(answer(429, {}, {"Retry-After": "2"}), "GET x", read_fault)
     assert caught.value.delay == 2.0
 
 
 def test_a_2xx_body_is_returned_and_an_empty_one_is_empty() -> None:
-    assert check_v1_response(answer(200, {"job_id": "j"}), "POST x") == {"job_id": "j"}
-    assert check_v1_response(answer(204, b""), "POST x") == {}
+    assert check_response(answer(200, {"job_id": "j"}), "POST x", read_fault) == {"job_id": "j"}
+    assert check_response(answer(204, b""), "POST x", read_fault) == {}
 
 
 def failed_job(code: str | None, sub_code: str | None = None) -> dict[str, Any]:

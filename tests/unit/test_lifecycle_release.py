@@ -22,9 +22,10 @@ from function.domain.lifecycle import (
 from function.domain.model import ServerRef
 from function.domain.outcome import completed, failed, skipped, verdict
 from function.domain.timing import Timing
-from function.lifecycle.client import check_answer, hanging_from_api
+from function.lifecycle.client import hanging_from_api, read_fault
 from function.lifecycle.decision import decide, should_extend
 from function.lifecycle.releaser import NOT_CONFIGURED, Releaser
+from function.transport.api import check_response
 from function.transport.session import Response
 
 SERVER, PROJECT, GROUP = "6a1c3b7e-0d5b-4c1e-9a57-2f7d0c2b9e11", "p1", "g1"
@@ -115,12 +116,12 @@ def answer(status: int, body: bytes = b"", **headers: str) -> Response:
 )  # fmt: skip
 def test_check_answer_maps_every_error_once(response: Response, kind: type, code: str) -> None:
     with pytest.raises(kind) as caught:
-        check_answer(response, "AS PUT x")
+        check_response(response, "AS PUT x", read_fault)
     assert caught.value.code == code
 
 
 def test_check_answer_accepts_204() -> None:
-    assert check_answer(answer(204), "AS PUT x") == {}
+    assert check_response(answer(204), "AS PUT x", read_fault) == {}
 
 
 def test_hanging_from_api_drops_malformed_items() -> None:

@@ -1,10 +1,11 @@
-"""compute/os_interface.py: the Nova wire format, owned by the backend (no network)."""
+"""compute/nova/: the Nova wire format, owned by the backend (no network)."""
 
 from __future__ import annotations
 
 import pytest
 
-from function.compute.os_interface import attach_body, interface_from_api
+from function.compute.nova.backend import attach_body
+from function.compute.parsing import interface_from_api
 from function.domain.policy import NicRequest
 
 NET_A = "3cb9bc59-5699-4588-a4b1-b87f96708bc6"

@@ -7,7 +7,7 @@ backoff, inside the event's deadline) and return only after ``SUCCESS``. A
 job still running at the deadline is a retryable ``job_pending``: the
 redelivery re-reads and finds the NIC once the job is done. There is no
 client token, so nothing is ever re-POSTed blindly: the converger re-reads
-before every write. Error codes: ``huawei_v1_errors``.
+before every write. The wire: ``client.py``; error codes: ``errors.py``.
 """
 
 from __future__ import annotations
@@ -15,22 +15,21 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any, Literal
 
 from function import pool
-from function.compute.base import Attached, Server, ServerGone, ServerPage
-from function.compute.huawei_v1_errors import check_v1_response, job_error
-from function.compute.os_interface import interface_from_api
-from function.compute.wire import JsonApi, field, text
-from function.domain.errors import ApiPermanentError, ApiTemporaryError
+from function.compute.base import Attached, Capabilities, Server, ServerGone, ServerPage
+from function.compute.huawei_v1.client import HuaweiV1Client
+from function.compute.huawei_v1.errors import job_error
+from function.domain.codes import ErrorCode
+from function.domain.errors import ApiPermanentError, ApiTemporaryError, JobPending
 from function.domain.plan import Interface
 from function.domain.policy import NicRequest
 from function.domain.tags import salvage_tags
 from function.domain.timing import Backoff, Deadline
-from function.transport.session import Response
+from function.transport.api import text
 
 log = logging.getLogger("nicattach.compute")
 
@@ -39,66 +38,12 @@ JOB_BACKOFF = Backoff(base=0.1, cap=2.0, jitter=0.25)
 JOB_RESERVE_S = 0.5
 """Polling stops this long before the deadline: time for the re-read after it."""
 PENDING_LIMIT = 1024
-PAGE_SIZE = 1000
-"""The v1 list's largest page: the window is filtered here, over every page of the fleet."""
 JOB_RUNNING = frozenset({"INIT", "RUNNING", "PENDING_PAYMENT"})
 
 
-class V1Client(JsonApi):
-    """The ``/v1/{project_id}`` calls this backend makes, as plain JSON."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, api_version="v1", **kwargs)
-
-    def check(self, response: Response, what: str) -> Any:
-        return check_v1_response(response, what)
-
-    def get_server(self, project_id: str, server_id: str, deadline: Deadline) -> dict[str, Any]:
-        body = self._get(project_id, f"cloudservers/{server_id}", deadline)
-        server: dict[str, Any] = field(body, "server", dict)
-        return server
-
-    def get_tags(self, project_id: str, server_id: str, deadline: Deadline) -> list[Any]:
-        return list(field(self._get(project_id, f"cloudservers/{server_id}/tags", deadline),
-                          "tags", list))  # fmt: skip
-
-    def list_servers(
-        self, project_id: str, deadline: Deadline, marker: str | None = None
-    ) -> list[dict[str, Any]]:
-        query = f"?limit={PAGE_SIZE}" + (f"&marker={marker}" if marker else "")
-        body = self._get(project_id, f"cloudservers/detail{query}", deadline)
-        return [s for s in field(body, "servers", list) if isinstance(s, dict)]
-
-    def list_interfaces(self, project_id: str, server_id: str, deadline: Deadline) -> Attached:
-        body = self._get(project_id, f"cloudservers/{server_id}/os-interface", deadline)
-        items = field(body, "interfaceAttachments", list)
-        quantity = body.get("attachableQuantity")
-        free = quantity.get("free_nic") if isinstance(quantity, Mapping) else None
-        free = free if isinstance(free, int) and not isinstance(free, bool) else None
-        return Attached(tuple(interface_from_api(i) for i in items if isinstance(i, Mapping)), free)
-
-    def add_nics(self, project_id: str, server_id: str, nics: list[dict[str, Any]],
-                 deadline: Deadline) -> str:  # fmt: skip
-        answer = self._send("POST", project_id, f"cloudservers/{server_id}/nics", deadline,
-                            body={"nics": nics})  # fmt: skip
-        return str(field(answer, "job_id", str))
-
-    def delete_nics(self, project_id: str, server_id: str, port_ids: list[str],
-                    deadline: Deadline) -> str:  # fmt: skip
-        body = {"nics": [{"id": port_id} for port_id in port_ids]}
-        path = f"cloudservers/{server_id}/nics/delete"
-        return str(field(self._send("POST", project_id, path, deadline, body=body), "job_id", str))
-
-    def get_job(self, project_id: str, job_id: str, deadline: Deadline) -> Mapping[str, Any]:
-        job = self._get(project_id, f"jobs/{job_id}", deadline)
-        if not isinstance(job, Mapping):
-            raise ApiTemporaryError("job answer is not an object", code="bad_answer",
-                                    status=None, request_id=None)  # fmt: skip
-        return job
-
-
 class HuaweiV1Backend:
-    """``ComputeBackend`` over ``V1Client``. No NIC marks: this API has no device tag.
+    """``ComputeBackend`` over ``HuaweiV1Client``. No NIC marks: this API has no device tag;
+    it sets security groups and says how many NICs a server still takes.
 
     An add job still running when a delivery ran out of time is remembered (per
     server and NIC, in this process): the next ``attach`` of that NIC waits for that
@@ -107,18 +52,18 @@ class HuaweiV1Backend:
 
     name = "huawei-v1"
 
-    def __init__(self, client: V1Client, reads: ThreadPoolExecutor | None = None) -> None:
+    capabilities = Capabilities(
+        marks=False, security_groups=True, free_nics=True, delete_on_termination=False
+    )
+
+    def __init__(self, client: HuaweiV1Client, reads: ThreadPoolExecutor | None = None) -> None:
         self.client = client
         self._reads = reads or ThreadPoolExecutor(max_workers=8, thread_name_prefix="v1-read")
         self._pending: OrderedDict[tuple[str, str, tuple[str, str]], str] = OrderedDict()
         self._lock = threading.Lock()
 
-    @property
-    def calls(self) -> int:
-        return self.client.calls
-
-    def marks(self, deadline: Deadline) -> bool:
-        return False
+    def discover(self, deadline: Deadline) -> Capabilities:
+        return self.capabilities
 
     def get_server(self, project_id: str, server_id: str, deadline: Deadline) -> Server:
         """Status from the server, tags from the tags API (``[{key, value}]``: the server's
@@ -174,8 +119,12 @@ class HuaweiV1Backend:
         for interface in self.list_interfaces(project_id, server_id, deadline).interfaces:
             if interface.port_id == port_id:
                 return interface
-        raise ApiPermanentError(f"server {server_id} has no NIC {port_id}", code="not_found",
-                                status=404, request_id=None)  # fmt: skip
+        raise ApiPermanentError(
+            f"server {server_id} has no NIC {port_id}",
+            code=ErrorCode.NOT_FOUND,
+            status=404,
+            request_id=None,
+        )
 
     def attach(
         self,
@@ -198,12 +147,11 @@ class HuaweiV1Backend:
             log.info("waiting for the unfinished add job %s of server %s", job_id, server_id)
         try:
             self._wait(project_id, job_id, deadline)
-        except ApiTemporaryError as exc:
-            if exc.code == "job_pending":
-                with self._lock:
-                    self._pending[key] = job_id
-                    while len(self._pending) > PENDING_LIMIT:
-                        self._pending.popitem(last=False)
+        except JobPending:
+            with self._lock:
+                self._pending[key] = job_id
+                while len(self._pending) > PENDING_LIMIT:
+                    self._pending.popitem(last=False)
             raise
 
     def detach(self, project_id: str, server_id: str, port_id: str, deadline: Deadline) -> None:
@@ -212,7 +160,7 @@ class HuaweiV1Backend:
             job_id = self.client.delete_nics(project_id, server_id, [port_id], deadline)
             self._wait(project_id, job_id, deadline)
         except ApiPermanentError as exc:
-            if exc.code != "interface_not_found":
+            if exc.code != ErrorCode.INTERFACE_NOT_FOUND and exc.status != 404:
                 raise
 
     def _wait(self, project_id: str, job_id: str, deadline: Deadline) -> None:
@@ -221,17 +169,19 @@ class HuaweiV1Backend:
             attempt += 1
             delay = JOB_BACKOFF.delay(attempt, deadline.timing.rng)
             if not deadline.allows(delay + JOB_RESERVE_S):
-                raise ApiTemporaryError(f"job {job_id} still {status} at the deadline",
-                                        code="job_pending", status=None,
-                                        request_id=None)  # fmt: skip
+                raise JobPending(f"job {job_id} still {status} at the deadline")
             deadline.pause(delay)
             try:
                 job = self.client.get_job(project_id, job_id, deadline)
             except ApiPermanentError as exc:
-                if exc.code != "job_not_found":
+                if exc.code != ErrorCode.JOB_NOT_FOUND:
                     raise
-                raise ApiTemporaryError(f"job {job_id} is gone; re-reading", code="job_lost",
-                                        status=None, request_id=None) from exc  # fmt: skip
+                raise ApiTemporaryError(
+                    f"job {job_id} is gone; re-reading",
+                    code=ErrorCode.JOB_LOST,
+                    status=None,
+                    request_id=None,
+                ) from exc
             status = text(job.get("status")).upper()
             if status == "SUCCESS":
                 return
@@ -260,7 +210,8 @@ class _gone:
         return None
 
     def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> Literal[False]:
-        if isinstance(exc, ApiPermanentError) and exc.code in ("server_not_found", "not_found"):
+        gone = (ErrorCode.SERVER_NOT_FOUND, ErrorCode.NOT_FOUND)
+        if isinstance(exc, ApiPermanentError) and exc.code in gone:
             raise ServerGone() from exc
         return False
 
