@@ -4,10 +4,10 @@ Like moto's server-mode dispatcher: the control API under ``/_admin``,
 version discovery at ``/``, ``/v2.1/`` and ``/v2/``, and the compute calls
 under ``/{v2.1|v2}/{project_id}``, with fault injection and the latency
 profile around the compute calls, Huawei's native NIC API under
-``/v1/{project_id}`` and Auto Scaling's lifecycle hooks under
-``/autoscaling-api/v1/{project_id}``. Every compute request gets Nova's
-request-id headers and a line in the request log (never the token).
-Unexpected exceptions become a 500 computeFault.
+``/v1/{project_id}``, Neutron's port API under ``/v2.0`` (its project from the
+token) and Auto Scaling's lifecycle hooks under ``/autoscaling-api/v1/{project_id}``.
+Every compute request gets Nova's request-id headers and a line in the
+request log (never the token). Unexpected exceptions become a 500 computeFault.
 """
 
 from __future__ import annotations
@@ -31,6 +31,9 @@ from emulator.core.wire import Request, Response, error_response
 from emulator.ecs_v1.models import FakeEcsV1
 from emulator.ecs_v1.responses import API_PATH as ECS_V1_PATH
 from emulator.ecs_v1.responses import EcsV1App
+from emulator.network_api.models import FakeNetworkApi
+from emulator.network_api.responses import API_PATH as NETWORK_PATH
+from emulator.network_api.responses import NetworkApp
 
 LOG = logging.getLogger("emulator")
 SERVER_IN_PATH = re.compile(r"^/servers/([^/]+)")
@@ -51,7 +54,11 @@ class EmulatorApp:
         self.latency = latency if latency is not None else Latency()
         self.ecs = ecs or FakeEcsV1(backend, job_failure=self.faults.job_failure)
         self.autoscaling = autoscaling or FakeAutoScaling(backend)
-        self.admin = AdminApp(backend, self.faults, self.latency, self.ecs, self.autoscaling)
+        self.network = FakeNetworkApi(backend)
+        self.admin = AdminApp(
+            backend, self.faults, self.latency, self.ecs, self.autoscaling, self.network
+        )
+        self.network_api = NetworkApp(self.network)
         self.compute = ComputeApp(backend)
         self.ecs_v1 = EcsV1App(self.ecs)
         self.as_api = AutoScalingApp(self.autoscaling)
@@ -62,6 +69,7 @@ class EmulatorApp:
         request_id = f"req-{uuid.uuid4()}"
         match = API_PATH.match(request.path)
         v1 = None if match is not None else ECS_V1_PATH.match(request.path)
+        network = NETWORK_PATH.match(request.path)
         fault = None
         if match is not None:
             server = SERVER_IN_PATH.match(match.group(3) or "")
@@ -71,10 +79,13 @@ class EmulatorApp:
             server = V1_SERVER_IN_PATH.match(v1.group(2))
             fault = self.faults.before(request, server.group(1) if server else None)
             self.latency.delay("read")  # a job's own time is job_seconds
+        elif network is not None:
+            fault = self.faults.before(request, None)
+            self.latency.delay("read")
         elif AS_PATH.match(request.path):
             self.latency.delay("read")
         response = fault or self._safely(lambda: self._route(request))
-        if (match or v1) is not None and fault is None and response.status < 300:
+        if (match or v1 or network) is not None and fault is None and response.status < 300:
             response = self.faults.after(request, response)
         response.headers["x-openstack-request-id"] = request_id
         response.headers["x-compute-request-id"] = request_id
@@ -89,6 +100,9 @@ class EmulatorApp:
         v1 = ECS_V1_PATH.match(request.path)
         if v1 is not None:
             return self.ecs_v1.handle(request, v1.group(1), v1.group(2))
+        network = NETWORK_PATH.match(request.path)
+        if network is not None:
+            return self.network_api.handle(request, network.group(1) or "/")
         autoscaling = AS_PATH.match(request.path)
         if autoscaling is not None:
             return self.as_api.handle(request, autoscaling.group(1), autoscaling.group(2))

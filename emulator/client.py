@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from typing import Any
+from urllib.parse import urlencode
 
 import requests
 
@@ -37,10 +38,23 @@ class AdminClient:
         return response.json() if response.content else None
 
     def create_network(
-        self, cidr: str, id: str | None = None, name: str | None = None,
+        self,
+        cidr: str,
+        id: str | None = None,
+        name: str | None = None,
         subnet_id: str | None = None,
-    ) -> dict[str, Any]:  # fmt: skip
-        body = _without_none({"cidr": cidr, "id": id, "name": name, "subnet_id": subnet_id})
+        *,
+        project_id: str | None = None,
+    ) -> dict[str, Any]:
+        """A network with one subnet: ``project_id``'s own, or every project's (shared)."""
+        body = {
+            "cidr": cidr,
+            "id": id,
+            "name": name,
+            "subnet_id": subnet_id,
+            "project_id": project_id,
+        }
+        body = _without_none(body)
         network: dict[str, Any] = self._call("POST", "/networks", body)["network"]
         return network
 
@@ -65,11 +79,33 @@ class AdminClient:
         return server
 
     def create_port(
-        self, net_id: str, id: str | None = None, fixed_ip: str | None = None
+        self,
+        net_id: str,
+        id: str | None = None,
+        fixed_ip: str | None = None,
+        *,
+        project_id: str | None = None,
+        name: str | None = None,
     ) -> dict[str, Any]:
-        body = _without_none({"net_id": net_id, "id": id, "fixed_ip": fixed_ip})
-        port: dict[str, Any] = self._call("POST", "/ports", body)["port"]
+        """A free port (``project_id``'s only, when given: another project cannot attach it)."""
+        body = {
+            "net_id": net_id,
+            "id": id,
+            "fixed_ip": fixed_ip,
+            "project_id": project_id,
+            "name": name,
+        }
+        port: dict[str, Any] = self._call("POST", "/ports", _without_none(body))["port"]
         return port
+
+    def ports(self, **filters: str) -> list[dict[str, Any]]:
+        """Every project's ports in Neutron's shape, filtered like ``GET /v2.0/ports``."""
+        ports: list[dict[str, Any]] = self._call("GET", f"/ports?{urlencode(filters)}")["ports"]
+        return ports
+
+    def delete_server(self, id: str) -> None:
+        """Delete a server of any project (its ``delete_on_termination`` ports with it)."""
+        self._call("DELETE", f"/servers/{id}")
 
     def server(self, id: str) -> dict[str, Any]:
         """The server with every attached interface (also while it builds)."""

@@ -9,6 +9,9 @@ Hosts, on one free port:
   native ECS API at the root (where the SDK sends it: ``ecs_url``), same checks,
   then the emulator;
 - ``/autoscaling-api/v1/{project_id}/...``: Auto Scaling's lifecycle hooks, same checks;
+- ``/v2.0/...``: the Neutron-compatible network API (``GET /`` lists its version),
+  same checks, the project being the credential's (an ``X-Project-Id`` naming
+  another is refused);
 - ``POST /v1/{project_id}/channels/{channel_id}/events``: EventGrid's publish
   call, same checks; the events are kept in ``FakeKeystone.published``.
 """
@@ -32,6 +35,7 @@ from emulator.core.wire import Request
 from emulator.ecs_v1.models import FakeEcsV1
 from emulator.ecs_v1.responses import API_PATH as ECS_V1_PATH
 from emulator.identity.keystone import FakeKeystone
+from emulator.network_api.responses import API_PATH as NETWORK_PATH
 
 EVENTS_PATH = re.compile(r"^/v1/([^/]+)/channels/([^/]+)/events$")
 COMPUTE_PROJECT = re.compile(r"^/v(?:1|2|2\.1)/([^/]+)")
@@ -61,6 +65,13 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(status, document, extra)
         if self.command == "GET" and VERSION_DOCUMENT.match(path):  # public, as in Nova
             return self._compute(path.removeprefix("/compute"), headers, body)
+        if self.command == "GET" and path == "/":  # Neutron's version list, public too
+            version = {
+                "id": "v2.0",
+                "status": "CURRENT",
+                "links": [{"href": f"{self.url()}/v2.0/", "rel": "self"}],
+            }
+            return self._send(200, {"versions": [version]})
         problem = keystone.check(self.command, self.path, headers, body)
         if problem is not None:
             keystone.rejected.append(problem)
@@ -68,6 +79,8 @@ class _Handler(BaseHTTPRequestHandler):
         target = (COMPUTE_PROJECT.match(path.removeprefix("/compute")) or EVENTS_PATH.match(path)
                   or AS_PATH.match(path))  # fmt: skip
         project = target.group(1) if target else None
+        if NETWORK_PATH.match(path) is not None:  # the project is the credential's
+            project = headers.get("x-project-id", keystone.project_id)
         if project != keystone.project_id or headers.get("x-project-id", project) != project:
             keystone.rejected.append("wrong project")
             return self._send(403, {"error": {"code": "Ecs.0023", "message": "project mismatch"}})
@@ -77,6 +90,9 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(200, {"failed_count": 0, "events": []})
         if path.startswith("/compute/"):
             return self._compute(path.removeprefix("/compute"), headers, body)
+        if NETWORK_PATH.match(path) is not None:
+            headers = {**headers, "x-project-id": keystone.project_id}
+            return self._compute(path, headers, body)
         if ECS_V1_PATH.match(path) is not None or AS_PATH.match(path) is not None:
             return self._compute(path, headers, body)
         return self._send(404, {"error": {"code": "404", "message": "not found"}})

@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any
 
+from emulator.compute.ports import PortsMixin
 from emulator.compute.records import (
     INTERFACE_STATES,
     VM_STATES,
@@ -37,7 +38,7 @@ from emulator.core.ids import new_id
 from emulator.core.requestlog import RequestLog
 from emulator.identity.tokens import TokenStore
 from emulator.network.models import FakeNeutron
-from emulator.network.records import FakeNetwork, FakePort, InterfaceSnapshot, PortSnapshot
+from emulator.network.records import FakePort, InterfaceSnapshot
 
 
 def iso_time(epoch_s: float) -> str:
@@ -62,7 +63,7 @@ def _check_status(status: str | None) -> None:
 BOOT_PORTS_AFTER_S = 0.2
 
 
-class FakeBackend:
+class FakeBackend(PortsMixin):
     """All state of one emulated cloud (the networks are shared by every project).
 
     Options (plain attributes, may be changed while running):
@@ -100,7 +101,11 @@ class FakeBackend:
         #: Changes other services scheduled (at, order, action), run by ``_settle`` when due.
         self._scheduled: list[tuple[float, int, Callable[[], None]]] = []
         self._order = itertools.count()
-        self._neutron = FakeNeutron(nova_errors=nova_errors, rng=rng or random.Random())
+        self._neutron = FakeNeutron(
+            nova_errors=nova_errors,
+            rng=rng or random.Random(),
+            stamp=lambda: iso_time(self.wall_time()),
+        )
         self.tokens = TokenStore()
         self.request_log = RequestLog()
         self._servers: dict[str, FakeServer] = {}
@@ -178,20 +183,6 @@ class FakeBackend:
             self._scheduled.clear()
             self.request_log.clear()
 
-    def create_network(
-        self, cidr: str, *, id: str | None = None, name: str | None = None,
-        subnet_id: str | None = None,
-    ) -> FakeNetwork:  # fmt: skip
-        with self._lock:
-            return self._neutron.create_network(cidr, id, name, subnet_id)
-
-    def create_port(
-        self, net_id: str, *, id: str | None = None, fixed_ip: str | None = None
-    ) -> PortSnapshot:
-        """A free port on ``net_id``, to attach later by ``port_id``."""
-        with self._lock:
-            return self._neutron.port_snapshot(self._neutron.create_port(net_id, id, fixed_ip))
-
     def create_server(
         self, project_id: str, *, id: str | None = None, name: str | None = None,
         tags: Iterable[str] = (), status: str = "ACTIVE", build_seconds: float | None = None,
@@ -232,17 +223,6 @@ class FakeBackend:
                 server.tags = list(tags)
             self._touch(server)
             return self._snapshot(server)
-
-    def network(self, net_id: str) -> FakeNetwork:
-        """A network; ItemNotFound (or, with nova_errors, a 500) when there is none."""
-        with self._lock:
-            return self._neutron.network(net_id)
-
-    def port(self, port_id: str) -> PortSnapshot:
-        """A port, attached or free; ItemNotFound when there is none."""
-        with self._lock:
-            self._settle()
-            return self._neutron.port_snapshot(self._neutron.port(port_id))
 
     def admin_server(self, server_id: str) -> ServerSnapshot:
         with self._lock:
@@ -422,12 +402,13 @@ class FakeBackend:
         _check_request(request)
         neutron = self._neutron
         if request.port_id is not None:
-            port = neutron.free_port(request.port_id)
+            port = neutron.free_port(request.port_id, server.project_id)
         else:
             network = neutron.pick_network(request.net_id, server.project_id)
             port = neutron.new_port(network, request.ip_address, new_id(None))
-            port.created_by_attach = True
-        port.server_id, port.tag, port.attached_at = server.id, request.tag, now
+            port.created_by_attach = port.delete_on_termination = True
+        neutron.bind(port, server.id, server.project_id, server.availability_zone)
+        port.tag, port.attached_at = request.tag, now
         server.port_ids.append(port.id)
         return port
 

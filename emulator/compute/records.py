@@ -33,6 +33,8 @@ class FakeServer:
     port_ids: list[str] = field(default_factory=list)
     #: ``updated`` as wall-clock seconds (the backend's clock), for ``changes-since``.
     updated_at: float = 0.0
+    #: A bound port's ``device_owner`` is ``compute:<this>``.
+    availability_zone: str = "nova"
 
 
 @dataclass(frozen=True)

@@ -90,7 +90,8 @@ class ComputeApp:
         self.router: Router[Callable[[Call], Response]] = Router()
         self.router.add("/servers", {"GET": self.list_servers})
         self.router.add("/servers/detail", {"GET": self.list_servers_detail})
-        self.router.add("/servers/{server_id}", {"GET": self.show_server})
+        server = {"GET": self.show_server, "DELETE": self.delete_server}
+        self.router.add("/servers/{server_id}", server)
         self.router.add("/servers/{server_id}/tags", {"GET": self.list_tags})
         interfaces = {"GET": self.list_interfaces, "POST": self.attach_interface}
         self.router.add("/servers/{server_id}/os-interface", interfaces)
@@ -137,6 +138,11 @@ class ComputeApp:
         server = self.backend.get_server(call.project_id, call.server_id)
         view = views.server_view(server, call.version, call.request.base_url, call.api)
         return Response(200, {"server": view})
+
+    def delete_server(self, call: Call) -> Response:
+        """204; ports attached by ``port_id`` are unbound and kept, Nova's own deleted."""
+        self.backend.delete_server(call.project_id, call.server_id)
+        return Response(204)
 
     def list_tags(self, call: Call) -> Response:
         if call.version < views.TAGS_VERSION:

@@ -15,11 +15,13 @@ from emulator.autoscaling.errors import AsError
 from emulator.autoscaling.models import FakeAutoScaling
 from emulator.compute.models import FakeBackend, iso_time
 from emulator.compute.records import AttachRequest
+from emulator.control import network_admin
 from emulator.control.faults import Faults
 from emulator.control.latency import Latency, build_profile
 from emulator.core.errors import BadRequest
 from emulator.core.wire import Request, Response, Router
 from emulator.ecs_v1.models import FakeEcsV1
+from emulator.network_api.models import FakeNetworkApi
 
 AdminHandler = Callable[[Request, dict[str, str]], Response]
 OPTIONS = {"nova_errors": bool, "build_seconds": float, "port_down_seconds": float,
@@ -68,18 +70,27 @@ class _Doc:
 
 
 def create_network(backend: FakeBackend, body: object) -> dict[str, Any]:
-    doc = _Doc(body, "network", {"id", "name", "cidr", "subnet_id"})
+    doc = _Doc(body, "network", {"id", "name", "cidr", "subnet_id", "project_id"})
     network = backend.create_network(
-        doc.text("cidr", required=True) or "", id=doc.text("id"), name=doc.text("name"),
+        doc.text("cidr", required=True) or "",
+        id=doc.text("id"),
+        name=doc.text("name"),
         subnet_id=doc.text("subnet_id"),
-    )  # fmt: skip
+        project_id=doc.text("project_id"),
+    )
     return network.to_dict()
 
 
 def create_port(backend: FakeBackend, body: object) -> dict[str, Any]:
-    doc = _Doc(body, "port", {"id", "net_id", "fixed_ip"})
+    doc = _Doc(body, "port", {"id", "net_id", "fixed_ip", "project_id", "name"})
     net_id = doc.text("net_id", required=True) or ""
-    port = backend.create_port(net_id, id=doc.text("id"), fixed_ip=doc.text("fixed_ip"))
+    port = backend.create_port(
+        net_id,
+        id=doc.text("id"),
+        fixed_ip=doc.text("fixed_ip"),
+        project_id=doc.text("project_id"),
+        name=doc.text("name") or "",
+    )
     return port.to_dict()
 
 
@@ -206,19 +217,25 @@ class AdminApp:
 
     def __init__(
         self, backend: FakeBackend, faults: Faults, latency: Latency, ecs: FakeEcsV1,
-        autoscaling: FakeAutoScaling | None = None,
+        autoscaling: FakeAutoScaling | None = None, network: FakeNetworkApi | None = None,
     ) -> None:  # fmt: skip
         self.backend = backend
         self.ecs = ecs
+        self.network = network or FakeNetworkApi(backend)
         self.autoscaling = autoscaling or FakeAutoScaling(backend)
         self.faults = faults
         self.latency = latency
         self.router: Router[AdminHandler] = Router()
         self.router.add("/_admin/networks", {"POST": self._created(create_network, "network")})
-        self.router.add("/_admin/ports", {"POST": self._created(create_port, "port")})
+        ports = network_admin.list_ports(self.network)
+        self.router.add("/_admin/ports", {"POST": self._created(create_port, "port"), "GET": ports})
         self.router.add("/_admin/servers", {"POST": self._created(create_server, "server")})
-        self.router.add("/_admin/servers/{server_id}", {"GET": self.show_server,
-                                                       "PATCH": self.update_server})  # fmt: skip
+        server: dict[str, AdminHandler] = {
+            "GET": self.show_server,
+            "PATCH": self.update_server,
+            "DELETE": network_admin.delete_server(backend),
+        }
+        self.router.add("/_admin/servers/{server_id}", server)
         self.router.add("/_admin/state", {"GET": self.state})
         self.router.add("/_admin/reset", {"POST": self.reset})
         self.router.add("/_admin/requests", {"GET": self.requests, "DELETE": self.clear_requests})
@@ -266,6 +283,7 @@ class AdminApp:
         self.backend.reset()
         self.ecs.reset()
         self.autoscaling.reset()
+        self.network.reset()
         return Response(200, {"reset": True})
 
     def requests(self, *_: object) -> Response:

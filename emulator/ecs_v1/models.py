@@ -29,6 +29,7 @@ from emulator.network.records import InterfaceSnapshot
 JobFailure = Callable[[], "str | None"]
 ADD_JOB, ADD_SUB_JOB = "batchAddNics", "addNic"
 DELETE_JOB, DELETE_SUB_JOB = "batchDeleteNics", "deleteNic"
+DELETE_SERVERS_JOB, DELETE_SERVER_SUB_JOB = "deleteVMs", "deleteVM"
 
 
 @dataclass(frozen=True)
@@ -47,12 +48,15 @@ class FakeSubJob:
     job_type: str
     nic: NicRequest | None = None
     port_id: str | None = None
+    server_id: str | None = None
     status: str = "RUNNING"
     error_code: str | None = None
     fail_reason: str | None = None
 
     def to_dict(self, job: FakeJob, status: str) -> dict[str, Any]:
         entities: dict[str, Any] = {"nic_id": self.port_id} if self.port_id else {}
+        if self.server_id:
+            entities["server_id"] = self.server_id
         if self.fail_reason:
             entities["errorcode_message"] = self.fail_reason
         return {"status": self.status if job.finished else status, "entities": entities,
@@ -187,7 +191,7 @@ class FakeEcsV1:
                                f"The NICs of server {server_id} would exceed the quota "
                                f"({free} more allowed).")  # fmt: skip
             for nic in nics:
-                self._check_nic(nic)
+                self._check_nic(project_id, nic)
             subs = [FakeSubJob(_job_id(), ADD_SUB_JOB, nic=nic) for nic in nics]
             return self._start(project_id, server_id, ADD_JOB, subs)
 
@@ -204,6 +208,23 @@ class FakeEcsV1:
                                    f"Server {server_id} has no NIC {port_id}.")  # fmt: skip
             subs = [FakeSubJob(_job_id(), DELETE_SUB_JOB, port_id=p) for p in port_ids]
             return self._start(project_id, server_id, DELETE_JOB, subs)
+
+    def update_interface(self, project_id: str, server_id: str, port_id: str, delete: bool) -> None:
+        """Set a NIC's ``delete_on_termination`` (Huawei's UpdateServerInterface)."""
+        with self.backend.transaction():
+            if port_id not in {i.port_id for i in self.server(project_id, server_id).interfaces}:
+                raise EcsError(
+                    400, errors.NO_SUCH_INTERFACE, f"Server {server_id} has no NIC {port_id}."
+                )
+            self.backend.neutron.ports[port_id].delete_on_termination = delete
+
+    def delete_servers(self, project_id: str, server_ids: Sequence[str]) -> str:
+        """Start deleting servers: each NIC goes with it when ``delete_on_termination``."""
+        with self.backend.transaction():
+            for server_id in server_ids:
+                self.server(project_id, server_id)
+            subs = [FakeSubJob(_job_id(), DELETE_SERVER_SUB_JOB, server_id=s) for s in server_ids]
+            return self._start(project_id, server_ids[0], DELETE_SERVERS_JOB, subs)
 
     def _start(self, project_id: str, server_id: str, kind: str, subs: list[FakeSubJob]) -> str:
         now = self.backend.clock()
@@ -232,6 +253,9 @@ class FakeEcsV1:
         job.end_time = _stamp(end)
 
     def _run(self, job: FakeJob, sub: FakeSubJob) -> None:
+        if sub.server_id is not None:
+            self.backend.delete_server(job.project_id, sub.server_id)
+            return
         if sub.nic is None:
             self.backend.detach_interface(job.project_id, job.server_id, sub.port_id or "")
             return
@@ -249,10 +273,13 @@ class FakeEcsV1:
                            f"Server {server_id} is {server.status}.")  # fmt: skip
         return server
 
-    def _check_nic(self, nic: NicRequest) -> None:
+    def _check_nic(self, project_id: str, nic: NicRequest) -> None:
         try:
             if nic.port_id:
                 port = self.backend.port(nic.port_id)
+                if port.project_id not in (None, project_id):
+                    message = f"Port id {nic.port_id} could not be found."
+                    raise EcsError(400, errors.PORT_QUERY_FAILED, message)
                 if port.server_id is not None:
                     raise EcsError(400, errors.PORT_IN_USE, f"Port {nic.port_id} is in use.")
             else:

@@ -4,6 +4,9 @@ POST /v1/{project_id}/cloudservers/{server_id}/nics          {"nics": [...]} →
 POST /v1/{project_id}/cloudservers/{server_id}/nics/delete   {"nics": [{"id"}]} → {"job_id"}
 GET  /v1/{project_id}/jobs/{job_id}                          the job
 GET  /v1/{project_id}/cloudservers/{server_id}/os-interface  attachments + free_nic
+PUT  /v1/{project_id}/cloudservers/{server_id}/os-interface/{port_id}
+     {"interface_attachment": {"delete_on_termination": bool}} → 200, no body
+POST /v1/{project_id}/cloudservers/delete  {"servers": [{"id"}]} → {"job_id"}
 GET  /v1/{project_id}/cloudservers/detail?limit=&marker=&offset=  {"count", "servers"}
 GET  /v1/{project_id}/cloudservers/{server_id}               {"server": {...}}
 GET  /v1/{project_id}/cloudservers/{server_id}/tags          {"tags": [{"key", "value"}]}
@@ -22,6 +25,7 @@ from emulator.core.wire import Request, Response, Router
 from emulator.ecs_v1 import errors
 from emulator.ecs_v1.errors import EcsError
 from emulator.ecs_v1.models import FakeEcsV1, NicRequest
+from emulator.network.records import InterfaceSnapshot
 
 API_PATH = re.compile(r"^/v1/([^/]+)(/(?:cloudservers|jobs)(?:/.*)?)$")
 Handler = Callable[[Request, str, dict[str, str]], Response]
@@ -73,10 +77,37 @@ def parse_delete(body: object) -> list[str]:
     return [_text(item, "id") or "" for item in items]
 
 
-def interface_view(interface: Any) -> dict[str, Any]:
+def interface_view(interface: InterfaceSnapshot) -> dict[str, Any]:
     view: dict[str, Any] = interface.to_dict()
     del view["tag"]
+    view["delete_on_termination"] = interface.delete_on_termination
     return view
+
+
+def parse_update_interface(body: object) -> bool:
+    """``{"interface_attachment": {"delete_on_termination": bool}}`` → the flag."""
+    item = body.get("interface_attachment") if isinstance(body, dict) else None
+    if not isinstance(item, dict) or set(item) != {"delete_on_termination"}:
+        raise _invalid('the body is {"interface_attachment": {"delete_on_termination": ...}}.')
+    if not isinstance(item["delete_on_termination"], bool):
+        raise _invalid("delete_on_termination must be true or false.")
+    return bool(item["delete_on_termination"])
+
+
+def parse_delete_servers(body: object) -> list[str]:
+    """``{"servers": [{"id"}], "delete_publicip"?, "delete_volume"?}`` → the server ids."""
+    servers = body.get("servers") if isinstance(body, dict) else None
+    if not isinstance(body, dict) or set(body) - {"servers", "delete_publicip", "delete_volume"}:
+        raise _invalid('the body is {"servers": [{"id": ...}], "delete_publicip"?, ...}.')
+    if (
+        not isinstance(servers, list)
+        or not servers
+        or not all(
+            isinstance(s, dict) and set(s) == {"id"} and isinstance(s["id"], str) for s in servers
+        )
+    ):
+        raise _invalid('servers must be a non-empty list of {"id": "<server id>"}.')
+    return [server["id"] for server in servers]
 
 
 def server_view(server: ServerSnapshot, base_url: str) -> dict[str, Any]:
@@ -108,9 +139,11 @@ class EcsV1App:
         self.router: Router[Handler] = Router()
         server = "/cloudservers/{server_id}"
         self.router.add("/cloudservers/detail", {"GET": self.list_servers})
+        self.router.add("/cloudservers/delete", {"POST": self.delete_servers})
         self.router.add(server, {"GET": self.show_server})
         self.router.add(f"{server}/tags", {"GET": self.show_tags})
         self.router.add(f"{server}/os-interface", {"GET": self.list_interfaces})
+        self.router.add(f"{server}/os-interface/{{port_id}}", {"PUT": self.update_interface})
         self.router.add(f"{server}/nics", {"POST": self.add_nics})
         self.router.add(f"{server}/nics/delete", {"POST": self.delete_nics})
         self.router.add("/jobs/{job_id}", {"GET": self.show_job})
@@ -159,6 +192,17 @@ class EcsV1App:
         ports = parse_delete(self._json(request))
         job_id = self.ecs.delete_nics(project_id, params["server_id"], ports)
         return Response(200, {"job_id": job_id})
+
+    def update_interface(
+        self, request: Request, project_id: str, params: dict[str, str]
+    ) -> Response:
+        delete = parse_update_interface(self._json(request))
+        self.ecs.update_interface(project_id, params["server_id"], params["port_id"], delete)
+        return Response(200)
+
+    def delete_servers(self, request: Request, project_id: str, _: dict[str, str]) -> Response:
+        server_ids = parse_delete_servers(self._json(request))
+        return Response(200, {"job_id": self.ecs.delete_servers(project_id, server_ids)})
 
     def show_job(self, _: Request, project_id: str, params: dict[str, str]) -> Response:
         return Response(200, self.ecs.job(project_id, params["job_id"]))

@@ -6,7 +6,8 @@
 
 - ``POST /v3/auth/tokens``: password or application-credential authentication;
   answers ``X-Subject-Token`` and a token with ``expires_at``, the project and a
-  catalog whose compute endpoint is ``{url}/compute/v2.1/{project_id}``;
+  catalog whose compute endpoint is ``{url}/compute/v2.1/{project_id}`` and whose
+  network endpoint is ``{url}`` (Neutron's ``/v2.0/...`` under it);
 - ``/compute/...``: a Keystone token it issued (not expired, not revoked), a
   fixed token, or an ``SDK-HMAC-SHA256`` signature by a registered access key
   (with its ``X-Security-Token`` for temporary keys), then the emulator;
@@ -129,7 +130,22 @@ class FakeKeystone:
                         }  # fmt: skip
                         for i in ("public", "internal", "admin")
                     ],
-                }
+                },
+                {
+                    "type": "network",
+                    "name": "neutron",
+                    "id": "n1",
+                    "endpoints": [
+                        {
+                            "id": f"n-{i}",
+                            "interface": i,
+                            "region": "RegionOne",
+                            "region_id": "RegionOne",
+                            "url": compute_url.removesuffix("/compute"),
+                        }
+                        for i in ("public", "internal", "admin")
+                    ],
+                },
             ],
         }
 

@@ -32,3 +32,22 @@ class TokenStore:
             projects = self._tokens[token]
         if projects is not None and project_id not in projects:
             raise Forbidden(f"Policy doesn't allow this token to act in project {project_id}.")
+
+    def project_of(self, token: str | None, claimed: str | None) -> str:
+        """The project a token acts in where no URL names one (the network API).
+
+        A token bound to one project acts in it; a token for any project (or for
+        several) names its project in ``X-Project-Id``, as keystonemiddleware passes
+        it on. Unauthorized for an unknown token, Forbidden otherwise.
+        """
+        with self._lock:
+            if token is None or token not in self._tokens:
+                raise Unauthorized()
+            projects = self._tokens[token]
+        if claimed is None and projects is not None and len(projects) == 1:
+            return next(iter(projects))
+        if claimed is None:
+            raise Forbidden("This token is not scoped to one project: send X-Project-Id.")
+        if projects is not None and claimed not in projects:
+            raise Forbidden(f"Policy doesn't allow this token to act in project {claimed}.")
+        return claimed

@@ -7,7 +7,7 @@ backend's lock. Callers get frozen snapshots (``InterfaceSnapshot``,
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from emulator.network.ipam import IPNetwork
 
@@ -20,18 +20,24 @@ class FakeNetwork:
     name: str
     cidr: IPNetwork
     subnet_id: str
+    #: The owner; None: every project's (the network API shows it ``shared``).
+    project_id: str | None = None
+    created_at: str = ""
 
-    def to_dict(self) -> dict[str, str]:
+    def to_dict(self) -> dict[str, str | None]:
         return {
             "id": self.id,
             "name": self.name,
             "cidr": str(self.cidr),
             "subnet_id": self.subnet_id,
+            "project_id": self.project_id,
         }
 
 
 @dataclass
 class FakePort:
+    """A port; bound to a server while ``server_id`` is set (``device_id`` in Neutron)."""
+
     id: str
     net_id: str
     mac_addr: str
@@ -42,6 +48,20 @@ class FakePort:
     detach_at: float | None = None
     #: Nova deletes the ports it created itself when they are detached; others are unbound.
     created_by_attach: bool = False
+    #: Deleted with its server (Nova: the ports it created; Huawei: per NIC, updatable).
+    delete_on_termination: bool = False
+    #: The owning project; None for a port the admin API made without one (any project's).
+    project_id: str | None = None
+    name: str = ""
+    description: str = ""
+    device_owner: str = ""
+    admin_state_up: bool = True
+    port_security_enabled: bool = True
+    security_groups: list[str] = field(default_factory=list)
+    allowed_address_pairs: list[dict[str, str]] = field(default_factory=list)
+    revision_number: int = 1
+    created_at: str = ""
+    updated_at: str = ""
 
 
 @dataclass(frozen=True)
@@ -54,6 +74,8 @@ class InterfaceSnapshot:
     subnet_id: str
     port_state: str
     tag: str | None
+    #: Huawei's os-interface shows it; Nova's does not.
+    delete_on_termination: bool = False
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -74,6 +96,10 @@ class PortSnapshot:
     ip_address: str
     subnet_id: str
     server_id: str | None
+    project_id: str | None = None
+    name: str = ""
+    device_owner: str = ""
+    delete_on_termination: bool = False
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -82,4 +108,8 @@ class PortSnapshot:
             "mac_addr": self.mac_addr,
             "fixed_ips": [{"subnet_id": self.subnet_id, "ip_address": self.ip_address}],
             "server_id": self.server_id,
+            "project_id": self.project_id,
+            "name": self.name,
+            "device_owner": self.device_owner,
+            "delete_on_termination": self.delete_on_termination,
         }

@@ -368,7 +368,7 @@ def test_unsupported_method_is_405(api: Api) -> None:
     response = api("PUT", f"/servers/{SERVER}")
     assert response.status_code == 405
     assert response.json()["badMethod"]["code"] == 405
-    assert response.headers["Allow"] == "GET"
+    assert response.headers["Allow"] == "DELETE, GET"
 
 
 def test_keep_alive_reuses_one_connection(api: Api, emulator: EmulatorServer) -> None:

@@ -1,8 +1,8 @@
 """The emulator's layers, as its tree draws them: lower packages never import higher ones.
 
-core ← network ← identity ← compute ← ecs_v1, autoscaling ← control ← the front doors (app, server,
-client, cloud, cli). Read from each module's own import statements, so a new import that
-crosses a layer fails here, not in review.
+core ← network ← identity ← compute ← ecs_v1, autoscaling, network_api ← control ← the front
+doors (app, server, client, cloud, cli). Read from each module's own import statements, so a
+new import that crosses a layer fails here, not in review.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ ALLOWED = {
     "compute": {"core", "network", "identity"},
     "ecs_v1": {"core", "network", "identity", "compute"},
     "autoscaling": {"core", "network", "identity", "compute"},
-    "control": {"core", "network", "identity", "compute", "ecs_v1", "autoscaling"},
+    "network_api": {"core", "network", "identity", "compute"},
+    "control": {"core", "network", "identity", "compute", "ecs_v1", "autoscaling", "network_api"},
 }
 
 

@@ -1,0 +1,214 @@
+"""The network API's backend: the compute backend's ports and networks, seen by one project.
+
+As Neutron shows them to a project member: a project lists and reads only its
+own ports (another project's is a 404 ``PortNotFound``); networks are shared
+by every project (the emulator's networks have no owner); each project gets a
+``default`` security group the first time it asks, and new ports join it.
+Every call holds the compute backend's lock, so a port attached through Nova
+or the ECS v1 API shows its ``device_id`` here at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from emulator.compute.models import FakeBackend
+from emulator.core.errors import FakeApiError
+from emulator.core.ids import new_id
+from emulator.network import ipam
+from emulator.network.records import FakeNetwork, FakePort
+from emulator.network_api import errors
+from emulator.network_api.filters import matches
+from emulator.network_api.views import (
+    FakeSecurityGroup,
+    group_rules,
+    group_view,
+    network_view,
+    port_view,
+    subnet_view,
+)
+
+
+class FakeNetworkApi:
+    """Ports, networks, subnets and security groups for the callers of ``/v2.0``."""
+
+    def __init__(self, backend: FakeBackend) -> None:
+        self.backend = backend
+        self._groups: dict[str, FakeSecurityGroup] = {}
+        #: Neutron's ``standard_attr_id`` of security group rules.
+        self._attr_id = 0
+
+    def reset(self) -> None:
+        with self.backend.transaction():
+            self._groups.clear()
+
+    # -- ports --------------------------------------------------------------------------
+
+    def ports(self, project_id: str | None, filters: Mapping[str, list[str]]) -> list[Any]:
+        """The project's ports (every project's when ``project_id`` is None) that match."""
+        with self.backend.transaction():
+            self.backend.settle()
+            found = [
+                self._view(port)
+                for port in self.backend.neutron.ports.values()
+                if project_id is None or port.project_id == project_id
+            ]
+        return [view for view in found if matches(view, filters)]
+
+    def port(self, project_id: str, port_id: str) -> dict[str, Any]:
+        with self.backend.transaction():
+            self.backend.settle()
+            return self._view(self._own_port(project_id, port_id))
+
+    def create_port(self, project_id: str, fields: Mapping[str, Any]) -> dict[str, Any]:
+        with self.backend.transaction():
+            neutron = self.backend.neutron
+            network = neutron.networks.get(fields["network_id"])
+            if network is None or network.project_id not in (None, project_id):
+                raise errors.network_not_found(fields["network_id"])
+            ip = self._fixed_ip(network, fields.get("fixed_ips") or [{}])
+            groups = self._security(project_id, fields, None)
+            try:
+                port = neutron.new_port(network, ip, new_id(None), checked=True)
+            except FakeApiError:  # the only one left: no free address
+                raise errors.subnet_full(network.id) from None
+            port.project_id, port.security_groups = project_id, groups
+            self._set(port, fields)
+            return self._view(port)
+
+    def update_port(
+        self, project_id: str, port_id: str, fields: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        with self.backend.transaction():
+            port = self._own_port(project_id, port_id)
+            port.security_groups = self._security(project_id, fields, port)
+            self._set(port, fields)
+            self.backend.neutron.touch(port)
+            return self._view(port)
+
+    def delete_port(self, project_id: str, port_id: str) -> None:
+        """Delete a port; a bound one leaves its server (as Nova learns from Neutron)."""
+        with self.backend.transaction():
+            port = self._own_port(project_id, port_id)
+            if port.server_id is not None:
+                self.backend.forget_port(port)
+            self.backend.neutron.delete_port(port)
+
+    # -- networks, subnets, security groups --------------------------------------------------
+
+    def networks(self, project_id: str, filters: Mapping[str, list[str]]) -> list[dict[str, Any]]:
+        """The project's networks and the shared ones."""
+        found = [network_view(n) for n in self._visible(project_id)]
+        return [view for view in found if matches(view, filters)]
+
+    def subnets(self, project_id: str, filters: Mapping[str, list[str]]) -> list[dict[str, Any]]:
+        found = [subnet_view(n) for n in self._visible(project_id)]
+        return [view for view in found if matches(view, filters)]
+
+    def security_groups(
+        self, project_id: str, filters: Mapping[str, list[str]]
+    ) -> list[dict[str, Any]]:
+        with self.backend.transaction():
+            self._default_group(project_id)
+            found = [group_view(g) for g in self._groups.values() if g.project_id == project_id]
+        return [view for view in found if matches(view, filters)]
+
+    def create_security_group(self, project_id: str, name: str, description: str) -> dict[str, Any]:
+        with self.backend.transaction():
+            self._default_group(project_id)
+            group = self._new_group(project_id, name, description)
+            return group_view(group)
+
+    # -- internals (lock held) -------------------------------------------------------------
+
+    def _own_port(self, project_id: str, port_id: str) -> FakePort:
+        port = self.backend.neutron.ports.get(port_id)
+        if port is None or port.project_id != project_id:
+            raise errors.port_not_found(port_id)
+        return port
+
+    def _view(self, port: FakePort) -> dict[str, Any]:
+        subnet_id = self.backend.neutron.networks[port.net_id].subnet_id
+        return port_view(port, self.backend.port_status(port), subnet_id)
+
+    def _fixed_ip(self, network: FakeNetwork, fixed_ips: Sequence[Mapping[str, str]]) -> str | None:
+        """The IP asked for on ``network`` (None: the first free one), checked as Neutron does."""
+        neutron, wanted = self.backend.neutron, fixed_ips[0]
+        subnet_id, ip = wanted.get("subnet_id"), wanted.get("ip_address")
+        if subnet_id is not None and subnet_id != network.subnet_id:
+            if neutron.network_of_subnet(subnet_id) is None:
+                raise errors.NeutronError(
+                    404, "SubnetNotFound", f"Subnet {subnet_id} could not be found."
+                )
+            raise errors.NeutronError(
+                400,
+                "InvalidInput",
+                f"Invalid input for operation: Failed to create port on network {network.id}, "
+                f"because fixed_ips included invalid subnet {subnet_id}.",
+            )
+        if ip is None:
+            return None
+        if not ipam.is_host_address(network.cidr, ip):
+            if subnet_id is not None:
+                raise errors.invalid_ip_for_subnet(ip)
+            raise errors.invalid_ip_for_network(ip)
+        if neutron.in_use(network, ip, gateway=False):  # Neutron lets a port take the gateway
+            raise errors.ip_in_use(ip, network.subnet_id)
+        return ip
+
+    def _security(
+        self, project_id: str, fields: Mapping[str, Any], port: FakePort | None
+    ) -> list[str]:
+        """The port's groups after this change: the ones given, else the port's, else the
+        ``default`` group for a new port with port security, else none; Neutron's 400 for
+        groups without port security, its 409 for turning it off while groups remain."""
+        enabled = fields.get("port_security_enabled", port.port_security_enabled if port else True)
+        if "security_groups" in fields:
+            groups: list[str] = fields["security_groups"]
+        elif port is not None:
+            if not enabled and port.security_groups:
+                raise errors.port_has_security_groups()  # Neutron's 409: remove them first
+            groups = port.security_groups
+        else:
+            groups = [self._default_group(project_id).id] if enabled else []
+        for group_id in groups:
+            group = self._groups.get(group_id)
+            if group is None or group.project_id != project_id:
+                raise errors.group_not_found(group_id)
+        if groups and not enabled:
+            raise errors.security_needs_port_security()
+        pairs = fields.get("allowed_address_pairs", port.allowed_address_pairs if port else [])
+        if pairs and not enabled:
+            raise errors.pairs_need_port_security()
+        return list(groups)
+
+    def _set(self, port: FakePort, fields: Mapping[str, Any]) -> None:
+        for name in (
+            "name",
+            "description",
+            "admin_state_up",
+            "port_security_enabled",
+            "allowed_address_pairs",
+        ):
+            if name in fields:
+                setattr(port, name, fields[name])
+
+    def _default_group(self, project_id: str) -> FakeSecurityGroup:
+        for group in self._groups.values():
+            if group.project_id == project_id and group.name == "default":
+                return group
+        return self._new_group(project_id, "default", "Default security group")
+
+    def _new_group(self, project_id: str, name: str, description: str) -> FakeSecurityGroup:
+        stamp = self.backend.neutron.stamp()
+        group = FakeSecurityGroup(new_id(None), project_id, name, description, stamp, stamp)
+        group.rules = group_rules(group, name == "default", self._attr_id + 1)
+        self._attr_id += len(group.rules)
+        self._groups[group.id] = group
+        return group
+
+    def _visible(self, project_id: str) -> list[FakeNetwork]:
+        with self.backend.transaction():
+            networks = self.backend.neutron.networks.values()
+            return [n for n in networks if n.project_id in (None, project_id)]
