@@ -102,6 +102,7 @@ class Bench:
         self.env = {
             "NICATTACH_POLICY": str(work / "policy.yaml"),
             "NICATTACH_ECS_ENDPOINT": emulator_url,
+            "NICATTACH_NETWORK_ENDPOINT": emulator_url,
             "NICATTACH_TOKEN": TOKEN,
             "NICATTACH_PROJECT_ID": PROJECT,
             "NICATTACH_LOG_LEVEL": "INFO",

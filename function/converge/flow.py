@@ -87,8 +87,8 @@ class Flow:
             return failed(ref.server_id, project, exc.code, exc.message, retryable=False,
                           rules=rules)  # fmt: skip
         for nic in done.suspected:
-            log.warning("server %s: NIC %s is beyond the one asked for on net %s (not ours to "
-                        "undo: no mark)", ref.server_id, nic.port_id, nic.net_id)  # fmt: skip
+            log.warning("server %s: NIC %s is beyond the one asked for on net %s (not ours: "
+                        "never touched)", ref.server_id, nic.port_id, nic.net_id)  # fmt: skip
         return completed(ref.server_id, project, rules, done.attached, done.interfaces,
                          stale=done.stale, suspected=done.suspected)  # fmt: skip
 
@@ -114,7 +114,7 @@ class Flow:
                 return {**view, "pending": f"server is {status}"}
             current = first or self._backend.list_interfaces(project, ref.server_id, deadline)
             interfaces = current.interfaces
-            result = plan(desired.nics, interfaces, (i.port_id for i in interfaces))
+            result = plan(desired.nics, interfaces)  # reads only: marks, no port listing
         except ServerGone:
             return {**view, "skipped": SkipReason.SERVER_GONE}
         except NicAttachError as exc:

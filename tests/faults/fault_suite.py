@@ -118,7 +118,8 @@ class Suite:
 
     def _service(self, session: Session | None = None) -> Service:
         settings = Settings(
-            policy_path=str(POLICY), ecs_endpoint=self.url, token="emulator-token",
+            policy_path=str(POLICY), ecs_endpoint=self.url, network_endpoint=self.url,
+            token="emulator-token",
             wait_active_s=3.0, deadline_s=DEADLINE_S, wait_port_active_s=1.0,
             backend=self.backend, sink=self.sink,
         )  # fmt: skip
