@@ -86,6 +86,8 @@ class Converger:
         self._write_reserve = write_reserve
         """Deadline time kept back from new attaches, for the re-read and undo after them."""
         self._ports = ports
+        self.ports = ports
+        """The function's ports (``None`` without a network endpoint), for the sweep."""
         self._ownership = ownership
         self._reads = reads or ThreadPoolExecutor(max_workers=4, thread_name_prefix="converge")
 

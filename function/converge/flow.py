@@ -15,6 +15,7 @@ from function import pool
 from function.compute.base import Attached, ComputeBackend, Server
 from function.config import Settings
 from function.converge.convergence import Converger
+from function.converge.ports import PortOwner
 from function.converge.waiter import READY, Waiter
 from function.domain.codes import ErrorCode, SkipReason
 from function.domain.errors import NicAttachError, PermanentError, ServerGone, TemporaryError
@@ -46,6 +47,11 @@ class Flow:
         self._waiter = waiter
         self._converger = converger
         self._reads = reads
+
+    @property
+    def ports(self) -> PortOwner | None:
+        """The function's ports through the network API, when one is configured."""
+        return self._converger.ports
 
     def project_of(self, ref: ServerRef) -> str | Outcome:
         """The project to act in, or the outcome that ends the run before any call."""
