@@ -68,6 +68,8 @@ class Flow:
         project = self.project_of(ref)
         if isinstance(project, Outcome):
             return project
+        if ref.deleted:
+            return self.release(ref, project, deadline)
         rules: tuple[str, ...] = ()
         if deadline.expired:  # a batch larger than one deadline: the rest is redelivered
             return failed(ref.server_id, project, ErrorCode.DEADLINE_EXCEEDED,
@@ -98,6 +100,32 @@ class Flow:
         return completed(ref.server_id, project, rules, done.attached, done.interfaces,
                          stale=done.stale, suspected=done.suspected)  # fmt: skip
 
+    def release(self, ref: ServerRef, project: str, deadline: Deadline) -> Outcome:
+        """A delete event: once the server is gone, delete the function's ports made for it
+        (Nova keeps ports passed by id; Huawei's go with the server when marked). While the
+        server still exists (its deletion is a job) the event is retried."""
+        if self.ports is None:
+            return skipped(ref.server_id, project, SkipReason.SERVER_DELETED)
+        try:
+            try:
+                status = self._backend.get_server(project, ref.server_id, deadline).status
+            except ServerGone:
+                status = "DELETED"
+            if status not in ("DELETED", "SOFT_DELETED"):
+                raise TemporaryError(
+                    f"server {ref.server_id} is still {status or 'there'}; its ports are "
+                    "released once it is gone", code=ErrorCode.SERVER_BUSY,
+                )  # fmt: skip
+            released = self.ports.release(project, ref.server_id, deadline)
+        except TemporaryError as exc:
+            return failed(ref.server_id, project, exc.code, exc.message, retryable=True)
+        except PermanentError as exc:
+            return failed(ref.server_id, project, exc.code, exc.message, retryable=False)
+        if released:
+            log.info("server %s: deleted %d port(s) of the function", ref.server_id,
+                     len(released))  # fmt: skip
+        return skipped(ref.server_id, project, SkipReason.SERVER_DELETED)
+
     def preview(self, ref: ServerRef, deadline: Deadline) -> dict[str, Any]:
         """Reads only: the tags, the matching rules and what ``run`` would do now."""
         view: dict[str, Any] = {"server_id": ref.server_id}
@@ -109,6 +137,8 @@ class Flow:
                                         "message": project.error_message}  # fmt: skip
             return {**view, key: reason}
         view["project_id"] = project
+        if ref.deleted:
+            return {**view, "skipped": SkipReason.SERVER_DELETED}
         try:
             self._backend.discover(deadline)
             status, tags, first = self._status_and_tags(project, ref, deadline)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,8 @@ from emulator.server import EmulatorServer
 from function.app.service import Service
 from function.app.wiring import build_service
 from function.config import Settings
+from function.domain.ownership import port_name
+from function.domain.policy import NicRequest
 from function.transport.session import Session
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -142,3 +145,112 @@ def test_boot_nics_of_a_building_server_are_never_detached(
     assert status == 200, body
     assert cloud.on(server, STORAGE) == boot
     assert cloud.detaches() == []
+
+
+# -- item 4 and the port-first path: killed copies, racing copies, no port left behind
+
+
+class DieAfterPortCreated(Session):
+    """A copy that dies right after its port was created, before it attached it."""
+
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+        answer = super().request(method, url, *args, **kwargs)
+        if method == "POST" and url.endswith("/v2.0/ports"):
+            raise KeyboardInterrupt  # the process is gone: nothing after this runs
+        return answer
+
+
+def named(cloud: Cloud, server: str) -> list[dict[str, Any]]:
+    return [p for p in cloud.admin.ports() if p["name"].startswith(f"nicattach-{server}-")]
+
+
+@pytest.mark.parametrize(("backend_name", "ownership"), [("huawei-v1", "auto"), ("nova", "port")])
+def test_a_copy_killed_between_port_and_attach_leaves_no_second_port(
+    cloud: Cloud, policy: Path, backend_name: str, ownership: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """Issue 20.4: the redelivery finds the port the killed copy named and attaches it."""
+    monkeypatch.setenv("NICATTACH_BACKEND", backend_name)
+    server = cloud.admin.create_server(PROJECT, tags=["role=db"],
+                                       interfaces=[{"net_id": BOOT}])["id"]  # fmt: skip
+    dying = cloud.service(policy, ownership=ownership)
+    dying.session.close()
+    dying = build_service(dying.settings, session=DieAfterPortCreated())
+    with pytest.raises(KeyboardInterrupt):
+        deliver(dying, {"server_id": server, "project_id": PROJECT, "tags": ["role=db"]})
+    (left,) = named(cloud, server)
+    assert left["device_id"] == "" and cloud.on(server, STORAGE) == []
+    status, body = cloud.deliver(policy, server, ownership=ownership)
+    assert (status, body["status"]) == (200, "attached"), body
+    assert cloud.on(server, STORAGE) == [left["id"]]
+    assert [p["id"] for p in named(cloud, server)] == [left["id"]]
+
+
+@pytest.mark.parametrize(("backend_name", "ownership"), [("huawei-v1", "auto"), ("nova", "port")])
+def test_two_ports_for_one_request_keep_the_lowest_id(
+    cloud: Cloud, policy: Path, backend_name: str, ownership: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """Two copies created a port each and both attached it: the lowest id stays, the other
+    is detached and deleted; an operator's NIC on the same network is never touched."""
+    monkeypatch.setenv("NICATTACH_BACKEND", backend_name)
+    server = str(uuid.uuid4())
+    # what two racing copies leave: two ports with the request's name, both attached
+    name = port_name(server, NicRequest(STORAGE, None, None, ("one",)))
+    made = sorted(cloud.admin.create_port(STORAGE, project_id=PROJECT, name=name)["id"]
+                  for _ in range(2))  # fmt: skip
+    cloud.admin.create_server(PROJECT, id=server, tags=["role=db"], interfaces=[
+        {"net_id": BOOT}, {"net_id": STORAGE}, *({"port_id": p} for p in made)])  # fmt: skip
+    operator = sorted(set(cloud.on(server, STORAGE)) - set(made))
+    assert len(operator) == 1
+    status, body = cloud.deliver(policy, server, ownership=ownership)
+    assert status == 200, body
+    assert sorted(cloud.on(server, STORAGE)) == sorted([*operator, made[0]])
+    assert [p["id"] for p in named(cloud, server)] == [made[0]]
+
+
+@pytest.mark.parametrize(("backend_name", "ownership"), [("huawei-v1", "auto"), ("nova", "port")])
+def test_no_port_of_the_function_outlives_its_server(
+    cloud: Cloud, policy: Path, backend_name: str, ownership: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """Huawei: the NIC is marked delete_on_termination. Nova keeps ports passed by id: the
+    server's delete event deletes them."""
+    monkeypatch.setenv("NICATTACH_BACKEND", backend_name)
+    server = cloud.admin.create_server(PROJECT, tags=["role=db"],
+                                       interfaces=[{"net_id": BOOT}])["id"]  # fmt: skip
+    status, body = cloud.deliver(policy, server, ownership=ownership)
+    assert status == 200, body
+    (port,) = named(cloud, server)
+    cloud.admin.delete_server(server)
+    if backend_name == "huawei-v1":  # marked: the port went with its server
+        assert named(cloud, server) == []
+    else:  # passed by id: Nova kept it, unbound
+        assert [p["device_id"] for p in named(cloud, server)] == [""]
+    service = cloud.service(policy, ownership=ownership)
+    try:
+        status, body = deliver(service, {"event_type": "instance.delete.end", "payload": {
+            "nova_object.data": {"uuid": server, "tenant_id": PROJECT}}})  # fmt: skip
+    finally:
+        service.session.close()
+    assert (status, body["reason"]) == (200, "server_deleted"), body
+    assert named(cloud, server) == []
+
+
+def test_the_sweep_collects_a_port_whose_server_is_gone(
+    cloud: Cloud, policy: Path, v1: str
+) -> None:
+    """A copy killed between creating and attaching, then the server deleted before any
+    redelivery: the sweep deletes the port (and never one of a server that exists)."""
+    gone, alive = (cloud.admin.create_server(PROJECT, tags=["role=x"])["id"] for _ in range(2))
+    nic = NicRequest(STORAGE, None, None, ("one",))
+    for server in (gone, alive):
+        cloud.admin.create_port(STORAGE, project_id=PROJECT, name=port_name(server, nic))
+    cloud.admin.delete_server(gone)
+    service = cloud.service(policy)
+    try:
+        summary = service.reconcile(PROJECT, full=True)
+    finally:
+        service.session.close()
+    assert summary.ports_collected == 1
+    assert named(cloud, gone) == [] and len(named(cloud, alive)) == 1
