@@ -95,8 +95,12 @@ class Flow:
             return failed(ref.server_id, project, exc.code, exc.message, retryable=False,
                           rules=rules)  # fmt: skip
         for nic in done.suspected:
-            log.warning("server %s: NIC %s is beyond the one asked for on net %s (not ours: "
-                        "never touched)", ref.server_id, nic.port_id, nic.net_id)  # fmt: skip
+            log.warning(
+                "server %s: NIC %s is beyond the one asked for on net %s (not ours: never touched)",
+                ref.server_id,
+                nic.port_id,
+                nic.net_id,
+            )
         return completed(ref.server_id, project, rules, done.attached, done.interfaces,
                          stale=done.stale, suspected=done.suspected)  # fmt: skip
 
@@ -114,16 +118,16 @@ class Flow:
             if status not in ("DELETED", "SOFT_DELETED"):
                 raise TemporaryError(
                     f"server {ref.server_id} is still {status or 'there'}; its ports are "
-                    "released once it is gone", code=ErrorCode.SERVER_BUSY,
-                )  # fmt: skip
+                    "released once it is gone",
+                    code=ErrorCode.SERVER_BUSY,
+                )
             released = self.ports.release(project, ref.server_id, deadline)
         except TemporaryError as exc:
             return failed(ref.server_id, project, exc.code, exc.message, retryable=True)
         except PermanentError as exc:
             return failed(ref.server_id, project, exc.code, exc.message, retryable=False)
         if released:
-            log.info("server %s: deleted %d port(s) of the function", ref.server_id,
-                     len(released))  # fmt: skip
+            log.info("server %s: deleted %d port(s) of the function", ref.server_id, len(released))
         return skipped(ref.server_id, project, SkipReason.SERVER_DELETED)
 
     def preview(self, ref: ServerRef, deadline: Deadline) -> dict[str, Any]:

@@ -269,10 +269,17 @@ def check(admin: AdminClient, servers: list[str], figures: Figures, ports_first:
         figures.extra_ports += sum(1 for p in named if p["id"] not in attached)
 
 
-def run(servers: int = 200, workers: int = 12, seed: int = 1, replays: int = 6,
-        plan: FaultPlan = DEFAULT_FAULTS, latency: str = "none",
-        backend: str = "nova", kill_rate: float = KILL_RATE,
-        ownership: str = "auto") -> Figures:  # fmt: skip
+def run(
+    servers: int = 200,
+    workers: int = 12,
+    seed: int = 1,
+    replays: int = 6,
+    plan: FaultPlan = DEFAULT_FAULTS,
+    latency: str = "none",
+    backend: str = "nova",
+    kill_rate: float = KILL_RATE,
+    ownership: str = "auto",
+) -> Figures:
     """``latency`` names one of the emulator's latency profiles (``cloud``: a real
     cloud's reads ~100 ms and attaches 1-3 s, on top of the faults' ``latency_ms``)."""
     rng = random.Random(seed)
@@ -290,8 +297,16 @@ def run(servers: int = 200, workers: int = 12, seed: int = 1, replays: int = 6,
                                 build_seconds=build, interfaces=[{"net_id": BOOT_NET}])  # fmt: skip
         admin.clear_requests()
         with hostile_sink() as sink:
-            suite = Suite(emulator.url, copies=3, replays=replays, rng=rng, backend=backend,
-                          sink=sink, kill_rate=kill_rate, ownership=ownership)  # fmt: skip
+            suite = Suite(
+                emulator.url,
+                copies=3,
+                replays=replays,
+                rng=rng,
+                backend=backend,
+                sink=sink,
+                kill_rate=kill_rate,
+                ownership=ownership,
+            )
             with ThreadPoolExecutor(max_workers=workers) as pool:
                 list(pool.map(suite.server, ids))
             suite.close()
@@ -312,8 +327,9 @@ def run(servers: int = 200, workers: int = 12, seed: int = 1, replays: int = 6,
         for sid in ids:  # the servers go; so must every port the function made
             admin.delete_server(sid)
         figures.ports_collected = sweeper.reconcile(PROJECT, full=True).ports_collected
-        figures.ports_left = sum(1 for p in function_ports(admin)
-                                 if any(sid in p["name"] for sid in ids))  # fmt: skip
+        figures.ports_left = sum(
+            1 for p in function_ports(admin) if any(sid in p["name"] for sid in ids)
+        )
         sweeper.session.close()
     figures.wall_s = round(time.monotonic() - started, 2)
     return figures
@@ -368,9 +384,16 @@ def main(argv: list[str] | None = None) -> int:
              "job_fail_rate", "oversize_rate")  # fmt: skip
     plan = asdict(DEFAULT_FAULTS)
     plan.update({name: min(1.0, plan[name] * args.fault_scale) for name in rates})
-    figures = run(servers=args.servers, workers=args.workers, seed=args.seed,
-                  plan=FaultPlan(**plan), latency=args.latency, backend=args.backend,
-                  kill_rate=args.kill_rate, ownership=args.ownership)  # fmt: skip
+    figures = run(
+        servers=args.servers,
+        workers=args.workers,
+        seed=args.seed,
+        plan=FaultPlan(**plan),
+        latency=args.latency,
+        backend=args.backend,
+        kill_rate=args.kill_rate,
+        ownership=args.ownership,
+    )
     print(report(figures))
     if args.json:
         args.json.write_text(json.dumps(asdict(figures), indent=2))

@@ -46,10 +46,14 @@ class Cloud:
     def service(self, policy: Path, **values: Any) -> Service:
         """A fresh instance of the function: nothing of an earlier delivery's memory."""
         base: dict[str, Any] = dict(
-            policy_path=str(policy), ecs_endpoint=self.server.url, token=TOKEN,
-            wait_active_s=5.0, deadline_s=20.0, wait_port_active_s=0.0,
+            policy_path=str(policy),
+            ecs_endpoint=self.server.url,
+            token=TOKEN,
+            wait_active_s=5.0,
+            deadline_s=20.0,
+            wait_port_active_s=0.0,
             backend=os.environ["NICATTACH_BACKEND"],
-        )  # fmt: skip
+        )
         if "network_endpoint" in Settings.__dataclass_fields__:
             base["network_endpoint"] = self.server.url  # the emulator serves /v2.0/ports too
         return build_service(Settings(**{**base, **values}), session=Session())
@@ -57,19 +61,26 @@ class Cloud:
     def deliver(self, policy: Path, server_id: str, **values: Any) -> tuple[int, dict[str, Any]]:
         service = self.service(policy, **values)
         try:
-            return deliver(service, {"server_id": server_id, "project_id": PROJECT,
-                                     "tags": ["role=db"]})  # fmt: skip
+            return deliver(
+                service, {"server_id": server_id, "project_id": PROJECT, "tags": ["role=db"]}
+            )
         finally:
             service.session.close()
 
     def on(self, server_id: str, net_id: str) -> list[str]:
-        return sorted(i["port_id"] for i in self.admin.interfaces(server_id)
-                      if i["net_id"] == net_id)  # fmt: skip
+        return sorted(
+            i["port_id"] for i in self.admin.interfaces(server_id) if i["net_id"] == net_id
+        )
 
     def detaches(self) -> list[dict[str, Any]]:
-        return [r for r in self.admin.requests_log()
-                if r["method"] == "DELETE" and "/os-interface/" in r["path"]
-                or r["method"] == "POST" and r["path"].endswith("/nics/delete")]  # fmt: skip
+        return [
+            r
+            for r in self.admin.requests_log()
+            if r["method"] == "DELETE"
+            and "/os-interface/" in r["path"]
+            or r["method"] == "POST"
+            and r["path"].endswith("/nics/delete")
+        ]
 
 
 @pytest.fixture
@@ -82,8 +93,10 @@ def cloud() -> Iterator[Cloud]:
 @pytest.fixture
 def policy(tmp_path: Path) -> Path:
     path = tmp_path / "one.yaml"
-    path.write_text("version: 1\nrules:\n  - name: one\n    when: {role: db}\n"
-                    f"    attach:\n      - {{net_id: {STORAGE}}}\n")  # fmt: skip
+    path.write_text(
+        "version: 1\nrules:\n  - name: one\n    when: {role: db}\n"
+        f"    attach:\n      - {{net_id: {STORAGE}}}\n"
+    )
     return path
 
 
@@ -98,8 +111,9 @@ def test_a_job_slower_than_the_deadline_redelivered_to_fresh_instances_makes_one
 ) -> None:
     """Issue 20.1: jobs of 3 s, deadline 1 s, each delivery a fresh process."""
     cloud.admin.set_ecs_options(job_seconds=3.0)
-    server = cloud.admin.create_server(PROJECT, tags=["role=db"],
-                                       interfaces=[{"net_id": BOOT}])["id"]  # fmt: skip
+    server = cloud.admin.create_server(PROJECT, tags=["role=db"], interfaces=[{"net_id": BOOT}])[
+        "id"
+    ]
     for _ in range(3):
         status, body = cloud.deliver(policy, server, deadline_s=1.0)
         assert status == 503 and body["error"]["retryable"] is True, body
@@ -115,8 +129,9 @@ def test_a_running_job_is_not_a_full_quota(cloud: Cloud, v1: str, policy: Path) 
     redelivery waits for that job (retryable), it never fails permanently (a hook would
     be answered ABANDON and a good instance removed)."""
     cloud.admin.set_ecs_options(job_seconds=30.0)
-    server = cloud.admin.create_server(PROJECT, tags=["role=db"],
-                                       interfaces=[{"net_id": BOOT}])["id"]  # fmt: skip
+    server = cloud.admin.create_server(PROJECT, tags=["role=db"], interfaces=[{"net_id": BOOT}])[
+        "id"
+    ]
     cloud.admin.set_ecs_options(server_max_nics={server: 2})
     status, body = cloud.deliver(policy, server, deadline_s=1.0)
     assert status == 503 and body["error"]["code"] == "job_pending", body
@@ -136,9 +151,12 @@ def test_boot_nics_of_a_building_server_are_never_detached(
     server builds (its first read is empty): neither boot NIC is the function's."""
     monkeypatch.setenv("NICATTACH_BACKEND", backend_name)
     server = cloud.admin.create_server(
-        PROJECT, tags=["role=db"], status="BUILD", build_seconds=2.0,
+        PROJECT,
+        tags=["role=db"],
+        status="BUILD",
+        build_seconds=2.0,
         interfaces=[{"net_id": STORAGE}, {"net_id": STORAGE}],
-    )["id"]  # fmt: skip
+    )["id"]
     boot = cloud.on(server, STORAGE)
     assert len(boot) == 2
     status, body = cloud.deliver(policy, server)
@@ -166,13 +184,17 @@ def named(cloud: Cloud, server: str) -> list[dict[str, Any]]:
 
 @pytest.mark.parametrize(("backend_name", "ownership"), [("huawei-v1", "auto"), ("nova", "port")])
 def test_a_copy_killed_between_port_and_attach_leaves_no_second_port(
-    cloud: Cloud, policy: Path, backend_name: str, ownership: str,
+    cloud: Cloud,
+    policy: Path,
+    backend_name: str,
+    ownership: str,
     monkeypatch: pytest.MonkeyPatch,
-) -> None:  # fmt: skip
+) -> None:
     """Issue 20.4: the redelivery finds the port the killed copy named and attaches it."""
     monkeypatch.setenv("NICATTACH_BACKEND", backend_name)
-    server = cloud.admin.create_server(PROJECT, tags=["role=db"],
-                                       interfaces=[{"net_id": BOOT}])["id"]  # fmt: skip
+    server = cloud.admin.create_server(PROJECT, tags=["role=db"], interfaces=[{"net_id": BOOT}])[
+        "id"
+    ]
     dying = cloud.service(policy, ownership=ownership)
     dying.session.close()
     dying = build_service(dying.settings, session=DieAfterPortCreated())
@@ -188,19 +210,27 @@ def test_a_copy_killed_between_port_and_attach_leaves_no_second_port(
 
 @pytest.mark.parametrize(("backend_name", "ownership"), [("huawei-v1", "auto"), ("nova", "port")])
 def test_two_ports_for_one_request_keep_the_lowest_id(
-    cloud: Cloud, policy: Path, backend_name: str, ownership: str,
+    cloud: Cloud,
+    policy: Path,
+    backend_name: str,
+    ownership: str,
     monkeypatch: pytest.MonkeyPatch,
-) -> None:  # fmt: skip
+) -> None:
     """Two copies created a port each and both attached it: the lowest id stays, the other
     is detached and deleted; an operator's NIC on the same network is never touched."""
     monkeypatch.setenv("NICATTACH_BACKEND", backend_name)
     server = str(uuid.uuid4())
     # what two racing copies leave: two ports with the request's name, both attached
     name = port_name(server, NicRequest(STORAGE, None, None, ("one",)))
-    made = sorted(cloud.admin.create_port(STORAGE, project_id=PROJECT, name=name)["id"]
-                  for _ in range(2))  # fmt: skip
-    cloud.admin.create_server(PROJECT, id=server, tags=["role=db"], interfaces=[
-        {"net_id": BOOT}, {"net_id": STORAGE}, *({"port_id": p} for p in made)])  # fmt: skip
+    made = sorted(
+        cloud.admin.create_port(STORAGE, project_id=PROJECT, name=name)["id"] for _ in range(2)
+    )
+    cloud.admin.create_server(
+        PROJECT,
+        id=server,
+        tags=["role=db"],
+        interfaces=[{"net_id": BOOT}, {"net_id": STORAGE}, *({"port_id": p} for p in made)],
+    )
     operator = sorted(set(cloud.on(server, STORAGE)) - set(made))
     assert len(operator) == 1
     status, body = cloud.deliver(policy, server, ownership=ownership)
@@ -211,14 +241,18 @@ def test_two_ports_for_one_request_keep_the_lowest_id(
 
 @pytest.mark.parametrize(("backend_name", "ownership"), [("huawei-v1", "auto"), ("nova", "port")])
 def test_no_port_of_the_function_outlives_its_server(
-    cloud: Cloud, policy: Path, backend_name: str, ownership: str,
+    cloud: Cloud,
+    policy: Path,
+    backend_name: str,
+    ownership: str,
     monkeypatch: pytest.MonkeyPatch,
-) -> None:  # fmt: skip
+) -> None:
     """Huawei: the NIC is marked delete_on_termination. Nova keeps ports passed by id: the
     server's delete event deletes them."""
     monkeypatch.setenv("NICATTACH_BACKEND", backend_name)
-    server = cloud.admin.create_server(PROJECT, tags=["role=db"],
-                                       interfaces=[{"net_id": BOOT}])["id"]  # fmt: skip
+    server = cloud.admin.create_server(PROJECT, tags=["role=db"], interfaces=[{"net_id": BOOT}])[
+        "id"
+    ]
     status, body = cloud.deliver(policy, server, ownership=ownership)
     assert status == 200, body
     (port,) = named(cloud, server)
@@ -229,8 +263,13 @@ def test_no_port_of_the_function_outlives_its_server(
         assert [p["device_id"] for p in named(cloud, server)] == [""]
     service = cloud.service(policy, ownership=ownership)
     try:
-        status, body = deliver(service, {"event_type": "instance.delete.end", "payload": {
-            "nova_object.data": {"uuid": server, "tenant_id": PROJECT}}})  # fmt: skip
+        status, body = deliver(
+            service,
+            {
+                "event_type": "instance.delete.end",
+                "payload": {"nova_object.data": {"uuid": server, "tenant_id": PROJECT}},
+            },
+        )
     finally:
         service.session.close()
     assert (status, body["reason"]) == (200, "server_deleted"), body
@@ -254,3 +293,25 @@ def test_the_sweep_collects_a_port_whose_server_is_gone(
         service.session.close()
     assert summary.ports_collected == 1
     assert named(cloud, gone) == [] and len(named(cloud, alive)) == 1
+
+
+def test_a_fixed_ip_held_elsewhere_is_a_permanent_failure_read_from_neutron(
+    cloud: Cloud, v1: str, tmp_path: Path
+) -> None:
+    """The port is refused (``IpAddressAlreadyAllocated``): confirmed by the re-read, it is
+    the outcome, and nothing is attached."""
+    other = cloud.admin.create_server(
+        PROJECT, tags=["role=x"], interfaces=[{"net_id": STORAGE, "fixed_ip": "10.20.0.77"}]
+    )
+    path = tmp_path / "ip.yaml"
+    path.write_text(
+        "version: 1\nrules:\n  - name: one\n    when: {role: db}\n"
+        f"    attach:\n      - {{net_id: {STORAGE}, fixed_ip: 10.20.0.77}}\n"
+    )
+    server = cloud.admin.create_server(PROJECT, tags=["role=db"], interfaces=[{"net_id": BOOT}])[
+        "id"
+    ]
+    status, body = cloud.deliver(path, server)
+    assert (status, body["error"]["code"]) == (422, "fixed_ip_in_use"), body
+    assert cloud.on(server, STORAGE) == [] and named(cloud, server) == []
+    assert cloud.on(other["id"], STORAGE)

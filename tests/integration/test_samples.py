@@ -187,8 +187,9 @@ def test_delete_samples_skip_the_server_and_touch_no_nic(
 ) -> None:
     """The server still exists: nothing is detached; without a network endpoint no call."""
     admin.clear_requests()
-    response = client.post("/", data=(EVENTS / name).read_bytes(),
-                           headers={"Content-Type": "application/json"})  # fmt: skip
+    response = client.post(
+        "/", data=(EVENTS / name).read_bytes(), headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 200, response.get_data(as_text=True)
     events = outcomes(response)
     assert [(e["subject"], e["data"]["reason"]) for e in events] == [(ONE, "server_deleted")]

@@ -81,9 +81,15 @@ class DieAfter(Session):
         super().__init__()
         self._method, self._end = method, path_end
 
-    def request(self, method: str, url: str, data: bytes | None = None,
-                headers: Mapping[str, str] | None = None, timeout: Timeout = (3.05, 20.0),
-                total: float | None = None) -> Response:  # fmt: skip
+    def request(
+        self,
+        method: str,
+        url: str,
+        data: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: Timeout = (3.05, 20.0),
+        total: float | None = None,
+    ) -> Response:
         answer = super().request(method, url, data, headers, timeout, total)
         if method == self._method and url.split("?", 1)[0].endswith(self._end):
             raise Killed()
@@ -98,9 +104,15 @@ class MeetAfterPortSearch(Session):
         super().__init__()
         self._barrier, self._met = barrier, False
 
-    def request(self, method: str, url: str, data: bytes | None = None,
-                headers: Mapping[str, str] | None = None, timeout: Timeout = (3.05, 20.0),
-                total: float | None = None) -> Response:  # fmt: skip
+    def request(
+        self,
+        method: str,
+        url: str,
+        data: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: Timeout = (3.05, 20.0),
+        total: float | None = None,
+    ) -> Response:
         answer = super().request(method, url, data, headers, timeout, total)
         if not self._met and method == "GET" and "/v2.0/ports" in url:
             self._met = True
@@ -187,8 +199,10 @@ class Deliveries(RuleBasedStateMachine):
     @rule()
     def two_copies_create_ports_at_once(self) -> None:
         barrier = threading.Barrier(2)
-        threads = [threading.Thread(target=self.deliver, args=(MeetAfterPortSearch(barrier),))
-                   for _ in range(2)]  # fmt: skip
+        threads = [
+            threading.Thread(target=self.deliver, args=(MeetAfterPortSearch(barrier),))
+            for _ in range(2)
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -256,9 +270,17 @@ def test_exactly_the_policys_nics_under_any_interleaving(
     emulator: EmulatorServer, admin: AdminClient, tmp_path: Path, backend: str, ownership: str
 ) -> None:
     seen: dict[str, int] = {}
-    machine = type("Machine", (Deliveries,),
-                   {"emulator": emulator, "policy_dir": tmp_path, "seen": seen,
-                    "backend": backend, "ownership": ownership})  # fmt: skip
+    machine = type(
+        "Machine",
+        (Deliveries,),
+        {
+            "emulator": emulator,
+            "policy_dir": tmp_path,
+            "seen": seen,
+            "backend": backend,
+            "ownership": ownership,
+        },
+    )
     run_state_machine_as_test(
         machine,
         settings=settings(
