@@ -38,8 +38,18 @@ $(NOVA_STAMP): requirements-nova.txt
 	$(NOVA_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-nova.txt
 	touch $(NOVA_STAMP)
 
-contract: $(STAMP) $(NOVA_STAMP)
-	NICATTACH_NOVA_PYTHON=$(NOVA_VENV)/bin/python $(BIN)/pytest tests/contract --nova
+# -- and its network half against real Neutron (tests/contract/neutron_target) ---
+NEUTRON_VENV := .venv-neutron
+NEUTRON_STAMP := $(NEUTRON_VENV)/.installed
+
+$(NEUTRON_STAMP): requirements-neutron.txt
+	$(PYTHON) -m venv $(NEUTRON_VENV)
+	$(NEUTRON_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-neutron.txt
+	touch $(NEUTRON_STAMP)
+
+contract: $(STAMP) $(NOVA_STAMP) $(NEUTRON_STAMP)
+	NICATTACH_NOVA_PYTHON=$(NOVA_VENV)/bin/python NICATTACH_NEUTRON_PYTHON=$(NEUTRON_VENV)/bin/python \
+		$(BIN)/pytest tests/contract --nova --neutron
 
 # -- FunctionGraph zip (function/ + runtime deps) ---------------------------------
 package: $(STAMP)

@@ -45,14 +45,17 @@ class AdminClient:
         subnet_id: str | None = None,
         *,
         project_id: str | None = None,
+        shared: bool | None = None,
     ) -> dict[str, Any]:
-        """A network with one subnet: ``project_id``'s own, or every project's (shared)."""
+        """A network with one subnet: ``project_id``'s own (``shared`` with the others when
+        asked), or, without a project, every project's as if each owned it."""
         body = {
             "cidr": cidr,
             "id": id,
             "name": name,
             "subnet_id": subnet_id,
             "project_id": project_id,
+            "shared": shared,
         }
         body = _without_none(body)
         network: dict[str, Any] = self._call("POST", "/networks", body)["network"]

@@ -42,11 +42,12 @@ class PortsMixin:
         name: str | None = None,
         subnet_id: str | None = None,
         project_id: str | None = None,
+        shared: bool = False,
     ) -> FakeNetwork:
-        """A network with one subnet: ``project_id``'s (only it sees it in the network
-        API), or every project's when None (shown ``shared``)."""
+        """A network with one subnet: ``project_id``'s (only it sees it in the network API,
+        unless ``shared``), or, when None, every project's as if each owned it."""
         with self._lock:
-            return self._neutron.create_network(cidr, id, name, subnet_id, project_id)
+            return self._neutron.create_network(cidr, id, name, subnet_id, project_id, shared)
 
     def create_port(
         self,

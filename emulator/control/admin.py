@@ -70,13 +70,14 @@ class _Doc:
 
 
 def create_network(backend: FakeBackend, body: object) -> dict[str, Any]:
-    doc = _Doc(body, "network", {"id", "name", "cidr", "subnet_id", "project_id"})
+    doc = _Doc(body, "network", {"id", "name", "cidr", "subnet_id", "project_id", "shared"})
     network = backend.create_network(
         doc.text("cidr", required=True) or "",
         id=doc.text("id"),
         name=doc.text("name"),
         subnet_id=doc.text("subnet_id"),
         project_id=doc.text("project_id"),
+        shared=bool(doc.get("shared", bool, False)),
     )
     return network.to_dict()
 

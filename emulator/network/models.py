@@ -50,13 +50,20 @@ class FakeNeutron:
         name: str | None,
         subnet_id: str | None,
         project_id: str | None = None,
+        shared: bool = False,
     ) -> FakeNetwork:
         network_id = new_id(net_id)
         if network_id in self.networks:
             raise Conflict(f"Network {network_id} already exists.")
         name = name or f"net-{network_id[:8]}"
         network = FakeNetwork(
-            network_id, name, ipam.parse_cidr(cidr), new_id(subnet_id), project_id, self.stamp()
+            network_id,
+            name,
+            ipam.parse_cidr(cidr),
+            new_id(subnet_id),
+            project_id,
+            self.stamp(),
+            shared,
         )
         self.networks[network.id] = network
         return network

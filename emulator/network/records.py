@@ -20,18 +20,25 @@ class FakeNetwork:
     name: str
     cidr: IPNetwork
     subnet_id: str
-    #: The owner; None: every project's (the network API shows it ``shared``).
+    #: The owner; None: every project's, as if each owned it (the emulator's default).
     project_id: str | None = None
     created_at: str = ""
+    #: Neutron's ``shared``: other projects see it and may put ports on it, but not ask
+    #: for an address, address pairs or port security (the owner's rights).
+    shared: bool = False
 
-    def to_dict(self) -> dict[str, str | None]:
+    def to_dict(self) -> dict[str, str | bool | None]:
         return {
             "id": self.id,
             "name": self.name,
             "cidr": str(self.cidr),
             "subnet_id": self.subnet_id,
             "project_id": self.project_id,
+            "shared": self.shared,
         }
+
+    def owned_by(self, project_id: str) -> bool:
+        return self.project_id in (None, project_id)
 
 
 @dataclass

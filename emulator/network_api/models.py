@@ -1,8 +1,8 @@
 """The network API's backend: the compute backend's ports and networks, seen by one project.
 
 As Neutron shows them to a project member: a project lists and reads only its
-own ports (another project's is a 404 ``PortNotFound``); networks are shared
-by every project (the emulator's networks have no owner); each project gets a
+own ports (another project's is a 404 ``PortNotFound``) and sees its own
+networks and the shared ones (made without an owner); each project gets a
 ``default`` security group the first time it asks, and new ports join it.
 Every call holds the compute backend's lock, so a port attached through Nova
 or the ECS v1 API shows its ``device_id`` here at once.
@@ -20,6 +20,7 @@ from emulator.network import ipam
 from emulator.network.records import FakeNetwork, FakePort
 from emulator.network_api import errors
 from emulator.network_api.filters import matches
+from emulator.network_api.schemas import check_owner_rights
 from emulator.network_api.views import (
     FakeSecurityGroup,
     group_rules,
@@ -45,7 +46,9 @@ class FakeNetworkApi:
 
     # -- ports --------------------------------------------------------------------------
 
-    def ports(self, project_id: str | None, filters: Mapping[str, list[str]]) -> list[Any]:
+    def ports(
+        self, project_id: str | None, filters: Mapping[str, list[str]]
+    ) -> list[dict[str, Any]]:
         """The project's ports (every project's when ``project_id`` is None) that match."""
         with self.backend.transaction():
             self.backend.settle()
@@ -65,8 +68,10 @@ class FakeNetworkApi:
         with self.backend.transaction():
             neutron = self.backend.neutron
             network = neutron.networks.get(fields["network_id"])
-            if network is None or network.project_id not in (None, project_id):
+            if network is None or not (network.shared or network.owned_by(project_id)):
                 raise errors.network_not_found(fields["network_id"])
+            if not network.owned_by(project_id):
+                check_owner_rights(fields)
             ip = self._fixed_ip(network, fields.get("fixed_ips") or [{}])
             groups = self._security(project_id, fields, None)
             try:
@@ -99,11 +104,11 @@ class FakeNetworkApi:
 
     def networks(self, project_id: str, filters: Mapping[str, list[str]]) -> list[dict[str, Any]]:
         """The project's networks and the shared ones."""
-        found = [network_view(n) for n in self._visible(project_id)]
+        found = [network_view(n, project_id) for n in self._visible(project_id)]
         return [view for view in found if matches(view, filters)]
 
     def subnets(self, project_id: str, filters: Mapping[str, list[str]]) -> list[dict[str, Any]]:
-        found = [subnet_view(n) for n in self._visible(project_id)]
+        found = [subnet_view(n, project_id) for n in self._visible(project_id)]
         return [view for view in found if matches(view, filters)]
 
     def security_groups(
@@ -211,4 +216,4 @@ class FakeNetworkApi:
     def _visible(self, project_id: str) -> list[FakeNetwork]:
         with self.backend.transaction():
             networks = self.backend.neutron.networks.values()
-            return [n for n in networks if n.project_id in (None, project_id)]
+            return [n for n in networks if n.shared or n.owned_by(project_id)]

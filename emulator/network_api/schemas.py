@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from emulator.network_api.errors import NeutronError, bad_request
@@ -145,6 +145,32 @@ _PARSERS: dict[str, Callable[[object], Any]] = {
     "port_security_enabled": lambda v: _boolean("port_security_enabled", v),
     "admin_state_up": lambda v: _boolean("admin_state_up", v),
 }
+
+
+#: What only the network's owner may ask for in a port (Neutron 29's default policies):
+#: the field, and the rule Neutron names in its 403.
+OWNER_RIGHTS = (
+    ("port_security_enabled", "(rule:create_port and rule:create_port:port_security_enabled)"),
+    (
+        "allowed_address_pairs",
+        "(rule:create_port and (rule:create_port:allowed_address_pairs and "
+        "(rule:create_port:allowed_address_pairs:ip_address)))",
+    ),
+)
+FIXED_IP_RULE = (
+    "(rule:create_port and (rule:create_port:fixed_ips and "
+    "(rule:create_port:fixed_ips:ip_address)))"
+)
+
+
+def check_owner_rights(fields: Mapping[str, Any]) -> None:
+    """403 ``PolicyNotAuthorized`` for a port on another project's shared network that asks
+    for an address, address pairs or port security (an address by ``subnet_id`` is fine)."""
+    denied = [rule for name, rule in OWNER_RIGHTS if name in fields]
+    if any("ip_address" in item for item in fields.get("fixed_ips") or []):
+        denied.insert(0, FIXED_IP_RULE)
+    if denied:
+        raise NeutronError(403, "PolicyNotAuthorized", f"{denied[0]} is disallowed by policy")
 
 
 def parse_port(body: object, *, creating: bool) -> dict[str, Any]:

@@ -61,8 +61,9 @@ def port_view(port: FakePort, status: str, subnet_id: str) -> dict[str, Any]:
     }
 
 
-def network_view(network: FakeNetwork) -> dict[str, Any]:
-    project, stamp = network.project_id or "", network.created_at
+def network_view(network: FakeNetwork, viewer: str) -> dict[str, Any]:
+    """As ``viewer`` sees it: an unowned network as the viewer's own."""
+    project, stamp = network.project_id or viewer, network.created_at
     return {
         "id": network.id,
         "name": network.name,
@@ -71,7 +72,7 @@ def network_view(network: FakeNetwork) -> dict[str, Any]:
         "mtu": MTU,
         "status": "ACTIVE",
         "subnets": [network.subnet_id],
-        "shared": network.project_id is None,
+        "shared": network.shared,
         "availability_zone_hints": [],
         "availability_zones": [],
         "ipv4_address_scope": None,
@@ -89,8 +90,8 @@ def network_view(network: FakeNetwork) -> dict[str, Any]:
     }
 
 
-def subnet_view(network: FakeNetwork) -> dict[str, Any]:
-    project, stamp = network.project_id or "", network.created_at
+def subnet_view(network: FakeNetwork, viewer: str) -> dict[str, Any]:
+    project, stamp = network.project_id or viewer, network.created_at
     cidr = network.cidr
     gateway = ipam.gateway_ip(cidr)
     return {

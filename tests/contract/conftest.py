@@ -137,7 +137,7 @@ def client(target: Target) -> NovaClient:
 
 def _target_of(item: pytest.Item) -> str | None:
     callspec = getattr(item, "callspec", None)
-    for name in ("target", "network"):
+    for name in ("target", "network", "observed"):
         if callspec is not None and name in callspec.params:
             return str(callspec.params[name])
     names = getattr(item, "fixturenames", ())

@@ -35,6 +35,9 @@ NEUTRON_INFO = "NICATTACH_NEUTRON_INFO"
 PROJECT, OTHER_PROJECT = "6f70656e737461636b20342065766572", "9a1e7c0b3d5f4e2a8c6b0d1f2e3a4b5c"
 TOKEN, OTHER_TOKEN = "network-token", "network-other-token"
 CIDRS = (("harness-net-a", "10.20.0.0/24"), ("harness-net-b", "10.30.0.0/24"))
+#: The network an admin shares with every project (another project's, for the member).
+SHARED = ("harness-shared", "10.60.0.0/24")
+ADMIN_PROJECT = "a0d3f1e2c4b5a6978899aabbccddeeff"
 
 
 @dataclass
@@ -56,6 +59,11 @@ class NetworkTarget:
     def net_b(self) -> Network:
         return self.networks[1]
 
+    @property
+    def shared_net(self) -> Network:
+        """The admin's network, shared with every project."""
+        return self.networks[2]
+
     def call(
         self, method: str, path: str, body: Any = None, *, token: str | None = None, **headers: str
     ) -> requests.Response:
@@ -76,6 +84,8 @@ class EmulatorNetworkTarget(NetworkTarget):
         admin.add_token(TOKEN, [PROJECT])
         admin.add_token(OTHER_TOKEN, [OTHER_PROJECT])
         made = [admin.create_network(cidr, name=name, project_id=PROJECT) for name, cidr in CIDRS]
+        name, cidr = SHARED
+        made.append(admin.create_network(cidr, name=name, project_id=ADMIN_PROJECT, shared=True))
         networks = tuple(Network(n["id"], n["name"], n["cidr"], n["subnet_id"]) for n in made)
         super().__init__(
             "emulator", server.url, TOKEN, OTHER_TOKEN, PROJECT, OTHER_PROJECT, networks
@@ -100,9 +110,9 @@ def neutron_target(info: dict[str, Any]) -> NetworkTarget:
 class NeutronProcess:
     """``serve.py`` in the Neutron virtualenv, for one test session."""
 
-    def __init__(self, python: str) -> None:
+    def __init__(self, python: str, *options: str) -> None:
         self.process = subprocess.Popen(
-            [python, "-W", "ignore", str(SERVE)],
+            [python, "-W", "ignore", str(SERVE), *options],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL if os.environ.get("NICATTACH_NEUTRON_QUIET") else sys.stderr,

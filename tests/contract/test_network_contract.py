@@ -10,6 +10,9 @@ how lists page, what another project sees. The errors are in
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
 from network_targets import (
     GHOST,
     GROUP_FIELDS,
@@ -210,3 +213,43 @@ def test_the_fields_of_networks_subnets_groups_and_rules(network: NetworkTarget)
         (r["belongs_to_default_sg"], r["description"], r["revision_number"])
         for r in group["security_group_rules"]
     } == {(None, None, 0)}
+
+
+def test_a_port_on_another_projects_shared_network(network: NetworkTarget) -> None:
+    shared = network.shared_net
+    listed = network.call("GET", f"/networks?id={shared.id}").json()["networks"]
+    assert [(n["shared"], n["project_id"] != network.project_id) for n in listed] == [(True, True)]
+    anywhere = create(network, network_id=shared.id)
+    assert anywhere["project_id"] == network.project_id  # the port is the member's own
+    by_subnet = create(network, network_id=shared.id, fixed_ips=[{"subnet_id": shared.subnet_id}])
+    assert by_subnet["fixed_ips"][0]["subnet_id"] == shared.subnet_id
+
+
+@pytest.mark.parametrize(
+    ("fields", "rule"),
+    [
+        (
+            {"fixed_ips": [{"ip_address": "10.60.0.9"}]},
+            "(rule:create_port and (rule:create_port:fixed_ips and "
+            "(rule:create_port:fixed_ips:ip_address)))",
+        ),
+        (
+            {"allowed_address_pairs": [{"ip_address": "10.60.0.99"}]},
+            "(rule:create_port and (rule:create_port:allowed_address_pairs and "
+            "(rule:create_port:allowed_address_pairs:ip_address)))",
+        ),
+        (
+            {"port_security_enabled": False},
+            "(rule:create_port and rule:create_port:port_security_enabled)",
+        ),
+    ],
+)
+def test_only_the_networks_owner_may_ask_for_an_address_pairs_or_port_security(
+    network: NetworkTarget, fields: dict[str, Any], rule: str
+) -> None:
+    body = {"port": {"network_id": network.shared_net.id, **fields}}
+    assert error(network.call("POST", "/ports", body)) == (
+        403,
+        "PolicyNotAuthorized",
+        f"{rule} is disallowed by policy",
+    )

@@ -282,10 +282,20 @@ def test_a_projects_own_network_is_hidden_from_the_others(
 ) -> None:
     owned = admin.create_network("10.40.0.0/24", name="private-b", project_id=THEIRS)
     mine = {n["name"]: n for n in net("GET", "/networks").json()["networks"]}
-    assert set(mine) == {"storage", "backup"} and mine["storage"]["shared"] is True
+    assert set(mine) == {"storage", "backup"}  # unowned: every project's, as its own
+    assert (mine["storage"]["shared"], mine["storage"]["project_id"]) == (False, MINE)
     their_view = {n["name"]: n for n in theirs("GET", "/networks").json()["networks"]}
     assert their_view["private-b"]["shared"] is False
     assert their_view["private-b"]["project_id"] == THEIRS
     response = net("POST", "/ports", {"port": {"network_id": owned["id"]}})
     assert net.error(response)[:2] == (404, "NetworkNotFound")
     assert theirs.port(network_id=owned["id"])["network_id"] == owned["id"]
+
+
+def test_the_fault_plan_applies_to_the_network_api(net: Net, admin: AdminClient) -> None:
+    admin.set_faults(error_rate=1.0, seed=1)
+    assert net("GET", "/ports").status_code in (500, 503)
+    admin.set_faults(error_rate=0.0)
+    assert net("GET", "/ports").status_code == 200
+    assert admin.set_faults()["counts"]["error"] == 1
+    assert [r["path"] for r in admin.requests_log()][-1] == "/v2.0/ports"  # logged too

@@ -27,7 +27,9 @@ TOKENS = {
     "neutron-other-token": (PROJECT_B, "other-user", "member"),
     "neutron-admin-token": (ADMIN_PROJECT, "admin", "admin"),
 }
-IMPLIED = {"admin": ["admin", "member", "reader"], "member": ["member", "reader"]}
+#: The admin also has the ``service`` role, as Nova's own Neutron credentials do (Neutron's
+#: policies keep ``binding:profile`` for it).
+IMPLIED = {"admin": ["admin", "member", "reader", "service"], "member": ["member", "reader"]}
 IDENTITY_HEADERS = (
     "HTTP_X_PROJECT_ID",
     "HTTP_X_TENANT_ID",

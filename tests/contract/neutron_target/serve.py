@@ -11,8 +11,13 @@ with a serial ``wsgiref`` server (SQLite and concurrent writers give
 stands where ``authtoken`` would, mapping ``X-Auth-Token`` to a project member
 (or the admin); the real ``NeutronKeystoneContext`` builds the context.
 
-At start it creates, as the first project's member, the networks the contract
-suite uses (a VXLAN tenant network with one IPv4 subnet each), then prints one
+With ``--bind-any-host`` it also loads ``binder.py``'s mechanism driver, which
+binds every port on any host (for the end-to-end case, where Nova's compute
+binds the ports it attaches).
+
+At start it creates the networks the contract suite uses (VXLAN tenant networks
+with one IPv4 subnet each: two as the first project's member, one as the admin,
+shared with every project), then prints one
 JSON line (``url``, ``tokens``, ``projects``, ``networks``, ``boot_s``) and
 serves until stdin closes, SIGTERM or SIGINT.
 """
@@ -38,10 +43,15 @@ from wsgiref.simple_server import WSGIRequestHandler, make_server  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # identity.py, for paste
 
+import binder  # noqa: E402
 import identity  # noqa: E402
 
-#: (name, CIDR) of the networks made at start, in the contract suite's order.
-NETWORKS = (("harness-net-a", "10.20.0.0/24"), ("harness-net-b", "10.30.0.0/24"))
+#: (name, CIDR, shared by the admin) of the networks made at start, in the suite's order.
+NETWORKS = (
+    ("harness-net-a", "10.20.0.0/24", False),
+    ("harness-net-b", "10.30.0.0/24", False),
+    ("harness-shared", "10.60.0.0/24", True),
+)
 
 PASTE = """
 [composite:neutron]
@@ -96,7 +106,7 @@ lock_path = {state}
 [ml2]
 type_drivers = local,flat,vlan,vxlan
 tenant_network_types = vxlan
-mechanism_drivers =
+mechanism_drivers = {mechanism_drivers}
 extension_drivers = port_security
 [ml2_type_vxlan]
 vni_ranges = 1:1000
@@ -112,7 +122,7 @@ RULE_TEMPLATES = [
 ]
 
 
-def configure(state: Path) -> None:
+def configure(state: Path, mechanism_drivers: str = "") -> None:
     """Neutron's configuration, in the order its options must be registered."""
     from neutron.common import config
     from oslo_config import cfg
@@ -120,13 +130,27 @@ def configure(state: Path) -> None:
 
     (state / "api-paste.ini").write_text(PASTE)
     conf_file = state / "neutron.conf"
-    conf_file.write_text(CONF.format(paste=state / "api-paste.ini", state=state))
+    conf_file.write_text(
+        CONF.format(paste=state / "api-paste.ini", state=state, mechanism_drivers=mechanism_drivers)
+    )
     config.register_common_config_options()
     db_options.set_defaults(cfg.CONF)
     config.init(["--config-file", str(conf_file)])
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     for noisy in ("stevedore", "neutron", "oslo_policy", "oslo_db", "oslo_config"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
+
+
+def register_binder(state: Path) -> str:
+    """Make ``binder.py``'s driver loadable by name (ML2 finds drivers by entry point):
+    a distribution's metadata in the state directory, put on ``sys.path``."""
+    info = state / "harness_binder-0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: harness-binder\nVersion: 0\n")
+    entry = f"[neutron.ml2.mechanism_drivers]\n{binder.ENTRY_POINT}\n"
+    (info / "entry_points.txt").write_text(entry)
+    sys.path.insert(0, str(state))
+    return binder.ENTRY_POINT.split(" ")[0]
 
 
 def create_schema() -> None:
@@ -180,25 +204,31 @@ def call(url: str, method: str, path: str, body: Any, token: str) -> Any:
 
 
 def create_networks(url: str) -> list[dict[str, str]]:
-    """The suite's networks, owned by the first project (made through the API, as its member)."""
+    """The suite's networks, made through the API: two owned by the first project (as its
+    member), then one the admin owns and shares with every project."""
     made = []
-    for name, cidr in NETWORKS:
-        network = call(url, "POST", "/networks", {"network": {"name": name}}, "neutron-token")
-        subnet = call(url, "POST", "/subnets", {"subnet": {
-            "network_id": network["network"]["id"], "cidr": cidr, "ip_version": 4,
-            "name": f"{name}-subnet"}}, "neutron-token")  # fmt: skip
-        made.append({"id": network["network"]["id"], "name": name, "cidr": cidr,
-                     "subnet_id": subnet["subnet"]["id"]})  # fmt: skip
+    for name, cidr, shared in NETWORKS:
+        token = "neutron-admin-token" if shared else "neutron-token"
+        network = {"name": name, **({"shared": True} if shared else {})}
+        net_id = call(url, "POST", "/networks", {"network": network}, token)["network"]["id"]
+        subnet = {"network_id": net_id, "cidr": cidr, "ip_version": 4, "name": f"{name}-subnet"}
+        subnet_id = call(url, "POST", "/subnets", {"subnet": subnet}, token)["subnet"]["id"]
+        made.append({"id": net_id, "name": name, "cidr": cidr, "subnet_id": subnet_id})
     return made
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument(
+        "--bind-any-host",
+        action="store_true",
+        help="load binder.py's mechanism driver: ports bind on any host",
+    )
     args = parser.parse_args()
     started = time.monotonic()
     state = Path(tempfile.mkdtemp(prefix="neutron-target-"))
-    configure(state)
+    configure(state, register_binder(state) if args.bind_any_host else "")
     create_schema()
     from neutron.server import api as neutron_api
 
@@ -226,7 +256,11 @@ def main() -> int:
             "other": "neutron-other-token",
             "admin": "neutron-admin-token",
         },
-        "projects": {"member": identity.PROJECT_A, "other": identity.PROJECT_B},
+        "projects": {
+            "member": identity.PROJECT_A,
+            "other": identity.PROJECT_B,
+            "admin": identity.ADMIN_PROJECT,
+        },
     }
     print(json.dumps(info), flush=True)
     serving.join()
