@@ -113,7 +113,7 @@ def port_owner(
         return None
     timeout = (settings.connect_timeout_s, settings.read_timeout_s)
     client = NetworkClient(session, settings.network_endpoint, auth, timing=timing, timeout=timeout)
-    return PortOwner(client)
+    return PortOwner(client, describe=settings.backend != "huawei-v1")
 
 
 def compute_backend(

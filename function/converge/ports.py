@@ -24,8 +24,11 @@ log = logging.getLogger("nicattach.ports")
 class PortOwner:
     """The function's ports through ``NetworkClient``; thread-safe, no state."""
 
-    def __init__(self, client: NetworkClient) -> None:
+    def __init__(self, client: NetworkClient, *, describe: bool = True) -> None:
         self.client = client
+        self._describe = describe
+        """Write the rules in the port's ``description`` (Neutron has the field; Huawei's
+        VPC documents no ``description`` on ``POST /v2.0/ports``, so it is not sent there)."""
 
     def find(
         self, project_id: str, server_id: str, nics: Iterable[NicRequest], deadline: Deadline
@@ -46,7 +49,7 @@ class PortOwner:
             network_id=nic.net_id or "",
             fixed_ip=nic.fixed_ip,
             security_groups=nic.security_groups,
-            description=description(nic),
+            description=description(nic) if self._describe else None,
         )
         log.info("created port %s for server %s on net %s", port.id, server_id, nic.net_id)
         return port
@@ -60,20 +63,21 @@ class PortOwner:
                 raise
 
     def of_project(self, project_id: str, deadline: Deadline) -> list[tuple[str, Port]]:
-        """Every port of the function in the project, with the server its name is for."""
+        """The function's unbound ports in the project (one list call, ``device_id=``),
+        with the server each name is for."""
         found = []
-        for port in self.client.list_ports(project_id, deadline):
+        for port in self.client.list_ports(project_id, deadline, device_id=""):
             server = server_of(port.name)
             if server is not None:
                 found.append((server, port))
         return found
 
     def release(self, project_id: str, server_id: str, deadline: Deadline) -> list[str]:
-        """Delete the function's ports made for ``server_id`` (the server is gone), unless
-        another server now holds one. Returns the ids deleted."""
+        """Delete the function's unbound ports made for ``server_id`` (the server is gone).
+        Returns the ids deleted."""
         deleted = []
         for server, port in self.of_project(project_id, deadline):
-            if server != server_id or port.device_id not in ("", server_id):
+            if server != server_id:
                 continue
             self.delete(project_id, port.id, deadline)
             log.info("deleted port %s of server %s (the server is gone)", port.id, server_id)

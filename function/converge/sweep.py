@@ -115,8 +115,8 @@ def collect_ports(
         return 0
     collected, alive = 0, {}
     for server_id, port in found:
-        if port.device_id or not deadline.allows(PAGE_RESERVE_S):
-            continue
+        if not deadline.allows(PAGE_RESERVE_S):
+            break
         try:
             if server_id not in alive:
                 try:

@@ -47,7 +47,7 @@ class NetworkClient(JsonApi):
         device_id: str | None = None,
     ) -> list[Port]:
         """The project's ports with any of ``names`` (a filter given twice matches either
-        value), or bound to ``device_id``; every port of the project when neither is given."""
+        value), and/or bound to ``device_id`` (``""``: the unbound ones)."""
         query: list[tuple[str, str]] = [("name", name) for name in names]
         if device_id is not None:
             query.append(("device_id", device_id))
@@ -65,9 +65,11 @@ class NetworkClient(JsonApi):
         network_id: str,
         fixed_ip: str | None = None,
         security_groups: tuple[str, ...] = (),
-        description: str = "",
+        description: str | None = None,
     ) -> Port:
-        port: dict[str, Any] = {"network_id": network_id, "name": name, "description": description}
+        port: dict[str, Any] = {"network_id": network_id, "name": name}
+        if description is not None:
+            port["description"] = description
         if fixed_ip is not None:
             port["fixed_ips"] = [{"ip_address": fixed_ip}]
         if security_groups:
