@@ -168,7 +168,7 @@ class Attempt:
     def _mark(self, port_id: str) -> None:
         try:
             self.backend.keep_with_server(self.project_id, self.server_id, port_id, self.deadline)
-        except (ApiPermanentError, ApiTemporaryError) as exc:
+        except NicAttachError as exc:  # the next delivery finds the flag unset
             log.warning("port %s: delete_on_termination not set (%s)", port_id, exc.code)
 
     def settle_marks(self) -> None:

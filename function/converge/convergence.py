@@ -53,10 +53,15 @@ class View:
 
     attached: Attached
     claims: dict[NicRequest, Claim] = field(default_factory=dict)
+    server_id: str = ""
 
     @property
     def extras(self) -> tuple[Port, ...]:
-        return tuple(p for c in self.claims.values() for p in c.extras)
+        """Our extra ports this server can shed: unbound, or bound to it (one bound to
+        another server is not this delivery's to touch)."""
+        return tuple(
+            p for c in self.claims.values() for p in c.extras if p.device_id in ("", self.server_id)
+        )
 
     @property
     def owned(self) -> frozenset[str]:
@@ -175,7 +180,8 @@ class Converger:
             found.cancel()
             raise
         ports = found.result()
-        return View(attached, {nic: claim(run.server_id, nic, ports) for nic in nets})
+        claims = {nic: claim(run.server_id, nic, ports) for nic in nets}
+        return View(attached, claims, run.server_id)
 
     def _check_room(self, server_id: str, view: View, current: Plan) -> None:
         """Refuse for good only when the cloud confirms it: requests with no port of ours
