@@ -31,7 +31,7 @@ PRIVATE_NET = "5b1f2c3d-0a4e-4f6b-9c8d-7e6f5a4b3c2d"
 STORAGE_NET = "3cb9bc59-5699-4588-a4b1-b87f96708bc6"
 TAGS = ["role=db", "env=prod"]
 DEADLINE_S = 50.0
-#: A FunctionGraph invocation's budget: handler() keeps 3 s back (main.PLATFORM_MARGIN_S).
+#: A FunctionGraph invocation's budget: handler() keeps 10 %, at most 3 s, back (reserves.PLATFORM).
 SWEEP_BUDGET_S = 60.0 - 3.0
 
 

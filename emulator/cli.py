@@ -133,12 +133,22 @@ def main(argv: list[str] | None = None) -> int:
         print(f"emulator: {exc}", file=sys.stderr)
         return 2
     tokens = args.token or (DEFAULT_TOKEN,)
-    with EmulatorServer(
+    server = EmulatorServer(
         args.host, args.port, backend=backend, tokens=tokens, faults=faults, latency=latency
-    ) as server:
+    )
+    try:
+        server.start()
+    except OSError as exc:  # the port is taken, the address is not ours, ...: one line
+        print(
+            f"emulator: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr
+        )
+        return 2
+    try:
         print(f"emulator listening on {server.url}", flush=True)
         while not stop.wait(0.5):
             pass
+    finally:
+        server.stop()
     return 0
 
 

@@ -1,16 +1,10 @@
 """The nic-autoattach command line.
 
-commands:
-  invoke FILE       run the function on an event file and print the outcome events
-  reconcile         sweep a project's servers against the policy (the safety net)
-  validate FILE     check a policy file: every mistake, one line each
-  explain           which rules match a set of tags, and which NICs follow
-  emulator          run the bundled compute API emulator (development)
-  demo              emulator + sample event + completion event (development)
-
 Options mirror the NICATTACH_* environment variables; an option wins over the
 variable. Logs go to stderr, results to stdout. Exit codes: 0 done, 1 failed
 for good, 2 bad input or configuration, 75 try again later.
+
+invoke prints JSON lines: one structured CloudEvent (or dry-run view) per line.
 """
 
 from __future__ import annotations
@@ -22,12 +16,14 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from function import config, logs
+from function.app.check import check
 from function.app.service import Reply, Service
-from function.app.wiring import build_service
+from function.app.wiring import build_service, refuse_unsupported
 from function.config.policy_file import load_policy
 from function.delivery import emit
 from function.domain.errors import InputError, NicAttachError, PolicyError, TemporaryError
@@ -52,12 +48,15 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nic-autoattach",
         description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_Formatter,
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
 
     invoke = sub.add_parser("invoke", help="run the function on an event file, print outcomes")
-    invoke.add_argument("event_file", type=Path, help="bare JSON or structured CloudEvent")
+    invoke.add_argument(
+        "event_file", type=Path, help="bare JSON or structured CloudEvent; - reads stdin"
+    )
     invoke.add_argument(
         "--dry-run", action="store_true", help="reads only: print tags, rules, planned changes"
     )
@@ -76,7 +75,15 @@ def _parser() -> argparse.ArgumentParser:
 
     validate = sub.add_parser("validate", help="check a policy file, one line per mistake")
     validate.add_argument("policy", type=Path)
+    default = os.environ.get(config.BACKEND, "nova")
+    refuse = f"refuse what this backend cannot do (${config.BACKEND})"
+    validate.add_argument("--backend", choices=config.BACKENDS, default=default, help=refuse)
     validate.set_defaults(run=cmd_validate)
+
+    check_ = sub.add_parser("check", help="read-only: the policy against the cloud's project")
+    check_.add_argument("--project", help=f"project to check (default ${config.PROJECT_ID})")
+    _add_settings_options(check_)
+    check_.set_defaults(run=cmd_check)
 
     explain_ = sub.add_parser("explain", help="which rules match these tags, which NICs follow")
     explain_.add_argument("--policy", default=os.environ.get(config.POLICY), required=False)
@@ -86,6 +93,14 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("emulator", help="run the bundled compute API emulator (development)")
     sub.add_parser("demo", help="emulator + sample event + completion event (development)")
     return parser
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """Commands and their help on one line each."""
+
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, max_help_position=28)
+        self._action_max_length = 14  # argparse measures commands without their indent
 
 
 def _add_settings_options(parser: argparse.ArgumentParser) -> None:
@@ -142,7 +157,9 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
 
 def cmd_invoke(args: argparse.Namespace) -> int:
     try:
-        body = args.event_file.read_bytes()
+        body = (
+            sys.stdin.buffer.read() if str(args.event_file) == "-" else args.event_file.read_bytes()
+        )
     except OSError as exc:
         return _fail(f"cannot read {args.event_file}: {exc.strerror}", EXIT_INPUT)
     service = _start(args)
@@ -151,10 +168,11 @@ def cmd_invoke(args: argparse.Namespace) -> int:
     headers = {"Content-Type": "application/json"}
     try:
         if args.dry_run:
-            return print_views(service.dry_run(headers, body))
+            return print_views(with_interfaces(service, service.dry_run(headers, body)))
         return print_reply(service.handle(headers, body))
     except InputError as exc:
-        print(json.dumps({"error": {"code": exc.code, "message": exc.message}}), file=sys.stderr)
+        error = {"code": exc.code, "message": logs.redact(exc.message)}
+        print(json.dumps({"error": error}), file=sys.stderr)
         return EXIT_INPUT
     finally:
         service.session.close()
@@ -165,31 +183,72 @@ def print_reply(reply: Reply) -> int:
     if reply.verdict.exit_code == EXIT_INPUT:
         print(reply.body.decode(), file=sys.stderr)
     elif not reply.events:
-        print(json.dumps(json.loads(reply.body), indent=2))
+        print(json.dumps(json.loads(reply.body)))
     for event in reply.events:
-        print(json.dumps(emit.structured_json(event), indent=2))
+        print(json.dumps(emit.structured_json(event)))
     return reply.verdict.exit_code
 
 
 def print_views(views: list[dict[str, Any]]) -> int:
     """Print what a dry run found; the exit code a real run's failure would have."""
     for view in views:
-        print(json.dumps(view, indent=2))
+        print(json.dumps(view))
     errors = [v["error"] for v in views if isinstance(v.get("error"), dict)]
     if any(e.get("retryable") for e in errors):
         return EXIT_RETRY
     return EXIT_PERMANENT if errors else EXIT_OK
 
 
+def with_interfaces(service: Service, views: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each view with the NICs its server has now (``"mine"``: made by this function, as
+    its mark shows; ``null`` where the API shows no mark)."""
+    marks = None
+    for view in views:
+        if "status" not in view or "error" in view or "skipped" in view:
+            continue
+        try:
+            deadline = service.deadline()
+            if marks is None:
+                marks = service.backend.discover(deadline).marks
+            now = service.backend.list_interfaces(view["project_id"], view["server_id"], deadline)
+        except NicAttachError as exc:
+            view["interfaces_error"] = exc.message
+            continue
+        view["interfaces"] = [
+            {**i.to_json(), "mine": i.tag.startswith("nicattach:") if marks else None}
+            for i in now.interfaces
+        ]
+    return views
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     try:
         policy = load_policy(args.policy)
+        refuse_unsupported(policy, args.backend)
     except PolicyError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         return EXIT_PERMANENT
-    print(f"{args.policy}: OK ({len(policy.rules)} rules)")
+    print(f"{args.policy}: OK ({len(policy.rules)} rules, {args.backend} backend)")
     return EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    service = _start(args)  # the policy loads, and suits the backend, or this stops here
+    if isinstance(service, int):
+        return service
+    project = args.project or service.settings.project_id
+    try:
+        if not project:
+            return _fail(f"check needs --project or ${config.PROJECT_ID}", EXIT_INPUT)
+        lines = check(service, load_policy(service.settings.policy_path), project)
+    finally:
+        service.session.close()
+    for line in lines:
+        print(line.render())
+    if any(line.status == "RETRY" for line in lines):
+        return EXIT_RETRY
+    return EXIT_PERMANENT if any(line.status == "FAIL" for line in lines) else EXIT_OK
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
@@ -218,8 +277,15 @@ def _dev_command(module: str, argv: list[str]) -> int:
     return code
 
 
+def _version() -> str:
+    try:
+        return metadata.version("nic-autoattach")
+    except metadata.PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def _fail(message: str, code: int) -> int:
-    for line in message.splitlines() or [""]:
+    for line in logs.redact(message).splitlines() or [""]:
         print(f"nic-autoattach: {line}", file=sys.stderr)
     return code
 

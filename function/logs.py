@@ -72,6 +72,27 @@ def redact(text: str) -> str:
     return _SECRET.sub(r"\1\2***", text)
 
 
+def scrub(value: Any) -> Any:
+    """A JSON-ready ``value`` with ``redact`` applied to every string in it (keys too)."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {scrub(k): scrub(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [scrub(item) for item in value]
+    return value
+
+
+def redact_bytes(body: bytes) -> bytes:
+    """``redact`` over an outgoing body (UTF-8 text; other bytes pass unchanged)."""
+    try:
+        text = body.decode()
+    except UnicodeDecodeError:
+        return body
+    cut = redact(text)
+    return body if cut == text else cut.encode()
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
@@ -102,8 +123,21 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
         pass
 
 
+_PLAIN_FACTORY = logging.getLogRecordFactory()
+
+
+def _redacted_record(*args: Any, **kwargs: Any) -> logging.LogRecord:
+    """A ``nicattach`` record whose message is redacted before any handler sees it (ours,
+    the platform's, a test's), not only when our formatter writes it."""
+    record = _PLAIN_FACTORY(*args, **kwargs)
+    if record.name.startswith("nicattach"):
+        record.msg, record.args = redact(record.getMessage()), None
+    return record
+
+
 def configure(level: str = "INFO") -> None:
     """Send the ``nicattach`` loggers to stderr as JSON lines (idempotent)."""
+    logging.setLogRecordFactory(_redacted_record)
     logger = logging.getLogger("nicattach")
     if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
         handler = _StderrHandler()

@@ -33,11 +33,13 @@ else:
 
 
 from function import logs  # noqa: E402
+from function.app import reserves  # noqa: E402
 from function.app.service import Service, error_reply  # noqa: E402
 from function.app.wiring import build_service  # noqa: E402
 from function.auth import InvocationCredentials, invocation  # noqa: E402
-from function.config import LOG_LEVEL, ConfigError, Settings  # noqa: E402
+from function.config import LOG_LEVEL, PROJECT_ID, ConfigError, Settings  # noqa: E402
 from function.delivery import emit  # noqa: E402
+from function.domain.codes import ErrorCode  # noqa: E402
 from function.domain.errors import MethodNotAllowed, NicAttachError, PolicyError  # noqa: E402
 from function.transport.api import CORRELATION_HEADER  # noqa: E402
 
@@ -56,7 +58,7 @@ def _start() -> Service:
 
 def _cannot_start(problems: list[str]) -> str:
     """One log line per problem, and the exit message with one line per problem too."""
-    lines = [f"nic-autoattach cannot start: {problem}" for problem in problems]
+    lines = [f"nic-autoattach cannot start: {logs.redact(problem)}" for problem in problems]
     for line in lines:
         log.critical("%s", line)
     return "\n".join(lines)
@@ -84,11 +86,11 @@ def handle_event(request: flask.Request) -> flask.Response:
     headers = dict(request.headers)
     # A FunctionGraph HTTP function gets its credentials as X-CFF-* headers ("Include Keys").
     with invocation(SERVICE.auth, InvocationCredentials.from_headers(headers)):
-        reply = SERVICE.handle(headers, body)
+        reply = SERVICE.handle(headers, body, trusted=False)  # SMN messages must be signed
     return flask.Response(reply.body, status=reply.status, headers=reply.headers)
 
 
-def handler(event: dict[str, Any], context: Any) -> Any:
+def handler(event: dict[str, Any], context: Any = None) -> Any:
     """FunctionGraph's native event-function signature: the same code path as HTTP.
 
     Returns the outcome event(s) as structured-mode JSON; raises on a
@@ -99,6 +101,8 @@ def handler(event: dict[str, Any], context: Any) -> Any:
     FunctionGraph runs one invocation per instance at a time, and concurrent
     invocations on other threads would each see their own.
     """
+    if context is None and hasattr(event, "method"):  # functions-framework --target handler
+        return _wrong_target()
     headers = {"Content-Type": "application/json"}
     request_id = _call(context, "getRequestID")
     if request_id:
@@ -107,7 +111,7 @@ def handler(event: dict[str, Any], context: Any) -> Any:
     with invocation(SERVICE.auth, InvocationCredentials.from_context(context)):
         if is_reconcile_timer(event):
             with logs.bind(correlation_id=request_id or "timer"):
-                return SERVICE.reconcile(full=False, budget_s=budget).as_dict()
+                return _timer_sweep(budget)
         reply = SERVICE.handle(headers, _encode(event), budget_s=budget)
     if reply.verdict.retry:
         raise RetryableFailure(reply.body.decode())
@@ -115,6 +119,35 @@ def handler(event: dict[str, Any], context: Any) -> Any:
         return json.loads(reply.body)
     events = [emit.structured_json(e) for e in reply.events]
     return events[0] if len(events) == 1 else events
+
+
+def _timer_sweep(budget: float | None) -> dict[str, Any]:
+    """The TIMER sweep's summary; a sweep it cannot start (no project, a project not
+    allowed) is answered with the reason, not raised: a retry would not fix it."""
+    try:
+        return SERVICE.reconcile(full=False, budget_s=budget).as_dict()
+    except NicAttachError as exc:
+        if not SERVICE.settings.project_id:
+            message = f"the TIMER sweep needs a project: set {PROJECT_ID}"
+        else:
+            message = exc.message
+        log.error("reconcile not started: %s", message)
+        return {"error": {"code": exc.code, "message": logs.redact(message)}}
+
+
+def _wrong_target() -> Any:
+    """``handler`` is FunctionGraph's entry; behind functions-framework, say so plainly."""
+    import flask
+
+    log.error(
+        "handler is the FunctionGraph entry point; functions-framework needs --target handle_event"
+    )
+    error = {
+        "code": ErrorCode.WRONG_ENTRY_POINT.value,
+        "message": "this function is deployed with the "
+        "FunctionGraph entry point 'handler'; use --target handle_event",
+    }
+    return flask.Response(json.dumps({"error": error}), status=500, mimetype="application/json")
 
 
 def _encode(event: object) -> bytes:
@@ -137,12 +170,9 @@ def is_reconcile_timer(event: object) -> bool:
     return isinstance(user_event, dict) and user_event.get("nicattach") == "reconcile"
 
 
-PLATFORM_MARGIN_S = 3.0
-"""Kept back from FunctionGraph's remaining time: the reply must leave before it runs out."""
-
-
 def remaining_seconds(context: Any) -> float | None:
-    """``context.getRemainingTimeInMilliSeconds()`` minus a margin, if the context has it."""
+    """``context.getRemainingTimeInMilliSeconds()`` minus a margin (a share of it, bounded:
+    ``reserves.PLATFORM``), if the context has it."""
     raw = _call(context, "getRemainingTimeInMilliSeconds")
     try:
         millis = float(raw) if raw is not None else None
@@ -150,7 +180,8 @@ def remaining_seconds(context: Any) -> float | None:
         return None
     if millis is None or millis != millis or millis <= 0:
         return None
-    return max(0.5, millis / 1000 - PLATFORM_MARGIN_S)
+    seconds = millis / 1000
+    return max(0.1, seconds - reserves.PLATFORM.of(seconds))
 
 
 def _call(context: Any, getter: str) -> str | None:

@@ -200,6 +200,16 @@ def _swap_folder(fresh: Path, dest: Path, trash: Path) -> None:
     fresh.rename(dest)
 
 
+def _shown(path: Path) -> str:
+    resolved = path.resolve()
+    return str(resolved.relative_to(ROOT)) if resolved.is_relative_to(ROOT) else str(path)
+
+
+def is_example(policy: Path) -> bool:
+    """A policy of the repository's examples/ folder (made-up network ids)."""
+    return policy.resolve().is_relative_to((ROOT / "examples").resolve())
+
+
 def _installed_pins() -> list[str]:
     """``name==version`` for every distribution installed here (the tested versions)."""
     pins = {}
@@ -223,9 +233,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--staging", type=Path, default=STAGING)
     parser.add_argument("--output", type=Path, default=OUTPUT)
     args = parser.parse_args(argv)
-    if args.policy == DEFAULT_POLICY:
-        print(f"package: shipping the example policy {DEFAULT_POLICY.relative_to(ROOT)}; "
-              "choose yours with POLICY=... (make) or --policy", file=sys.stderr)  # fmt: skip
+    if is_example(args.policy) and os.environ.get("ALLOW_EXAMPLE_POLICY") != "1":
+        print(
+            f"package: refusing the example policy {_shown(args.policy)} (made-up networks): "
+            "choose yours with POLICY=... (make) or --policy, or set ALLOW_EXAMPLE_POLICY=1",
+            file=sys.stderr,
+        )
+        return 2
     try:
         version = args.python_version or target_python()
         size = build(

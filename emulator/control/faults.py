@@ -14,7 +14,10 @@ replayed. The kinds:
   ``busy_servers`` holds per-server busy windows (seconds from now);
 - ``job_fail_rate``: an ECS v1 NIC job ends ``FAIL`` with ``job_fail_code``
   (drawn when the job starts). The HTTP faults apply to the v1 API as well; its
-  busy answer is Huawei's 400 ``Ecs.0100`` on ``…/nics`` and ``…/nics/delete``.
+  busy answer is Huawei's 400 ``Ecs.0100`` on ``…/nics`` and ``…/nics/delete``;
+- ``echo_header``: every request is answered 400 quoting that request header
+  (a gateway that echoes what it got: secrets must not travel on from there);
+- ``zoneless_times``: GET answers carry ``created``/``updated`` without a time zone.
 """
 
 from __future__ import annotations
@@ -43,6 +46,8 @@ class FaultPlan:
     oversize_rate: float = 0.0
     job_fail_rate: float = 0.0
     job_fail_code: str = "Ecs.0217"
+    echo_header: str = ""
+    zoneless_times: bool = False
     seed: int | None = None
     counts: dict[str, int] = field(default_factory=dict)
 
@@ -85,6 +90,12 @@ class Faults:
         code = changes.get("job_fail_code", self.plan.job_fail_code)
         if not isinstance(code, str) or not code:
             raise ValueError(f"job_fail_code must be an error code like 'Ecs.0217', not {code!r}")
+        echo = changes.get("echo_header", self.plan.echo_header)
+        if not isinstance(echo, str):
+            raise ValueError(f"echo_header must be a header name or '', not {echo!r}")
+        zoneless = changes.get("zoneless_times", self.plan.zoneless_times)
+        if not isinstance(zoneless, bool):
+            raise ValueError(f"zoneless_times must be true or false, not {zoneless!r}")
         seed = changes.get("seed")
         seed = None if seed is None else int(seed)
         busy = {str(k): float(v) for k, v in dict(changes.get("busy_servers") or {}).items()}
@@ -92,6 +103,7 @@ class Faults:
             for name, value in numbers.items():
                 setattr(self.plan, name, value)
             self.plan.job_fail_code = code
+            self.plan.echo_header, self.plan.zoneless_times = echo, zoneless
             if "seed" in changes:
                 self.plan.seed = seed
                 self._rng = random.Random(self.plan.seed)
@@ -104,6 +116,8 @@ class Faults:
         plan = self.plan
         if plan.latency_ms:
             self._sleep(plan.latency_ms / 1000)
+        if plan.echo_header:
+            return self._count("echo", _echo(request, plan.echo_header))
         with self._lock:
             draw = self._rng.random()
             busy = server_id is not None and self._busy_until.get(server_id, 0) > time.monotonic()
@@ -140,6 +154,8 @@ class Faults:
 
     def after(self, request: Request, response: Response) -> Response:
         """Turn a carried-out write into an ambiguous answer, sometimes."""
+        if request.method == "GET" and self.plan.zoneless_times:
+            return Response(response.status, _zoneless(response.body), response.headers)
         if request.method not in WRITE_METHODS or not self.plan.ambiguous_rate:
             return response
         with self._lock:
@@ -167,3 +183,25 @@ class Faults:
         with self._lock:
             self.plan.counts[name] = self.plan.counts.get(name, 0) + 1
         return response
+
+
+def _echo(request: Request, header: str) -> Response:
+    """400 quoting the request's ``header``, in the shape of the API asked."""
+    message = f"Invalid request (got {request.headers.get(header.lower(), '')!r})"
+    if request.path.startswith("/v1/"):
+        return Response(400, {"error": {"code": "Ecs.0005", "message": message}})
+    return _fault(400, "badRequest", message)
+
+
+def _zoneless(body: object) -> object:
+    """``body`` with every ``created``/``updated`` time stripped of its zone."""
+    if isinstance(body, list):
+        return [_zoneless(item) for item in body]
+    if not isinstance(body, dict):
+        return body
+    return {
+        key: value.removesuffix("Z")[:19]
+        if key in ("created", "updated") and isinstance(value, str)
+        else _zoneless(value)
+        for key, value in body.items()
+    }

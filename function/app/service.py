@@ -8,18 +8,19 @@ safe to share between threads. ``main.py`` (HTTP and FunctionGraph) and
 from __future__ import annotations
 
 import datetime as dt
-import importlib.metadata
 import json
 import logging
-import re
-import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
-from cloudevents.http import CloudEvent
-
 from function import logs
+from function.app import reserves
+from function.app.replies import JSON_HEADERS, PACKAGE, outcome_reply, trigger_json
+from function.app.replies import Reply as Reply  # re-exported: the entry points' name
+from function.app.replies import correlation_id_of as correlation_id_of
+from function.app.replies import error_reply as error_reply
+from function.app.replies import package_version as package_version
+from function.app.smn_gate import SmnGate
 from function.auth import Auth
 from function.compute.base import ComputeBackend
 from function.config import Settings
@@ -28,21 +29,18 @@ from function.converge.sweep import Summary, reconcile
 from function.delivery import emit
 from function.domain.codes import ErrorCode, SkipReason
 from function.domain.errors import BodyTooLarge, InputError
-from function.domain.model import ParsedEvent, ServerRef, check_project_id
+from function.domain.model import Ignored, ParsedEvent, ServerRef, check_project_id
 from function.domain.outcome import (
     IGNORED,
     Outcome,
-    Verdict,
     failed,
-    input_verdict,
     skipped,
-    verdict,
 )
 from function.domain.policy import Policy
 from function.domain.timing import Deadline, Timing
 from function.lifecycle.releaser import Releaser
 from function.pool import map_in_context
-from function.sources.inbound import BATCH, decode_request
+from function.sources.inbound import decode_request
 from function.sources.parse import parse_event
 from function.transport.api import CORRELATION_HEADER
 from function.transport.session import HttpSession
@@ -52,25 +50,8 @@ log = logging.getLogger("nicattach.service")
 SINK_HEADER = "X-Nicattach-Sink"
 """On every reply when a sink is configured: ``delivered``, ``failed`` (logged, counted),
 or ``none`` (nothing to deliver: an ignored event or a refused request)."""
-PACKAGE = "nic-autoattach"
-SINK_RESERVE_S = 3.0
-"""Deadline time kept back from the servers for delivering their events to the sink."""
 REPLY_COST_S = 0.0003
 """Deadline time kept back per server for building its outcome event (measured ~0.13 ms)."""
-RELEASE_RESERVE_S = 3.0
-"""Deadline time kept back from the servers for answering their lifecycle hooks."""
-
-
-@dataclass
-class Reply:
-    """What the entry point sends back."""
-
-    status: int
-    headers: dict[str, str]
-    body: bytes
-    verdict: Verdict
-    outcomes: list[Outcome] = field(default_factory=list)
-    events: list[CloudEvent] = field(default_factory=list)
 
 
 class Service:
@@ -97,6 +78,8 @@ class Service:
         self.timing = timing
         self.releaser = releaser
         self.compute_calls = compute_calls  # requests sent to the compute API so far
+        self.smn = SmnGate(session, settings.smn_topics)
+        reserves.check_deadline(settings)
 
     def health(self) -> Reply:
         """``GET /``: 200 and what is running (no secret, no endpoint, no API call)."""
@@ -106,7 +89,7 @@ class Service:
             "backend": self.settings.backend,
             "policy_rules": len(self.policy.rules),
         }
-        return Reply(200, dict(_JSON), json.dumps(body).encode(), IGNORED)
+        return Reply(200, dict(JSON_HEADERS), json.dumps(body).encode(), IGNORED)
 
     def deadline(self, budget_s: float | None = None) -> Deadline:
         """One event's deadline: ``NICATTACH_DEADLINE_S``, or the platform's remaining time
@@ -117,43 +100,55 @@ class Service:
         return self.timing.deadline(seconds)
 
     def handle(
-        self, headers: Mapping[str, str], body: bytes, *, budget_s: float | None = None
+        self,
+        headers: Mapping[str, str],
+        body: bytes,
+        *,
+        budget_s: float | None = None,
+        trusted: bool = True,
     ) -> Reply:
         """Decode, handle every server the event names, and build the reply.
 
         A correlation id (the caller's ``X-Request-Id`` if usable, else a new one) goes
-        into every log line, every API request and every outcome event."""
+        into every log line, every API request and every outcome event. ``trusted`` False
+        (the HTTP entry): SMN messages must be signed (``app/smn_gate.py``)."""
         deadline = self.deadline(budget_s)
         correlation_id = correlation_id_of(headers)
         with logs.bind(correlation_id=correlation_id):
-            reply = self._handle(headers, body, correlation_id, deadline)
+            reply = self._handle(headers, body, correlation_id, deadline, trusted)
         reply.headers[CORRELATION_HEADER] = correlation_id
         if self.sink is not None:
             reply.headers.setdefault(SINK_HEADER, "none")
         return reply
 
     def _handle(
-        self, headers: Mapping[str, str], body: bytes, correlation_id: str, deadline: Deadline
+        self,
+        headers: Mapping[str, str],
+        body: bytes,
+        correlation_id: str,
+        deadline: Deadline,
+        trusted: bool,
     ) -> Reply:
         try:
-            parsed = self.parse(headers, body)
+            parsed = self.parse(headers, body, None if trusted else deadline)
         except InputError as exc:
             log.info("rejected input: %s", exc.message, extra={"ctx": {"outcome": "bad_input"}})
             return error_reply(exc)
         if parsed.ignored_reason is not None:
             return self._ignored(parsed)
-        after = deadline.minus(SINK_RESERVE_S) if self.sink is not None else deadline
+        total = deadline.remaining()  # the reserves are shares of it (app/reserves.py)
+        after = deadline.minus(reserves.SINK.of(total)) if self.sink is not None else deadline
         # building one outcome event costs ~0.13 ms here: keep that back for a huge batch
-        after = after.minus(min(0.25 * deadline.remaining(), len(parsed.servers) * REPLY_COST_S))
+        after = after.minus(min(0.25 * total, len(parsed.servers) * REPLY_COST_S))
         hooks = any(ref.lifecycle is not None for ref in parsed.servers)
-        work = after.minus(RELEASE_RESERVE_S) if hooks else after
+        work = after.minus(reserves.RELEASE.of(total)) if hooks else after
         with logs.bind(event_id=parsed.trigger.id):
             outcomes = self.run_all(parsed.servers, work)
             if hooks and self.releaser is not None:
                 outcomes = self.release_all(parsed.servers, outcomes, after)
         source = self.settings.event_source
         events = [emit.to_cloudevent(o, parsed.trigger, source, correlation_id) for o in outcomes]
-        reply = _outcome_reply(outcomes, events)
+        reply = outcome_reply(outcomes, events)
         if self.sink is not None:  # never changes the status: the outcome stands
             sent = [self.sink.send(event, deadline) for event in events]
             reply.headers[SINK_HEADER] = "delivered" if all(sent) else "failed"
@@ -210,15 +205,28 @@ class Service:
         if parsed.ignored_reason is not None:
             return [{"ignored": parsed.ignored_reason}]
         deadline = self.deadline()
-        return list(map_in_context(lambda ref: self.flow.preview(ref, deadline), parsed.servers,
-                                   concurrency=self.settings.concurrency))  # fmt: skip
+        views = map_in_context(
+            lambda ref: self.flow.preview(ref, deadline),
+            parsed.servers,
+            concurrency=self.settings.concurrency,
+        )
+        return [logs.scrub(view) for view in views]
 
-    def parse(self, headers: Mapping[str, str], body: bytes) -> ParsedEvent:
+    def parse(
+        self, headers: Mapping[str, str], body: bytes, untrusted: Deadline | None = None
+    ) -> ParsedEvent:
+        """The event; with ``untrusted`` (the deadline of a request that came over HTTP), SMN
+        messages pass ``SmnGate`` first (signed, listed topic; 403 otherwise)."""
         if len(body) > self.settings.max_body_bytes:
             raise BodyTooLarge(
                 f"body is {len(body)} bytes; the limit is {self.settings.max_body_bytes}"
             )
         trigger, data = decode_request(headers, body)
+        if untrusted is not None:
+            try:
+                data = self.smn.admit(headers, data, untrusted)
+            except Ignored as done:  # a subscription confirmed: nothing else to do
+                return ParsedEvent(trigger=trigger, ignored_reason=done.reason)
         return parse_event(trigger, data)
 
     def _run(self, ref: ServerRef, deadline: Deadline) -> Outcome:
@@ -255,28 +263,8 @@ class Service:
         log.info("ignored event %s: %s", parsed.trigger.id, reason,
                  extra={"ctx": {"event_id": parsed.trigger.id, "outcome": "ignored",
                                 "reason": reason}})  # fmt: skip
-        body = {"outcome": "ignored", "reason": reason, "trigger": _trigger_json(parsed)}
-        return Reply(IGNORED.http_status, dict(_JSON), json.dumps(body).encode(), IGNORED)
-
-
-_JSON = {"Content-Type": "application/json"}
-_SAFE_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
-
-
-def package_version() -> str:
-    """The installed package's version; ``unknown`` where it is not installed (the zip)."""
-    try:
-        return importlib.metadata.version(PACKAGE)
-    except importlib.metadata.PackageNotFoundError:
-        return "unknown"
-
-
-def correlation_id_of(headers: Mapping[str, str]) -> str:
-    """The caller's ``X-Request-Id`` when it is a plain token, else a new id."""
-    for name, value in headers.items():
-        if name.lower() == CORRELATION_HEADER.lower() and _SAFE_ID.fullmatch(value.strip()):
-            return value.strip()
-    return f"req-{uuid.uuid4()}"
+        body = {"outcome": "ignored", "reason": reason, "trigger": trigger_json(parsed)}
+        return Reply(IGNORED.http_status, dict(JSON_HEADERS), json.dumps(body).encode(), IGNORED)
 
 
 def sweep_window_start(now: str | None, window_s: float) -> str:
@@ -286,26 +274,3 @@ def sweep_window_start(now: str | None, window_s: float) -> str:
         end = end.replace(tzinfo=dt.timezone.utc)
     start = end - dt.timedelta(seconds=window_s)
     return start.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def error_reply(exc: InputError) -> Reply:
-    """400 (413, 405) with ``{"error": {"code", "message"}}``: nothing was done."""
-    body = {"error": {"code": exc.code, "message": logs.redact(exc.message)}}
-    return Reply(exc.http_status, dict(_JSON), json.dumps(body).encode(),
-                 input_verdict(exc.http_status))  # fmt: skip
-
-
-def _outcome_reply(outcomes: list[Outcome], events: list[CloudEvent]) -> Reply:
-    result = verdict(outcomes)
-    if len(events) == 1:
-        headers, body = emit.binary(events[0])
-        return Reply(result.http_status, headers, body, result, outcomes, events)
-    batch = [emit.structured_json(e) for e in events]
-    headers = {"Content-Type": BATCH}
-    return Reply(result.http_status, headers, json.dumps(batch).encode(), result, outcomes,
-                 events)  # fmt: skip
-
-
-def _trigger_json(parsed: ParsedEvent) -> dict[str, Any]:
-    t = parsed.trigger
-    return {"id": t.id, "source": t.source, "type": t.type}

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
+from function.app import reserves
 from function.app.service import Service
 from function.auth import Auth, auth_from_settings, bind
 from function.compute.base import ComputeBackend
@@ -71,7 +72,7 @@ def build_service(
     ports = port_owner(settings, counted, auth, timing)
     converger = Converger(backend, waiter, prune=settings.prune, ports=ports,
                           ownership=settings.ownership, reads=reads,
-                          write_reserve=min(5.0, settings.deadline_s * 0.2))  # fmt: skip
+                          write_reserve=reserves.WRITES.of)  # fmt: skip
     flow = Flow(settings, policy, backend, waiter, converger, reads)
     sink = emit.sink_from_settings(settings, session, auth, timing=timing)
     releaser = hook_releaser(settings, session, auth, timing, wall)

@@ -7,12 +7,13 @@ can name them without typos.
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from function import logs
+from function.config.endpoints import ALLOW_HTTP, endpoint_problem
+from function.config.reader import Reader, csv_values
 from function.domain.errors import NicAttachError
 
 POLICY = "NICATTACH_POLICY"
@@ -42,6 +43,8 @@ EG_ENDPOINT = "NICATTACH_EG_ENDPOINT"
 AS_ENDPOINT = "NICATTACH_AS_ENDPOINT"
 HOOK_ON_FAILURE = "NICATTACH_HOOK_ON_FAILURE"
 HOOK_EXTEND_WITHIN_S = "NICATTACH_HOOK_EXTEND_WITHIN_S"
+OS_AUTH_URL = "OS_AUTH_URL"
+SMN_TOPICS = "NICATTACH_SMN_TOPICS"
 SDK_AK = "HUAWEICLOUD_SDK_AK"
 SDK_SK = "HUAWEICLOUD_SDK_SK"
 SDK_SECURITY_TOKEN = "HUAWEICLOUD_SDK_SECURITY_TOKEN"
@@ -79,6 +82,8 @@ ENV_VARS = (
     AS_ENDPOINT,
     HOOK_ON_FAILURE,
     HOOK_EXTEND_WITHIN_S,
+    ALLOW_HTTP,
+    SMN_TOPICS,
     SDK_AK,
     SDK_SK,
     SDK_SECURITY_TOKEN,
@@ -149,8 +154,8 @@ class Settings:
     """``HUAWEICLOUD_SDK_SECURITY_TOKEN``: set for temporary AK/SK."""
     openstack: tuple[tuple[str, str], ...] = field(default=(), repr=False)
     """Every ``OS_*`` variable, for ``keystone`` auth."""
-    wait_active_s: float = 120.0
-    """How long to wait for a BUILDing server to become ACTIVE."""
+    wait_active_s: float = 45.0
+    """How long to wait for a BUILDing server to become ACTIVE (never past the deadline)."""
     deadline_s: float = 50.0
     """The whole budget of one event; keep it below the platform's function timeout."""
     max_body_bytes: int = 1_048_576
@@ -187,6 +192,11 @@ class Settings:
     ``abandon`` (the instance is removed) or ``continue`` (it enters service anyway)."""
     hook_extend_within_s: float = 600.0
     """EXTEND a hook (one more hour) after a retryable failure when it times out sooner."""
+    smn_topics: tuple[str, ...] = ()
+    """SMN topics whose messages the HTTP entry accepts (signed) and whose HTTP(S)
+    subscription it confirms; empty: SMN over HTTP is refused (docs/smn.md)."""
+    allow_http: bool = False
+    """Plain ``http://`` endpoints on other hosts than this one (``NICATTACH_ALLOW_HTTP``)."""
     connect_timeout_s: float = 3.05
     read_timeout_s: float = 20.0
 
@@ -194,7 +204,7 @@ class Settings:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Read and check every variable; raise one ``ConfigError`` listing every mistake."""
         env = os.environ if environ is None else environ
-        read = _Reader(env)
+        read = Reader(env)
         auth = read.choice(AUTH, AUTH_MODES, "token")
         endpoint = env.get(ECS_ENDPOINT, "").strip()
         if not endpoint and auth != "keystone":
@@ -208,7 +218,7 @@ class Settings:
             token=read.secret(TOKEN),
             project_id=env.get(PROJECT_ID, "").strip() or None,
             credentials_project_id=_credentials_project(env, auth),
-            allowed_projects=_csv(env.get(ALLOWED_PROJECTS, "")),
+            allowed_projects=csv_values(env.get(ALLOWED_PROJECTS, "")),
             sink=(env.get(SINK) or env.get(K_SINK) or "").strip() or None,
             eg_endpoint=(env.get(EG_ENDPOINT) or "").strip().rstrip("/") or None,
             ca_bundle=env.get(CA_BUNDLE, "").strip() or None,
@@ -216,7 +226,7 @@ class Settings:
             secret_key=read.secret(SDK_SK),
             security_token=read.secret(SDK_SECURITY_TOKEN),
             openstack=tuple(sorted((k, v) for k, v in env.items() if k.startswith(OS_PREFIX))),
-            wait_active_s=read.number(WAIT_ACTIVE_S, 120.0),
+            wait_active_s=read.number(WAIT_ACTIVE_S, 45.0),
             deadline_s=read.number(DEADLINE_S, 50.0, positive=True),
             max_body_bytes=int(read.number(MAX_BODY_BYTES, 1_048_576, positive=True)),
             event_source=env.get(EVENT_SOURCE, "").strip() or "/nic-autoattach",
@@ -231,6 +241,8 @@ class Settings:
             as_endpoint=(env.get(AS_ENDPOINT) or "").strip().rstrip("/") or None,
             hook_on_failure=read.choice(HOOK_ON_FAILURE, HOOK_RESULTS, "abandon", lower=True),
             hook_extend_within_s=read.number(HOOK_EXTEND_WITHIN_S, 600.0),
+            allow_http=read.flag(ALLOW_HTTP),
+            smn_topics=csv_values(env.get(SMN_TOPICS, "")),
         )
         problems = read.problems + settings._problems()
         if problems:
@@ -262,8 +274,7 @@ class Settings:
             problems.append(f"{SINK} must be an http(s):// URL or eg://<channel id>")
         if self.ca_bundle and not os.path.isfile(self.ca_bundle):
             problems.append(f"{CA_BUNDLE}: no such file: {self.ca_bundle!r}")
-        if self.as_endpoint and not self.as_endpoint.startswith(("http://", "https://")):
-            problems.append(f"{AS_ENDPOINT} must be an http(s):// URL")
+        problems += self._endpoint_problems()
         if self.backend == "huawei-v1" and self.api_version != "v2.1":
             problems.append(f"{API_VERSION} applies to the nova backend only")
         problem = self.network_problem()
@@ -279,8 +290,6 @@ class Settings:
 
     def network_problem(self) -> str | None:
         """The one line that refuses a start where the chosen ownership cannot work."""
-        if self.network_endpoint and not self.network_endpoint.startswith(("http://", "https://")):
-            return f"{NETWORK_ENDPOINT} must be an http(s):// URL"
         if self.backend == "huawei-v1" and self.ownership == "device-tag":
             return f"{OWNERSHIP}=device-tag: the huawei-v1 API has no device tags (use port)"
         if self.port_first and not self.network_endpoint and self.auth != "keystone":
@@ -290,6 +299,23 @@ class Settings:
                 "names first (Huawei: the VPC endpoint)"
             )
         return None
+
+    def _endpoint_problems(self) -> list[str]:
+        """Every URL that carries a credential: a scheme, a host, no plain http elsewhere
+        (``config/endpoints.py``). A sink gets events, not credentials: any http(s)."""
+        urls = {
+            ECS_ENDPOINT: self.ecs_endpoint,
+            AS_ENDPOINT: self.as_endpoint,
+            NETWORK_ENDPOINT: self.network_endpoint,
+            EG_ENDPOINT: self.eg_endpoint,
+            OS_AUTH_URL: dict(self.openstack).get(OS_AUTH_URL),
+        }
+        found = (
+            endpoint_problem(name, url, allow_http=self.allow_http)
+            for name, url in urls.items()
+            if url
+        )
+        return [problem for problem in found if problem]
 
     def with_credentials_project(self, project: str | None) -> Settings:
         """These settings with the credentials' project known (from a Keystone token, or
@@ -320,87 +346,3 @@ def _credentials_project(env: Mapping[str, str], auth: str) -> str | None:
     if auth == "functiongraph":
         return env.get(RUNTIME_PROJECT_ID) or env.get(SDK_PROJECT_ID) or None
     return None
-
-
-REFUSED = "<refused>"
-"""Stands for a refused secret in settings that are never used (``from_env`` raises)."""
-
-
-class _Reader:
-    """Reads variables, collecting every mistake instead of stopping at the first."""
-
-    def __init__(self, env: Mapping[str, str]) -> None:
-        self.env = env
-        self.problems: list[str] = []
-
-    def required(self, name: str) -> str:
-        value = self.env.get(name, "").strip()
-        if not value:
-            self.problems.append(f"{name} is not set")
-        return value
-
-    def secret(self, name: str) -> str:
-        """Stripped of surrounding white space; a value with white space or control
-        characters inside is refused, naming the variable, never showing the value."""
-        value = self.env.get(name, "").strip()
-        if any(c.isspace() or not c.isprintable() for c in value):
-            self.problems.append(f"{name} contains white space or control characters")
-            return REFUSED  # not "": that would add a second, misleading "needs {name}"
-        return value
-
-    def choice(
-        self, name: str, choices: tuple[str, ...], default: str, upper: bool = False,
-        lower: bool = False,
-    ) -> str:  # fmt: skip
-        raw = self.env.get(name, "").strip()
-        value = (raw.upper() if upper else raw.lower() if lower else raw) or default
-        if value not in choices:
-            self.problems.append(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
-            return default
-        return value
-
-    def number(
-        self, name: str, default: float, *, positive: bool = False, limit: float | None = None
-    ) -> float:
-        raw = self.env.get(name, "").strip()
-        if not raw:
-            return default
-        try:
-            value = float(raw)
-        except ValueError:
-            self.problems.append(f"{name} must be a number, got {raw!r}")
-            return default
-        if not math.isfinite(value):
-            self.problems.append(f"{name} must be a finite number, got {raw!r}")
-        elif value < 0:
-            self.problems.append(f"{name} must not be negative, got {raw!r}")
-        elif positive and value == 0:
-            self.problems.append(f"{name} must be above 0, got {raw!r}")
-
-        elif limit is not None and value > limit:
-            self.problems.append(f"{name} must be at most {limit:g}, got {raw!r}")
-        elif value > 1e9:
-            self.problems.append(f"{name} is too large: {raw!r}")
-        else:
-            return value
-        return default
-
-    def flag(self, name: str) -> bool:
-        raw = self.env.get(name, "").strip().lower()
-        if raw in ("", "0", "false", "no", "off"):
-            return False
-        if raw in ("1", "true", "yes", "on"):
-            return True
-        self.problems.append(f"{name} must be true or false, got {raw!r}")
-        return False
-
-    def marks(self, name: str) -> str:
-        """``auto`` (default), or a flag: true/on → ``on``, false/off → ``off``."""
-        raw = self.env.get(name, "").strip().lower()
-        if raw in ("", "auto"):
-            return "auto"
-        return "on" if self.flag(name) else "off"
-
-
-def _csv(raw: str) -> tuple[str, ...]:
-    return tuple(part.strip() for part in raw.split(",") if part.strip())

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -80,7 +81,7 @@ class Converger:
         waiter: Waiter,
         *,
         prune: bool = False,
-        write_reserve: float = 5.0,
+        write_reserve: Callable[[float], float] = lambda seconds: min(5.0, 0.2 * seconds),
         ports: PortOwner | None = None,
         ownership: str = "auto",
         reads: ThreadPoolExecutor | None = None,
@@ -89,7 +90,8 @@ class Converger:
         self._waiter = waiter
         self._prune = prune
         self._write_reserve = write_reserve
-        """Deadline time kept back from new attaches, for the re-read and undo after them."""
+        """Deadline time kept back from new attaches, for the re-read and undo after them,
+        given the time the deadline leaves (a share of it: ``app/reserves.WRITES``)."""
         self._ports = ports
         self.ports = ports
         """The function's ports (``None`` without a network endpoint), for the sweep."""
@@ -119,7 +121,7 @@ class Converger:
         view = self._look(run, desired, first)
         current = view.plan(desired)
         self._check_room(server_id, view, current)
-        writes = deadline.minus(self._write_reserve)
+        writes = deadline.minus(self._write_reserve(deadline.remaining()))
         attached = False
         for attempt in range(1, ROUNDS + 1):
             undo = self._undo(current)

@@ -22,7 +22,7 @@ from function.converge.flow import Flow
 from function.converge.ports import PortOwner
 from function.domain.errors import NicAttachError, ServerGone
 from function.domain.model import ServerRef
-from function.domain.outcome import Kind, Outcome
+from function.domain.outcome import Kind, Outcome, failed
 from function.domain.timing import Deadline
 from function.pool import map_in_context
 
@@ -61,7 +61,8 @@ class Summary:
     def as_dict(self) -> dict[str, Any]:
         body = {k: v for k, v in self.__dict__.items() if v or isinstance(v, int)}
         body["project_id"] = self.project_id
-        return body
+        scrubbed: dict[str, Any] = logs.scrub(body)  # CLI output, TIMER return value, logs
+        return scrubbed
 
 
 def reconcile(
@@ -85,11 +86,16 @@ def reconcile(
             try:
                 page = backend.list_servers(project_id, deadline, marker=marker,
                                             changes_since=changes_since)  # fmt: skip
-            except NicAttachError as exc:
-                log.warning("reconcile %s: listing servers failed (%s)", project_id, exc.code)
+            except Exception as exc:  # a sweep never raises: it reports where to resume
+                code, message = _error(exc)
+                log.warning(
+                    "reconcile %s: listing servers failed (%s)",
+                    project_id,
+                    code,
+                    exc_info=not isinstance(exc, NicAttachError),
+                )
                 summary.incomplete, summary.marker = True, marker
-                summary.failures.append({"server_id": None, "code": exc.code,
-                                         "message": exc.message})  # fmt: skip
+                summary.failures.append({"server_id": None, "code": code, "message": message})
                 break
             _sweep_page(summary, flow, page.servers, deadline, dry_run, concurrency)
             if page.next_marker is None:  # an empty page may have more behind it (v1)
@@ -153,13 +159,28 @@ def _sweep_page(
 
     def one(ref: ServerRef) -> Outcome | dict[str, Any]:
         with logs.bind(server_id=ref.server_id):
-            return flow.preview(ref, deadline) if dry_run else flow.run(ref, deadline)
+            try:
+                return flow.preview(ref, deadline) if dry_run else flow.run(ref, deadline)
+            except Exception as exc:  # bad API data (or a bug) costs this server only
+                log.exception(
+                    "reconcile: server %s: unexpected %s", ref.server_id, type(exc).__name__
+                )
+                code, message = _error(exc)
+                return failed(ref.server_id, ref.project_id, code, message, retryable=True)
 
     for result in map_in_context(one, refs, concurrency=concurrency):
         if isinstance(result, dict):
             _count_preview(summary, result)
         else:
             _count(summary, result)
+
+
+def _error(exc: Exception) -> tuple[str, str]:
+    """The code and message a failure entry shows: the project's own, else the type only
+    (an unexpected error's text may quote anything, a credential included)."""
+    if isinstance(exc, NicAttachError):
+        return exc.code, exc.message
+    return "internal_error", f"unexpected {type(exc).__name__}"
 
 
 def _count_preview(summary: Summary, view: dict[str, Any]) -> None:

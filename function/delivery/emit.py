@@ -55,7 +55,9 @@ def to_cloudevent(
     }
     if correlation_id:
         attributes["correlationid"] = correlation_id  # a CloudEvents extension attribute
-    return CloudEvent(attributes, event_data(outcome, trigger))
+    # every text of the event (error messages, lifecycle details, ids) passes one redaction:
+    # replies, sink bodies and FunctionGraph return values are all made from this event
+    return CloudEvent(logs.scrub(attributes), logs.scrub(event_data(outcome, trigger)))
 
 
 def event_data(outcome: Outcome, trigger: Trigger) -> dict[str, Any]:
@@ -74,7 +76,7 @@ def event_data(outcome: Outcome, trigger: Trigger) -> dict[str, Any]:
         data["rules"] = list(outcome.rules)
         data["error"] = {
             "code": outcome.error_code,
-            "message": logs.redact(outcome.error_message or ""),
+            "message": outcome.error_message or "",
             "retryable": outcome.retryable,
         }
     if outcome.lifecycle is not None:

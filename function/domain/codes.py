@@ -65,6 +65,9 @@ class ErrorCode(str, Enum):
     METHOD_NOT_ALLOWED = "method_not_allowed"
     BAD_CONFIG = "bad_config"
     BAD_POLICY = "bad_policy"
+    WRONG_ENTRY_POINT = "wrong_entry_point"
+    SMN_REFUSED = "smn_refused"
+    SMN_CERTIFICATE_UNAVAILABLE = "smn_certificate_unavailable"
     ERROR = "error"
 
     def __str__(self) -> str:

@@ -28,7 +28,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from function.domain.policy import NicRequest
+from function.domain.policy import NicRequest, parse_ip
 
 MARK_PREFIX = "nicattach:"
 """The device tag prefix that marks a NIC as made by this function."""
@@ -67,7 +67,9 @@ class Interface:
 
     @property
     def ip_addresses(self) -> frozenset[str]:
-        return frozenset(ip.ip_address for ip in self.fixed_ips)
+        """Canonical (``2001:DB8::0:10`` is ``2001:db8::10``), as the policy's are: the API's
+        spelling never decides whether a NIC satisfies a request."""
+        return frozenset(canonical_ip(ip.ip_address) for ip in self.fixed_ips)
 
     @property
     def marked(self) -> bool:
@@ -107,7 +109,12 @@ def satisfies(interface: Interface, nic: NicRequest) -> bool:
         return interface.port_id == nic.port_id
     if interface.net_id != nic.net_id:
         return False
-    return nic.fixed_ip is None or nic.fixed_ip in interface.ip_addresses
+    return nic.fixed_ip is None or canonical_ip(nic.fixed_ip) in interface.ip_addresses
+
+
+def canonical_ip(text: str) -> str:
+    """``text`` as ``ipaddress`` writes it; unchanged when it is not an address."""
+    return parse_ip(text) or text
 
 
 def plan(

@@ -13,11 +13,15 @@ from typing import Any
 
 from function.domain.errors import InputError
 from function.domain.model import Trigger
+from function.sources.cts import is_trace
+from function.sources.nova import is_notification
+from function.sources.smn import is_smn
 
 STRUCTURED = "application/cloudevents+json"
 BATCH = "application/cloudevents-batch+json"
 BARE_SOURCE = "urn:nic-autoattach:bare-json"
 BARE_TYPE = "bare-json"
+"""The type of a bare JSON body of no shape the platforms send (a generic event)."""
 
 
 def decode_request(headers: Mapping[str, str], body: bytes) -> tuple[Trigger, Any]:
@@ -33,7 +37,7 @@ def decode_request(headers: Mapping[str, str], body: bytes) -> tuple[Trigger, An
         return _decode_structured(document)
     if content_type == STRUCTURED:
         raise InputError("structured CloudEvent without 'specversion'")
-    return _bare_trigger(body), document
+    return _bare_trigger(body, document), document
 
 
 def _decode_binary(headers: Mapping[str, str], body: bytes) -> tuple[Trigger, Any]:
@@ -67,10 +71,22 @@ def _check_specversion(value: object) -> None:
         raise InputError(f"unsupported CloudEvents specversion {value!r} (expected '1.0')")
 
 
-def _bare_trigger(body: bytes) -> Trigger:
-    """A stable identity for a bare JSON body: redelivering it yields the same ids."""
+def _bare_trigger(body: bytes, document: Any) -> Trigger:
+    """A stable identity for a bare JSON body: redelivering it yields the same ids. Its type
+    names the platform's shape (a FunctionGraph CTS trigger sends bare JSON too)."""
     digest = hashlib.sha256(body).hexdigest()[:32]
-    return Trigger(id=f"sha256:{digest}", source=BARE_SOURCE, type=BARE_TYPE)
+    return Trigger(id=f"sha256:{digest}", source=BARE_SOURCE, type=bare_type(document))
+
+
+def bare_type(document: Any) -> str:
+    """``cts``, ``smn``, ``nova-notification``, or ``bare-json`` for anything else."""
+    if not isinstance(document, Mapping):
+        return BARE_TYPE
+    if "cts" in document or is_trace(document):
+        return "cts"
+    if is_smn(document):
+        return "smn"
+    return "nova-notification" if is_notification(document) else BARE_TYPE
 
 
 def _load_json(body: bytes) -> Any:

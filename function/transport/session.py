@@ -9,6 +9,13 @@ event go through this small session: one ``PoolManager`` per process, shared
 by threads, connections kept alive, TLS always verified, the environment's
 proxy settings read once. Errors become ``TransportError`` here, and the API client
 layer (``transport/api.py``) maps those (and HTTP answers) to the project's error tree.
+
+A request given a ``total`` is bounded whole, status line and headers included: a
+per-read timeout alone lets an answer that trickles in (a byte every second) hold
+the caller for ever. A watchdog (``transport/watchdog.py``: one thread for the
+process, ~8 µs to arm, where a timer thread per request cost ~0.4 ms) shuts the
+connection's socket down at ``total``; whatever the request was doing then fails,
+and is reported as a timeout.
 """
 
 from __future__ import annotations
@@ -26,6 +33,8 @@ import urllib3
 from urllib3.exceptions import HTTPError as Urllib3Error
 from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError, SSLError
 from urllib3.exceptions import TimeoutError as Urllib3Timeout
+
+from function.transport.watchdog import CURRENT, Watchdog, watched
 
 Timeout = tuple[float, float]
 
@@ -94,7 +103,7 @@ class Session:
         options: dict[str, Any] = {"maxsize": maxsize, "block": False, "retries": False}
         options.update(cert_reqs="CERT_REQUIRED", ca_certs=ca_certs or _default_ca())
         self._options = options
-        self._direct = urllib3.PoolManager(num_pools=8, **options)
+        self._direct = watched(urllib3.PoolManager(num_pools=8, **options))
         self._proxies = urllib.request.getproxies_environment()  # read once, not per call
         self._via: dict[tuple[str, str], urllib3.PoolManager] = {}
         self._lock = threading.Lock()
@@ -112,24 +121,50 @@ class Session:
         that trickles in byte by byte cannot hold the caller past it); answers larger
         than ``max_answer_bytes`` are refused unread. Errors never carry header values."""
         started = time.monotonic()
-        pool = self._manager(url)
+        if total is not None:
+            timeout = (min(timeout[0], total), min(timeout[1], total))
+        watchdog = Watchdog(total)
+        token = CURRENT.set(watchdog)
         try:
-            answer = pool.request(
+            answer = self._send(method, url, data, headers, timeout, watchdog)
+            try:
+                body = self._read(answer, started, total)
+            except TransportError as exc:
+                raise (_timed_out(watchdog) or exc) from None
+            finally:
+                answer.release_conn()
+        finally:
+            watchdog.cancel()
+            CURRENT.reset(token)
+        late = _timed_out(watchdog)  # a socket shut mid-body can look like the body's end
+        if late is not None:
+            raise late
+        return Response(answer.status, answer.reason or "", answer.headers, body)
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        data: bytes | None,
+        headers: Mapping[str, str] | None,
+        timeout: Timeout,
+        watchdog: Watchdog,
+    ) -> urllib3.BaseHTTPResponse:
+        """Send the request and read the status line and headers (the watchdog's time)."""
+        try:
+            return self._manager(url).request(
                 method, url, body=data, headers=dict(headers or {}), redirect=False,
                 timeout=urllib3.Timeout(connect=timeout[0], read=timeout[1]),
                 preload_content=False,
             )  # fmt: skip
         except MaxRetryError as exc:  # retries=False wraps the cause
-            raise _translate(exc.reason or exc, url) from None
+            raise _timed_out(watchdog) or _translate(exc.reason or exc, url) from None
         except Urllib3Error as exc:
-            raise _translate(exc, url) from None
+            raise _timed_out(watchdog) or _translate(exc, url) from None
         except (ValueError, TypeError, LookupError, OSError) as exc:  # e.g. a bad header value
-            raise TransportError(f"invalid request: {type(exc).__name__}") from None
-        try:
-            body = self._read(answer, started, total)
-        finally:
-            answer.release_conn()
-        return Response(answer.status, answer.reason or "", answer.headers, body)
+            raise _timed_out(watchdog) or TransportError(
+                f"invalid request: {type(exc).__name__}"
+            ) from None
 
     def _read(self, answer: urllib3.BaseHTTPResponse, started: float, total: float | None) -> bytes:
         length = answer.headers.get("Content-Length", "")
@@ -179,8 +214,15 @@ class Session:
         with self._lock:
             key = (parts.scheme, proxy)
             if key not in self._via:
-                self._via[key] = urllib3.ProxyManager(proxy, num_pools=8, **self._options)
+                proxied = urllib3.ProxyManager(proxy, num_pools=8, **self._options)
+                self._via[key] = watched(proxied)
             return self._via[key]
+
+
+def _timed_out(watchdog: Watchdog) -> TransportTimeout | None:
+    if not watchdog.fired:
+        return None
+    return TransportTimeout("Timeout: no complete answer within the request's budget")
 
 
 def _bypass(host: str, proxies: dict[str, str]) -> bool:

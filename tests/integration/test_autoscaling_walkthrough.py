@@ -37,7 +37,8 @@ def walkthrough() -> list[list[str]]:
 @pytest.fixture
 def emulator_url() -> Iterator[str]:
     command = walkthrough()[0]
-    assert command[:3] == ["nic-autoattach", "emulator", "--port"] and command[-1] == "&"
+    # as the README: the venv's command, which `make demo` builds
+    assert command[:3] == [".venv/bin/nic-autoattach", "emulator", "--port"] and command[-1] == "&"
     args = [CLI, *command[1:-1]]
     args[args.index("--port") + 1] = "0"
     process = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -72,7 +73,7 @@ def run(command: list[str], url: str, env: dict[str, str]) -> Any:
             name, value = here(pair).split("=", 1)
             env[name] = value
         return None
-    assert command[:2] == ["nic-autoattach", "invoke"]
+    assert command[:2] == [".venv/bin/nic-autoattach", "invoke"]
     done = subprocess.run([CLI, *command[1:]], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=60)  # fmt: skip
     assert done.returncode == 0, done.stderr

@@ -78,7 +78,7 @@ def test_post_still_handles_events(client: FlaskClient) -> None:
 
 
 def test_version_falls_back_when_not_installed(monkeypatch: pytest.MonkeyPatch) -> None:
-    from function.app import service
+    from function.app import replies as service  # where the version is read
 
     def missing(name: str) -> str:
         raise importlib.metadata.PackageNotFoundError(name)

@@ -10,6 +10,7 @@ Building needs the package registry (``pip install --target``); the import does 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import zipfile
@@ -98,9 +99,28 @@ def _is_stdlib(path: str) -> bool:
     return path.startswith((sys.base_prefix, sys.base_exec_prefix))
 
 
-def run_packager(*args: str) -> subprocess.CompletedProcess[str]:
+def run_packager(*args: str, allow_example: bool = True) -> subprocess.CompletedProcess[str]:
+    """scripts/package.py; the examples' policies are allowed unless told otherwise."""
     command = [sys.executable, "scripts/package.py", *args]
-    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    env = {k: v for k, v in os.environ.items() if k != "ALLOW_EXAMPLE_POLICY"}
+    if allow_example:
+        env["ALLOW_EXAMPLE_POLICY"] = "1"
+    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.parametrize("args", [(), ("--policy", "examples/policy.yaml")])
+def test_the_example_policy_is_refused_in_one_line_unless_allowed(
+    previous: tuple[Path, Path], tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    """`make package` without POLICY= would ship made-up network ids: exit 2, nothing built."""
+    staging, output = previous
+    before = snapshot(tmp_path)
+    where = ("--staging", str(staging), "--output", str(output))
+    done = run_packager(*args, *where, allow_example=False)
+    assert done.returncode == 2
+    assert done.stdout == "" and len(done.stderr.splitlines()) == 1, done.stderr
+    assert "example policy" in done.stderr and "ALLOW_EXAMPLE_POLICY=1" in done.stderr
+    assert snapshot(tmp_path) == before
 
 
 def snapshot(folder: Path) -> dict[str, bytes | None]:

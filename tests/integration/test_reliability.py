@@ -142,8 +142,8 @@ def _fixed_ip_taken(emu: EmulatorServer, admin: AdminClient, tmp: Path) -> Any:
 
 
 def _deadline(emu: EmulatorServer, admin: AdminClient, tmp: Path) -> Any:
-    admin.set_faults(latency_ms=300)
-    return make_service(emu, deadline_s=0.5), event()
+    admin.set_faults(latency_ms=1000)
+    return make_service(emu, deadline_s=1.0), event()  # the smallest deadline allowed
 
 
 def _conflicting_tags(emu: EmulatorServer, admin: AdminClient, tmp: Path) -> Any:

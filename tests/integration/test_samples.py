@@ -55,7 +55,6 @@ ATTACHING = [
     ("nova-instance-create-end-oslo.json", [ONE]),
     ("nova-instance-update-tags.json", [ONE]),
     ("knative-rabbitmq-instance-create-end.json", [ONE]),
-    ("smn-as-hook-launching.json", [ONE]),
     ("server-created.json", [GENERIC]),
     ("generic-object-tags.json", [GENERIC]),
     ("generic-no-tags.json", [GENERIC]),
@@ -63,8 +62,9 @@ ATTACHING = [
 IGNORED = [
     "ignored-cts-create-failed.json",
     "ignored-cts-other-service.json",
-    "ignored-smn-other-message.json",
 ]
+SMN_TRIGGER = ["smn-as-hook-launching.json", "ignored-smn-other-message.json"]
+"""FunctionGraph's SMN trigger calls ``handler``; over HTTP the shape is refused unsigned."""
 
 
 def outcomes(response: Any) -> list[dict[str, Any]]:
@@ -102,6 +102,25 @@ def test_sample_is_ignored_without_any_api_call(
     assert response.status_code == 200
     assert response.get_json()["outcome"] == "ignored"
     assert admin.requests_log() == []
+
+
+@pytest.mark.parametrize("name", SMN_TRIGGER)
+def test_smn_trigger_samples_go_to_the_handler_and_are_refused_over_http(
+    client: FlaskClient, admin: AdminClient, name: str
+) -> None:
+    import main  # the module functions-framework loaded for this test's app
+
+    admin.clear_requests()
+    response = client.post(
+        "/", data=(EVENTS / name).read_bytes(), headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 403 and admin.requests_log() == []
+    answer = main.handler(json.loads((EVENTS / name).read_text()), FunctionGraphContext())
+    if name.startswith("ignored"):
+        assert answer["outcome"] == "ignored"
+    else:
+        assert answer["type"] == "nicattach.attachment.completed", answer
+        assert {STORAGE, BACKUP} <= {i["net_id"] for i in admin.interfaces(ONE)}
 
 
 class FunctionGraphContext:

@@ -92,16 +92,12 @@ def readme_env(emulator_url: str) -> dict[str, str]:
 
 
 def invoke(sample: str, env: dict[str, str]) -> tuple[int, list[dict[str, Any]], str]:
-    """`nic-autoattach invoke events/SAMPLE`: exit code, the JSON documents printed, stderr."""
+    """`nic-autoattach invoke events/SAMPLE`: exit code, the JSON lines printed, stderr."""
     done = subprocess.run(
         [CLI, "invoke", f"events/{sample}"], cwd=ROOT, env=env, capture_output=True, text=True,
         timeout=60,
     )  # fmt: skip
-    decoder, out, documents = json.JSONDecoder(), done.stdout.strip(), []
-    while out:
-        document, end = decoder.raw_decode(out)
-        documents.append(document)
-        out = out[end:].lstrip()
+    documents = [json.loads(line) for line in done.stdout.splitlines()]  # one per line
     return done.returncode, documents, done.stderr
 
 

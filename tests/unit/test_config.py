@@ -140,7 +140,7 @@ def test_keystone_endpoint_is_optional_and_secrets_are_not_in_repr() -> None:
     env = {
         "NICATTACH_POLICY": "p.yaml",
         "NICATTACH_AUTH": "keystone",
-        "OS_AUTH_URL": "http://k/v3",
+        "OS_AUTH_URL": "https://k/v3",
         "OS_PASSWORD": "os-secret-pw",
     }
     s = Settings.from_env(env)

@@ -23,7 +23,9 @@ WANT = NicRequest(NET, None, None, ("storage",))
 
 def wire(backend: MemoryBackend, time: VirtualTime) -> tuple[Converger, Deadline]:
     waiter = Waiter(backend, time.timing, wait_active_s=60.0, wait_port_active_s=10.0)
-    return Converger(backend, waiter, write_reserve=5.0), Deadline(time.clock() + 30.0, time.timing)
+    return Converger(backend, waiter, write_reserve=lambda _: 5.0), Deadline(
+        time.clock() + 30.0, time.timing
+    )
 
 
 def nets(backend: MemoryBackend) -> list[str]:

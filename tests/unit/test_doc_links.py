@@ -19,6 +19,8 @@ DOCS = sorted(
         *ROOT.glob("docs/*.md"),
         *ROOT.glob("*/README.md"),
         *ROOT.glob("tests/*/README.md"),
+        *ROOT.glob("deploy/*.md"),
+        *ROOT.glob("deploy/*/README.md"),
     ]  # fmt: skip
     if ".venv" not in p.parts
 )

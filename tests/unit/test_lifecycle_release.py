@@ -208,7 +208,7 @@ def test_hooks_outside_the_allowed_projects_or_without_an_endpoint_are_not_answe
      ({"NICATTACH_HOOK_EXTEND_WITHIN_S": "-1"}, "must not be negative")],
 )  # fmt: skip
 def test_settings(env: dict[str, str], problem: str) -> None:
-    base = {"NICATTACH_POLICY": "p.yaml", "NICATTACH_ECS_ENDPOINT": "http://x",
+    base = {"NICATTACH_POLICY": "p.yaml", "NICATTACH_ECS_ENDPOINT": "https://x",
             "NICATTACH_TOKEN": "t"}  # fmt: skip
     settings = Settings.from_env({**base, "NICATTACH_HOOK_ON_FAILURE": "Continue",
                                   "NICATTACH_AS_ENDPOINT": "https://as.x/"})  # fmt: skip

@@ -1,0 +1,46 @@
+"""Endpoint URLs checked at start-up: a scheme, a host, and no credential in clear text.
+
+A URL without ``https://`` or ``http://`` would start and then fail every event as a
+retryable connection error; plain ``http`` to another machine would send the token
+(or the Keystone password, or a signature) unencrypted. Both are refused, one line
+each, before any network call. ``http://127.0.0.1:…`` (the emulator, a local proxy)
+keeps working; another plain-http host needs ``NICATTACH_ALLOW_HTTP=true``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from urllib.parse import urlsplit
+
+ALLOW_HTTP = "NICATTACH_ALLOW_HTTP"
+LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
+
+
+def is_loopback(host: str) -> bool:
+    """``localhost`` or a loopback address (``127.0.0.0/8``, ``::1``)."""
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def endpoint_problem(name: str, url: str, *, allow_http: bool) -> str | None:
+    """Why ``url`` (the value of variable ``name``) cannot be used, or None."""
+    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+    if scheme not in ("https", "http"):
+        return f"{name} must be an http(s):// URL (https:// for a remote host), got {url!r}"
+    try:
+        parts = urlsplit(url)
+        host, _ = parts.hostname or "", parts.port
+    except ValueError:
+        return f"{name} is not a valid URL: {url!r}"
+    if not host:
+        return f"{name} has no host: {url!r}"
+    if scheme == "http" and not allow_http and not is_loopback(host):
+        return (
+            f"{name} is plain http:// to {host}: credentials would travel unencrypted; "
+            f"use https://, or set {ALLOW_HTTP}=true"
+        )
+    return None
