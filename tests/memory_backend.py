@@ -126,6 +126,11 @@ class MemoryBackend:
         self._server(Call("attach", server_id, nic=nic, mark=mark))
         self.plug(server_id, nic, mark if self.capabilities.marks else None)
 
+    def keep_with_server(
+        self, project_id: str, server_id: str, port_id: str, deadline: Deadline
+    ) -> None:
+        self._server(Call("keep_with_server", server_id, port_id=port_id))
+
     def detach(self, project_id: str, server_id: str, port_id: str, deadline: Deadline) -> None:
         server = self._server(Call("detach", server_id, port_id=port_id))
         server.interfaces = [i for i in server.interfaces if i.port_id != port_id]  # idempotent

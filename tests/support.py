@@ -56,6 +56,7 @@ def settings(endpoint: str, policy: Path | None = None, **values: Any) -> Settin
     base = Settings(
         policy_path=str(policy or ROOT / "examples" / "policy.yaml"),
         ecs_endpoint=endpoint,
+        network_endpoint=endpoint,  # the emulator serves /v2.0 on its own address
         token=TOKEN,
         wait_active_s=2.0,
         deadline_s=20.0,

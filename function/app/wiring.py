@@ -26,6 +26,7 @@ from function.config.policy_file import load_policy
 from function.config.profile_keys import profile_refusals
 from function.converge.convergence import Converger
 from function.converge.flow import Flow
+from function.converge.ports import PortOwner
 from function.converge.waiter import Waiter
 from function.delivery import emit
 from function.domain.errors import PolicyError
@@ -35,6 +36,7 @@ from function.domain.timing import Timing
 from function.gate import Gate
 from function.lifecycle.client import AsClient
 from function.lifecycle.releaser import Releaser
+from function.network.client import NetworkClient
 from function.transport import tls
 from function.transport.session import Counted, HttpSession, Session
 
@@ -69,7 +71,10 @@ def build_service(
     backend = compute_backend(settings, counted, auth, timing, reads)
     waiter = Waiter(backend, timing, wait_active_s=settings.wait_active_s,
                     wait_port_active_s=settings.wait_port_active_s)  # fmt: skip
-    converger = Converger(backend, waiter, prune=settings.prune, write_reserve=reserves.WRITES.of)
+    ports = port_owner(settings, counted, auth, timing)
+    converger = Converger(backend, waiter, prune=settings.prune, ports=ports,
+                          ownership=settings.ownership, reads=reads,
+                          write_reserve=reserves.WRITES.of)  # fmt: skip
     flow = Flow(settings, policy, backend, waiter, converger, reads)
     sink = emit.sink_from_settings(settings, session, auth, timing=timing)
     releaser = hook_releaser(settings, session, auth, timing, wall)
@@ -91,6 +96,27 @@ def hook_releaser(
         client = AsClient(session, settings.as_endpoint, auth, timing=timing, timeout=timeout)
     return Releaser(client, on_failure=Action(settings.hook_on_failure.upper()),
                     extend_within_s=settings.hook_extend_within_s, wall=wall)  # fmt: skip
+
+
+def port_owner(
+    settings: Settings, session: HttpSession, auth: Auth, timing: Timing
+) -> PortOwner | None:
+    """The function's ports through the network API, when an ownership mode may use them
+    (``NICATTACH_NETWORK_ENDPOINT``, or the Keystone catalog's); refused with one line when
+    the chosen ownership needs them and no endpoint is known."""
+    problem = settings.network_problem()
+    if problem:
+        raise ConfigError(problem)
+    if settings.port_first and not settings.network_endpoint:
+        raise ConfigError(
+            "NICATTACH_NETWORK_ENDPOINT is not set and the Keystone catalog "
+            "has no network endpoint: ports first need the network API"
+        )
+    if not settings.network_endpoint or settings.ownership == "device-tag":
+        return None
+    timeout = (settings.connect_timeout_s, settings.read_timeout_s)
+    client = NetworkClient(session, settings.network_endpoint, auth, timing=timing, timeout=timeout)
+    return PortOwner(client, describe=settings.backend != "huawei-v1")
 
 
 def compute_backend(

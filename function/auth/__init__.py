@@ -37,8 +37,21 @@ from function.transport import tls
 
 log = logging.getLogger("nicattach.auth")
 
-#: The project id in a compute (``/v2.1/{p}/``) or Huawei (``/v1/{p}/``) URL.
-PROJECT_IN_URL = re.compile(r"/v[0-9.]+/([A-Za-z0-9_-]{1,64})(?:/|$)")
+#: The project id in a compute (``/v2.1/{p}/``) or Huawei (``/v1/{p}/``) URL; the network
+#: API's ``/v2.0/ports`` names none (``acting_project`` says which one is meant).
+PROJECT_IN_URL = re.compile(r"/v(?!2\.0/)[0-9.]+/([A-Za-z0-9_-]{1,64})(?:/|$)")
+_ACTING: ContextVar[str | None] = ContextVar("acting_project", default=None)
+
+
+@contextlib.contextmanager
+def acting_project(project_id: str) -> Iterator[None]:
+    """Requests made in this block act in ``project_id`` when their URL names no project
+    (the signed ``X-Project-Id`` of AK/SK requests to the network API)."""
+    reset = _ACTING.set(project_id)
+    try:
+        yield
+    finally:
+        _ACTING.reset(reset)
 
 
 class Auth(Protocol):
@@ -88,7 +101,7 @@ def signed_headers(
     credentials: AkSk, project_id: str | None, method: str, url: str, body: bytes | None
 ) -> dict[str, str]:
     found = PROJECT_IN_URL.search(url)
-    project = found.group(1) if found else project_id
+    project = found.group(1) if found else (_ACTING.get() or project_id)
     return sign(credentials, method, url, body, {"X-Project-Id": project} if project else {})
 
 
@@ -221,7 +234,8 @@ def _getter(context: Any, name: str) -> str:
 
 def bind(settings: Settings, auth: Auth, *, unscoped_level: int = logging.WARNING) -> Settings:
     """Settings completed by what the credentials know: with ``keystone`` the compute
-    endpoint (the catalog, unless ``NICATTACH_ECS_ENDPOINT`` is set) and the token's
+    and network endpoints (the catalog's, unless ``NICATTACH_ECS_ENDPOINT`` /
+    ``NICATTACH_NETWORK_ENDPOINT`` is set) and the token's
     project. This authenticates once, at start-up: bad credentials stop the function.
 
     With no project limit at all (``token`` auth, no allowlist, no project) it says so once
@@ -234,6 +248,8 @@ def bind(settings: Settings, auth: Auth, *, unscoped_level: int = logging.WARNIN
         assert isinstance(auth, KeystoneAuth)
         endpoint = settings.ecs_endpoint or auth.endpoint()
         settings = replace(settings, ecs_endpoint=endpoint)
+        if not settings.network_endpoint and settings.ownership != "device-tag":
+            settings = replace(settings, network_endpoint=auth.network_endpoint())
         settings = settings.with_credentials_project(auth.project_id())
     if not (settings.allowed_projects or settings.credentials_project_id or settings.project_id):
         _note_unscoped(unscoped_level)

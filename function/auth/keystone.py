@@ -80,6 +80,20 @@ class KeystoneAuth:
             raise ConfigError("the Keystone catalog has no compute endpoint for this region")
         return VERSION_SUFFIX.sub("", str(url).rstrip("/"))
 
+    def network_endpoint(self) -> str | None:
+        """The catalog's ``network`` endpoint without a ``/v2.0`` suffix; ``None`` if absent."""
+        try:
+            url = self._call(
+                lambda: self._session.get_endpoint(
+                    service_type="network",
+                    interface=self._env.get("OS_INTERFACE", "public").removesuffix("URL"),
+                    region_name=self._env.get("OS_REGION_NAME") or None,
+                )
+            )
+        except TemporaryError:
+            return None
+        return re.sub(r"/v2\.0/?$", "", str(url).rstrip("/")) if url else None
+
     def _call(self, fetch: Any) -> Any:
         """keystoneauth1's errors become ours; a message never holds the request body."""
         try:

@@ -35,7 +35,8 @@ class Capabilities:
     free_nics: bool
     """The NIC list says how many more NICs the server takes (``Attached.free``)."""
     delete_on_termination: bool
-    """A NIC made by an attach goes away with the server."""
+    """A NIC attached by port id can be marked to go away with its server
+    (``keep_with_server``); otherwise the function deletes its ports itself."""
     profiles: ProfileSupport = ProfileSupport()
     """The NIC profile keys (``domain/profile.py``) this backend applies; the others are
     refused at start-up."""
@@ -107,6 +108,13 @@ class ComputeBackend(Protocol):
     ) -> None:
         """Ask for ``nic``. Returning means the API accepted it (it may still be settling);
         the caller re-reads to learn the result."""
+        ...
+
+    def keep_with_server(
+        self, project_id: str, server_id: str, port_id: str, deadline: Deadline
+    ) -> None:
+        """Mark the attached NIC to be deleted with its server (``delete_on_termination``);
+        a no-op where the capability is absent."""
         ...
 
     def detach(self, project_id: str, server_id: str, port_id: str, deadline: Deadline) -> None:

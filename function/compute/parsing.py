@@ -73,4 +73,7 @@ def interface_from_api(raw: Mapping[str, Any]) -> Interface:
             if isinstance(ip, Mapping)
         ),
         tag=text(raw.get("tag")),
+        delete_on_termination=dot
+        if isinstance(dot := raw.get("delete_on_termination"), bool)
+        else None,
     )

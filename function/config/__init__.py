@@ -34,6 +34,8 @@ WAIT_PORT_ACTIVE_S = "NICATTACH_WAIT_PORT_ACTIVE_S"
 DEVICE_TAGS = "NICATTACH_DEVICE_TAGS"
 CA_BUNDLE = "NICATTACH_CA_BUNDLE"
 BACKEND = "NICATTACH_BACKEND"
+NETWORK_ENDPOINT = "NICATTACH_NETWORK_ENDPOINT"
+OWNERSHIP = "NICATTACH_OWNERSHIP"
 PRUNE = "NICATTACH_PRUNE"
 CONCURRENCY = "NICATTACH_CONCURRENCY"
 SWEEP_WINDOW_S = "NICATTACH_SWEEP_WINDOW_S"
@@ -71,6 +73,8 @@ ENV_VARS = (
     DEVICE_TAGS,
     CA_BUNDLE,
     BACKEND,
+    NETWORK_ENDPOINT,
+    OWNERSHIP,
     PRUNE,
     CONCURRENCY,
     SWEEP_WINDOW_S,
@@ -90,6 +94,7 @@ AUTH_MODES = ("token", "keystone", "aksk", "functiongraph")
 API_VERSIONS = ("v2.1", "v2")
 BACKENDS = ("nova", "huawei-v1")
 MARK_MODES = ("auto", "on", "off")
+OWNERSHIP_MODES = ("auto", "device-tag", "port")
 HOOK_RESULTS = ("abandon", "continue")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 SECRETS = (TOKEN, SDK_AK, SDK_SK, SDK_SECURITY_TOKEN)
@@ -164,6 +169,15 @@ class Settings:
     ``auto`` when the endpoint's version document offers 2.70, ``on``, ``off``."""
     backend: str = "nova"
     """``nova`` (the ``os-interface`` API) or ``huawei-v1`` (ECS native NIC API)."""
+    network_endpoint: str | None = None
+    """The network API (Neutron's ``/v2.0``; Huawei: the VPC endpoint) base URL, without
+    ``/v2.0``; with ``keystone`` auth the catalog's ``network`` endpoint when unset."""
+    ownership: str = "auto"
+    """How the function proves a NIC is its own: ``port`` (a port it names first, then
+    attaches by id: every backend, needs the network API), ``device-tag`` (Nova's device
+    tag written with the attach, 2.49/2.70); ``auto``: ``port`` on ``huawei-v1``, on
+    ``nova`` the device tag where the endpoint offers 2.70, else ``port`` when a network
+    endpoint is known."""
     prune: bool = False
     """Detach NICs this function made (marked) that no request wants any more."""
     concurrency: int = 32
@@ -220,6 +234,8 @@ class Settings:
             wait_port_active_s=read.number(WAIT_PORT_ACTIVE_S, 10.0),
             device_tags=read.marks(DEVICE_TAGS),
             backend=read.choice(BACKEND, BACKENDS, "nova"),
+            network_endpoint=(env.get(NETWORK_ENDPOINT) or "").strip().rstrip("/") or None,
+            ownership=read.choice(OWNERSHIP, OWNERSHIP_MODES, "auto", lower=True),
             prune=read.flag(PRUNE),
             concurrency=int(read.number(CONCURRENCY, 32, positive=True, limit=64)),
             sweep_window_s=read.number(SWEEP_WINDOW_S, 1200.0, positive=True),
@@ -262,7 +278,28 @@ class Settings:
         problems += self._endpoint_problems()
         if self.backend == "huawei-v1" and self.api_version != "v2.1":
             problems.append(f"{API_VERSION} applies to the nova backend only")
+        problem = self.network_problem()
+        if problem:
+            problems.append(problem)
         return problems
+
+    @property
+    def port_first(self) -> bool:
+        """Whether every network request is made from a port the function names first
+        (``None`` cases, Nova with ``auto``, are decided once the endpoint is asked)."""
+        return self.ownership == "port" or (self.ownership == "auto" and self.backend != "nova")
+
+    def network_problem(self) -> str | None:
+        """The one line that refuses a start where the chosen ownership cannot work."""
+        if self.backend == "huawei-v1" and self.ownership == "device-tag":
+            return f"{OWNERSHIP}=device-tag: the huawei-v1 API has no device tags (use port)"
+        if self.port_first and not self.network_endpoint and self.auth != "keystone":
+            why = f"{OWNERSHIP}=port" if self.ownership == "port" else f"the {self.backend} backend"
+            return (
+                f"{NETWORK_ENDPOINT} is not set: {why} makes every NIC from a port it "
+                "names first (Huawei: the VPC endpoint)"
+            )
+        return None
 
     def _endpoint_problems(self) -> list[str]:
         """Every URL that carries a credential: a scheme, a host, no plain http elsewhere
@@ -270,6 +307,7 @@ class Settings:
         urls = {
             ECS_ENDPOINT: self.ecs_endpoint,
             AS_ENDPOINT: self.as_endpoint,
+            NETWORK_ENDPOINT: self.network_endpoint,
             EG_ENDPOINT: self.eg_endpoint,
             OS_AUTH_URL: dict(self.openstack).get(OS_AUTH_URL),
         }

@@ -3,6 +3,14 @@
 Converge, don't replay: every write is preceded by a read, and the loop that
 re-reads is the retry. The rules of what to attach and what to undo are the
 pure ``domain.plan``; this module only carries them out within the deadline.
+
+Ownership is read from the cloud, never remembered. With ports (``port_first``)
+each network request is made from a port the function named first
+(``domain/ownership.py``): found by name, else created, then attached by id; a
+redelivery anywhere finds that port and continues. A port of ours bound to the
+server but not yet listed, or unbound while the server has no room (its attach
+job still running), is work in flight: waited for, then ``job_pending``, never a
+second NIC and never a full quota.
 """
 
 from __future__ import annotations
@@ -10,20 +18,17 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 
+from function import pool
 from function.compute.base import Attached, ComputeBackend
+from function.converge.attempt import Attempt, describe
+from function.converge.ports import PortOwner
 from function.converge.waiter import Waiter
 from function.domain.codes import ErrorCode
-from function.domain.errors import (
-    ApiPermanentError,
-    ApiTemporaryError,
-    DeadlineExceeded,
-    NicAttachError,
-    PermanentError,
-    ServerBusy,
-    TemporaryError,
-)
+from function.domain.errors import DeadlineExceeded, PermanentError, TemporaryError
+from function.domain.ownership import Claim, Port, State, claim
 from function.domain.plan import MARK_PREFIX, Detach, Interface, Plan, plan
 from function.domain.policy import NicRequest
 from function.domain.timing import Deadline
@@ -43,6 +48,32 @@ class Converged:
     suspected: tuple[Interface, ...]
 
 
+@dataclass(frozen=True)
+class View:
+    """One read of the cloud: the server's NICs and, with ports, the function's ports."""
+
+    attached: Attached
+    claims: dict[NicRequest, Claim] = field(default_factory=dict)
+    server_id: str = ""
+
+    @property
+    def extras(self) -> tuple[Port, ...]:
+        """Our extra ports this server can shed: unbound, or bound to it (one bound to
+        another server is not this delivery's to touch)."""
+        return tuple(
+            p for c in self.claims.values() for p in c.extras if p.device_id in ("", self.server_id)
+        )
+
+    @property
+    def owned(self) -> frozenset[str]:
+        return frozenset(c.port.id for c in self.claims.values() if c.port is not None)
+
+    def plan(self, desired: tuple[NicRequest, ...]) -> Plan:
+        extra = {p.id for p in self.extras}
+        present = [i for i in self.attached.interfaces if i.port_id not in extra]
+        return plan(desired, present, self.owned)
+
+
 class Converger:
     def __init__(
         self,
@@ -51,6 +82,9 @@ class Converger:
         *,
         prune: bool = False,
         write_reserve: Callable[[float], float] = lambda seconds: min(5.0, 0.2 * seconds),
+        ports: PortOwner | None = None,
+        ownership: str = "auto",
+        reads: ThreadPoolExecutor | None = None,
     ) -> None:
         self._backend = backend
         self._waiter = waiter
@@ -58,6 +92,17 @@ class Converger:
         self._write_reserve = write_reserve
         """Deadline time kept back from new attaches, for the re-read and undo after them,
         given the time the deadline leaves (a share of it: ``app/reserves.WRITES``)."""
+        self._ports = ports
+        self.ports = ports
+        """The function's ports (``None`` without a network endpoint), for the sweep."""
+        self._ownership = ownership
+        self._reads = reads or ThreadPoolExecutor(max_workers=4, thread_name_prefix="converge")
+
+    def port_first(self, marks: bool | None) -> bool:
+        """Ports first: asked for, or ``auto`` where the API gives no mark of its own."""
+        if self._ports is None or self._ownership == "device-tag":
+            return False
+        return self._ownership == "port" or not marks
 
     def converge(
         self,
@@ -68,42 +113,50 @@ class Converger:
         first: Attached | None = None,
     ) -> Converged:
         """Bring the server to ``desired``; ``first`` is a first read already made."""
-        run = _Round(self._backend, self._waiter, project_id, server_id, deadline)
         marks = self._backend.discover(deadline).marks
-        first = first or run.read()
-        before = frozenset(i.port_id for i in first.interfaces)
-        current = plan(desired, first.interfaces, before)
-        if first.free is not None and len(current.missing) > first.free:
-            raise PermanentError(
-                f"server {server_id} takes {first.free} more NIC(s); the policy asks for "
-                f"{len(current.missing)} more",
-                code=ErrorCode.NIC_QUOTA_EXCEEDED,
-            )
+        owner = self._ports if self.port_first(marks) else None
+        run = Attempt(
+            self._backend, self._waiter, project_id, server_id, deadline, owner, self._reads
+        )
+        view = self._look(run, desired, first)
+        current = view.plan(desired)
+        self._check_room(server_id, view, current)
         writes = deadline.minus(self._write_reserve(deadline.remaining()))
         attached = False
         for attempt in range(1, ROUNDS + 1):
             undo = self._undo(current)
-            if not current.missing and not undo:
+            if not current.missing and not undo and not view.extras:
                 break
             for nic in current.missing:
                 if writes.expired:  # the reason this round failed says more, if there is one
                     run.last_error = run.last_error or DeadlineExceeded("deadline near")
                     break
-                attached = run.attach(nic, _mark(nic) if marks else None, attempt) or attached
+                if owner is not None and nic.port_id is None:
+                    done = run.attach_port(nic, view.claims[nic], view.attached.free, attempt)
+                else:
+                    done = run.attach(nic, _mark(nic) if marks else None, attempt)
+                attached = done or attached
             for item in undo:
                 run.detach(item, attempt)
+            for port in view.extras:
+                run.remove(port, attempt)
+            if run.waiting and not deadline.expired:
+                self._waiter.after(attempt, None, deadline)
             if deadline.expired:
                 break
-            current = plan(desired, run.read().interfaces, before)
-            run.raise_if_refused(current.missing)
+            view = self._look(run, desired)
+            current = view.plan(desired)
+            run.raise_if_refused(current.missing, view.claims, view.attached.free)
+        run.settle_marks()
         if current.missing:
             raise run.last_error or TemporaryError(
                 "NICs still missing", code=ErrorCode.NOT_CONVERGED
             )
-        if self._undo(current):
+        if self._undo(current) or view.extras:
             raise run.last_error or TemporaryError(
                 "duplicate NICs are left to undo", code=ErrorCode.NOT_CONVERGED
             )
+        run.keep_unmarked(current, view.owned)
         interfaces = tuple(
             self._waiter.until_port_active(project_id, server_id, i, deadline)
             for i in current.assigned
@@ -112,73 +165,45 @@ class Converger:
         stale = () if self._prune else current.stale
         return Converged(attached, interfaces, stale, current.suspected)
 
+    def _look(
+        self, run: Attempt, desired: tuple[NicRequest, ...], first: Attached | None = None
+    ) -> View:
+        """The server's NICs and (with ports) the function's ports, read at once."""
+        if run.owner is None:
+            return View(first or run.read())
+        owner = run.owner
+        nets = [nic for nic in desired if nic.port_id is None]
+        found: Future[tuple[Port, ...]] = pool.submit(
+            self._reads, lambda: owner.find(run.project_id, run.server_id, nets, run.deadline)
+        )
+        try:
+            attached = first or run.read()
+        except BaseException:
+            found.cancel()
+            raise
+        ports = found.result()
+        claims = {nic: claim(run.server_id, nic, ports) for nic in nets}
+        return View(attached, claims, run.server_id)
+
+    def _check_room(self, server_id: str, view: View, current: Plan) -> None:
+        """Refuse for good only when the cloud confirms it: requests with no port of ours
+        (none in flight) outnumber the NICs the server still takes."""
+        free = view.attached.free
+        needed = [
+            nic
+            for nic in current.missing
+            if nic not in view.claims or view.claims[nic].state is State.NONE
+        ]
+        if free is not None and len(needed) > free:
+            raise PermanentError(
+                f"server {server_id} takes {free} more NIC(s); the policy asks for "
+                f"{len(needed)} more",
+                code=ErrorCode.NIC_QUOTA_EXCEEDED,
+            )
+
     def _undo(self, current: Plan) -> list[Detach]:
         stale = [Detach(i.port_id, keep=None) for i in current.stale] if self._prune else []
         return [*current.duplicates, *stale]
-
-
-class _Round:
-    """The writes of one convergence and what they learned."""
-
-    def __init__(
-        self,
-        backend: ComputeBackend,
-        waiter: Waiter,
-        project_id: str,
-        server_id: str,
-        deadline: Deadline,
-    ) -> None:
-        self.backend, self.waiter = backend, waiter
-        self.project_id, self.server_id, self.deadline = project_id, server_id, deadline
-        self.last_error: NicAttachError | None = None
-        self.refused: dict[NicRequest, ApiPermanentError] = {}
-
-    def read(self) -> Attached:
-        return self.backend.list_interfaces(self.project_id, self.server_id, self.deadline)
-
-    def note(self, error: NicAttachError) -> None:
-        self.last_error = error
-
-    def attach(self, nic: NicRequest, mark: str | None, attempt: int) -> bool:
-        """POST one NIC. Every refusal is re-read before it is believed: a racing copy may
-        have attached the same port or IP to this very server."""
-        try:
-            self.backend.attach(self.project_id, self.server_id, nic, self.deadline, mark=mark)
-        except ApiPermanentError as exc:
-            log.warning("attach %s refused (%s); re-reading", describe(nic), exc.code)
-            self.refused[nic] = exc
-            self.note(exc)
-            return False
-        except ApiTemporaryError as exc:
-            log.warning("attach %s: %s; re-reading", describe(nic), exc.code)
-            self.note(exc)
-            self.waiter.after(attempt, exc.delay, self.deadline)
-            if isinstance(exc, ServerBusy):  # building, or another task: wait for the server
-                status = self.backend.get_server(self.project_id, self.server_id, self.deadline)
-                self.waiter.until_ready(self.project_id, self.server_id, status.status,
-                                        self.deadline)  # fmt: skip
-            return False
-        log.info("attached %s to server %s", describe(nic), self.server_id)
-        return True
-
-    def detach(self, item: Detach, attempt: int) -> None:
-        what = "duplicate" if item.keep else "stale"
-        log.warning("detaching %s NIC %s from server %s%s", what, item.port_id, self.server_id,
-                    f" (keeping {item.keep})" if item.keep else "")  # fmt: skip
-        try:  # a NIC already gone is done: every backend's detach is idempotent
-            self.backend.detach(self.project_id, self.server_id, item.port_id, self.deadline)
-        except ApiPermanentError as exc:
-            self.note(exc)
-        except ApiTemporaryError as exc:
-            self.note(exc)
-            self.waiter.after(attempt, exc.delay, self.deadline)
-
-    def raise_if_refused(self, missing: tuple[NicRequest, ...]) -> None:
-        """A NIC refused for good and still missing after the re-read: that is the outcome
-        (one POST and one re-read, not one POST per round)."""
-        for nic in missing:
-            if nic in self.refused:
-                raise self.refused[nic]
 
 
 def _mark(nic: NicRequest) -> str:
@@ -187,7 +212,4 @@ def _mark(nic: NicRequest) -> str:
     return (MARK_PREFIX + rule)[:60]
 
 
-def describe(nic: NicRequest) -> str:
-    if nic.port_id is not None:
-        return f"port {nic.port_id}"
-    return f"net {nic.net_id}" + (f" ip {nic.fixed_ip}" if nic.fixed_ip else "")
+__all__ = ["Converged", "Converger", "View", "describe"]

@@ -15,6 +15,7 @@ from function import pool
 from function.compute.base import Attached, ComputeBackend, Server
 from function.config import Settings
 from function.converge.convergence import Converger
+from function.converge.ports import PortOwner
 from function.converge.waiter import READY, Waiter
 from function.domain.codes import ErrorCode, SkipReason
 from function.domain.errors import NicAttachError, PermanentError, ServerGone, TemporaryError
@@ -47,6 +48,11 @@ class Flow:
         self._converger = converger
         self._reads = reads
 
+    @property
+    def ports(self) -> PortOwner | None:
+        """The function's ports through the network API, when one is configured."""
+        return self._converger.ports
+
     def project_of(self, ref: ServerRef) -> str | Outcome:
         """The project to act in, or the outcome that ends the run before any call."""
         project = ref.project_id or self._settings.project_id
@@ -62,6 +68,8 @@ class Flow:
         project = self.project_of(ref)
         if isinstance(project, Outcome):
             return project
+        if ref.deleted:
+            return self.release(ref, project, deadline)
         rules: tuple[str, ...] = ()
         if deadline.expired:  # a batch larger than one deadline: the rest is redelivered
             return failed(ref.server_id, project, ErrorCode.DEADLINE_EXCEEDED,
@@ -87,10 +95,40 @@ class Flow:
             return failed(ref.server_id, project, exc.code, exc.message, retryable=False,
                           rules=rules)  # fmt: skip
         for nic in done.suspected:
-            log.warning("server %s: NIC %s is beyond the one asked for on net %s (not ours to "
-                        "undo: no mark)", ref.server_id, nic.port_id, nic.net_id)  # fmt: skip
+            log.warning(
+                "server %s: NIC %s is beyond the one asked for on net %s (not ours: never touched)",
+                ref.server_id,
+                nic.port_id,
+                nic.net_id,
+            )
         return completed(ref.server_id, project, rules, done.attached, done.interfaces,
                          stale=done.stale, suspected=done.suspected)  # fmt: skip
+
+    def release(self, ref: ServerRef, project: str, deadline: Deadline) -> Outcome:
+        """A delete event: once the server is gone, delete the function's ports made for it
+        (Nova keeps ports passed by id; Huawei's go with the server when marked). While the
+        server still exists (its deletion is a job) the event is retried."""
+        if self.ports is None:
+            return skipped(ref.server_id, project, SkipReason.SERVER_DELETED)
+        try:
+            try:
+                status = self._backend.get_server(project, ref.server_id, deadline).status
+            except ServerGone:
+                status = "DELETED"
+            if status not in ("DELETED", "SOFT_DELETED"):
+                raise TemporaryError(
+                    f"server {ref.server_id} is still {status or 'there'}; its ports are "
+                    "released once it is gone",
+                    code=ErrorCode.SERVER_BUSY,
+                )
+            released = self.ports.release(project, ref.server_id, deadline)
+        except TemporaryError as exc:
+            return failed(ref.server_id, project, exc.code, exc.message, retryable=True)
+        except PermanentError as exc:
+            return failed(ref.server_id, project, exc.code, exc.message, retryable=False)
+        if released:
+            log.info("server %s: deleted %d port(s) of the function", ref.server_id, len(released))
+        return skipped(ref.server_id, project, SkipReason.SERVER_DELETED)
 
     def preview(self, ref: ServerRef, deadline: Deadline) -> dict[str, Any]:
         """Reads only: the tags, the matching rules and what ``run`` would do now."""
@@ -103,6 +141,8 @@ class Flow:
                                         "message": project.error_message}  # fmt: skip
             return {**view, key: reason}
         view["project_id"] = project
+        if ref.deleted:
+            return {**view, "skipped": SkipReason.SERVER_DELETED}
         try:
             self._backend.discover(deadline)
             status, tags, first = self._status_and_tags(project, ref, deadline)
@@ -114,7 +154,7 @@ class Flow:
                 return {**view, "pending": f"server is {status}"}
             current = first or self._backend.list_interfaces(project, ref.server_id, deadline)
             interfaces = current.interfaces
-            result = plan(desired.nics, interfaces, (i.port_id for i in interfaces))
+            result = plan(desired.nics, interfaces)  # reads only: marks, no port listing
         except ServerGone:
             return {**view, "skipped": SkipReason.SERVER_GONE}
         except NicAttachError as exc:

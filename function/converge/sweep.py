@@ -19,7 +19,8 @@ from typing import Any
 from function import logs
 from function.compute.base import ComputeBackend, Server
 from function.converge.flow import Flow
-from function.domain.errors import NicAttachError
+from function.converge.ports import PortOwner
+from function.domain.errors import NicAttachError, ServerGone
 from function.domain.model import ServerRef
 from function.domain.outcome import Kind, Outcome, failed
 from function.domain.timing import Deadline
@@ -54,6 +55,8 @@ class Summary:
     failures: list[dict[str, str | None]] = field(default_factory=list)
     suspected_duplicates: list[dict[str, str]] = field(default_factory=list)
     stale_interfaces: list[dict[str, str]] = field(default_factory=list)
+    ports_collected: int = 0
+    """The function's ports whose server is gone, deleted by this sweep."""
 
     def as_dict(self) -> dict[str, Any]:
         body = {k: v for k, v in self.__dict__.items() if v or isinstance(v, int)}
@@ -98,9 +101,42 @@ def reconcile(
             if page.next_marker is None:  # an empty page may have more behind it (v1)
                 break
             marker = page.next_marker
+        if flow.ports is not None and not dry_run and not summary.incomplete:
+            summary.ports_collected = collect_ports(flow.ports, backend, project_id, deadline)
     log.info("reconcile %s: %d checked", project_id, summary.checked,
              extra={"ctx": {"summary": summary.as_dict()}})  # fmt: skip
     return summary
+
+
+def collect_ports(
+    ports: PortOwner, backend: ComputeBackend, project_id: str, deadline: Deadline
+) -> int:
+    """Delete the function's unbound ports whose server is gone (a copy killed between
+    creating and attaching, or a Nova server deleted without its delete event). A port of
+    a server that exists is left to that server's deliveries, which attach it."""
+    try:
+        found = ports.of_project(project_id, deadline)
+    except NicAttachError as exc:
+        log.warning("reconcile %s: listing ports failed (%s)", project_id, exc.code)
+        return 0
+    collected, alive = 0, {}
+    for server_id, port in found:
+        if not deadline.allows(PAGE_RESERVE_S):
+            break
+        try:
+            if server_id not in alive:
+                try:
+                    backend.get_server(project_id, server_id, deadline)
+                    alive[server_id] = True
+                except ServerGone:
+                    alive[server_id] = False
+            if not alive[server_id]:
+                ports.delete(project_id, port.id, deadline)
+                log.info("reconcile: deleted port %s of server %s (gone)", port.id, server_id)
+                collected += 1
+        except NicAttachError as exc:
+            log.warning("reconcile: port %s not collected (%s)", port.id, exc.code)
+    return collected
 
 
 def _sweep_page(

@@ -83,6 +83,7 @@ class SkipReason(str, Enum):
     SERVER_GONE = "server_gone"
     PROJECT_NOT_ALLOWED = "project_not_allowed"
     INSTANCE_TERMINATING = "instance_terminating"
+    SERVER_DELETED = "server_deleted"
 
     def __str__(self) -> str:
         return self.value

@@ -40,6 +40,9 @@ class ServerRef:
     status: str | None = None
     lifecycle: Lifecycle | None = None
     """Set when an Auto Scaling lifecycle hook holds the server (``sources/smn.py``)."""
+    deleted: bool = False
+    """A delete event (CTS ``deleteServer``, Nova ``instance.delete.end``): no NIC work; the
+    function's ports of the server are released once it is gone."""
 
 
 @dataclass(frozen=True)
@@ -52,7 +55,7 @@ class ParsedEvent:
 
 
 class Ignored(Exception):
-    """Raised by a source parser for a valid event that is not about a new or re-tagged server."""
+    """Raised by a source parser for a valid event not about a new, re-tagged or deleted server."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)

@@ -5,19 +5,21 @@ Matching is a one-to-one assignment. A port request is satisfied only by that
 port. A network request (one per network: the policy merges them) is
 satisfied by a NIC on that network, with the fixed IP if one is asked, that no
 port request claimed. Among several candidates the assignment prefers a NIC
-that is not ours to undo (an operator's, or one that was there at this
-delivery's first read), then the lowest port id.
+that is not ours (an operator's NIC counts toward the policy), then the
+lowest port id.
 
 Duplicate protection is ours (Nova attaches any number of NICs on one
-network). A NIC is *ours to undo* when it appeared after this delivery's
-first read, or when it carries the function's mark (a device tag). An
-unassigned NIC that is ours and satisfies a network request whose assigned
-NIC is also ours is a duplicate: detached. Every copy applies the same rule
-to the same NICs, and the lowest port id is never detached by anyone, so
-racing copies converge on exactly one NIC, never zero. NICs that are not ours,
-and NICs on networks no request names, are never touched. A NIC carrying our
-mark that no request wants any more is *stale* (reported; detached only when
-pruning is on).
+network). A NIC is *ours* only when the cloud says so: its port is one the
+function named before attaching it (``owned``, see ``domain/ownership.py``), or
+it carries the function's mark (a Nova device tag). Timing proves nothing: a NIC
+that appeared after a first read may be an operator's or a boot NIC of a server
+still building. An unassigned NIC of ours that satisfies a network request whose
+assigned NIC is also ours is a duplicate: detached. Every copy applies the same
+rule to the same NICs, and the lowest port id is never detached by anyone, so
+racing copies converge on exactly one NIC, never zero. NICs that are not ours
+are never touched, whatever their network and timing: beyond the one asked for
+on a policy network they are reported (``suspected``). A NIC of ours that no
+request wants any more is *stale* (reported; detached only when pruning is on).
 """
 
 from __future__ import annotations
@@ -49,6 +51,8 @@ class Interface:
     fixed_ips: tuple[FixedIp, ...]
     tag: str = ""
     """The NIC's mark (a device tag), if the API shows one; not part of the completion event."""
+    delete_on_termination: bool | None = None
+    """Whether the NIC goes with its server, where the API says (Huawei v1)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -88,7 +92,7 @@ class Plan:
     missing: tuple[NicRequest, ...]
     duplicates: tuple[Detach, ...]
     stale: tuple[Interface, ...]
-    """Marked NICs that no request wants (tags or policy changed)."""
+    """NICs of ours that no request wants (tags or policy changed)."""
     suspected: tuple[Interface, ...]
     """NICs beyond the one asked for on a policy network that are not ours to undo:
     perhaps duplicates left by a copy killed before it re-read (without a mark the
@@ -116,17 +120,17 @@ def canonical_ip(text: str) -> str:
 def plan(
     desired: Sequence[NicRequest],
     actual: Iterable[Interface],
-    first_read: Iterable[str] = (),
+    owned: Iterable[str] = (),
 ) -> Plan:
     """Assign NICs to requests one to one and derive what to do.
 
-    ``first_read`` holds the port ids attached at this delivery's first read.
+    ``owned`` holds the port ids the cloud shows as the function's (its named ports).
     """
     present = sorted(actual, key=lambda i: i.port_id)
-    before = frozenset(first_read)
+    mine = frozenset(owned)
 
     def ours(interface: Interface) -> bool:
-        return interface.marked or interface.port_id not in before
+        return interface.marked or interface.port_id in mine
 
     assigned: list[Interface | None] = [None] * len(desired)
     claimed: set[str] = set()
@@ -162,7 +166,7 @@ def plan(
             duplicates.append(Detach(interface.port_id, keep=keeper.port_id))
         elif wanted_by:
             suspected.append(interface)
-        elif interface.marked:
+        elif ours(interface):
             stale.append(interface)
     return Plan(tuple(assigned), missing, tuple(duplicates), tuple(stale), tuple(suspected))
 

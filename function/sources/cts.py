@@ -9,6 +9,8 @@ the shapes are cited in ``events/README.md`` and ``docs/research-notes.md``.
   recorded request carries the tags in ``server.server_tags``;
 - tag traces (``dealUnifiedTags``) carry only the tags that changed, so the
   full set is read from the API;
+- delete traces (``deleteServer``) name the servers in the recorded request's
+  ``servers[].id`` (else ``resource_id``): the function releases its ports of them;
 - failed traces, other services and other operations are ignored.
 """
 
@@ -27,6 +29,7 @@ CREATE_TRACES = frozenset(
     {"createServer", "createServerV2", "createServerV21", "createSingleServer", "createServers"}
 )
 TAG_TRACES = frozenset({"dealUnifiedTags", "batchCreateServerTags", "batchDeleteServerTags"})
+DELETE_TRACES = frozenset({"deleteServer", "deleteServers", "deleteServerV2"})
 FAILED_RATINGS = frozenset({"warning", "incident"})
 
 
@@ -48,7 +51,9 @@ def parse_trace(trace: object) -> list[ServerRef]:
     if name in TAG_TRACES:
         server_id = check_server_id(trace.get("resource_id"), "cts.resource_id")
         return [ServerRef(server_id, project_id, tags=None)]
-    raise Ignored(f"operation {_short(name)} is not a server creation or tag change")
+    if name in DELETE_TRACES:
+        return _deleted(trace, project_id)
+    raise Ignored(f"operation {_short(name)} is not a server creation, deletion or tag change")
 
 
 def _check_succeeded(trace: Mapping[str, Any]) -> None:
@@ -75,6 +80,19 @@ def _created(trace: Mapping[str, Any], project_id: str | None) -> list[ServerRef
     tags = server.get("server_tags") if isinstance(server, Mapping) else None
     parsed = None if tags is None else parse_tags(tags)
     return [ServerRef(server_id, project_id, tags=parsed) for server_id in ids]
+
+
+def _deleted(trace: Mapping[str, Any], project_id: str | None) -> list[ServerRef]:
+    servers = _embedded(trace.get("request")).get("servers")
+    named = (
+        [s.get("id") for s in servers if isinstance(s, Mapping)]
+        if isinstance(servers, list)
+        else []
+    )
+    ids = [check_server_id(i, "cts.request servers[].id") for i in named]
+    if not ids:
+        ids = [check_server_id(trace.get("resource_id"), "cts.resource_id")]
+    return [ServerRef(server_id, project_id, deleted=True) for server_id in ids]
 
 
 def _response_ids(response: Mapping[str, Any]) -> Iterator[object]:

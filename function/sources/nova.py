@@ -38,9 +38,9 @@ def is_notification(data: Mapping[str, Any]) -> bool:
 def parse_notification(data: Mapping[str, Any]) -> list[ServerRef]:
     message = _unwrap(data)
     event_type = message.get("event_type")
-    if event_type not in ("instance.create.end", "instance.update"):
+    if event_type not in ("instance.create.end", "instance.update", "instance.delete.end"):
         raise Ignored(
-            f"notification {str(event_type)[:60]!r} is not about a new or re-tagged server"
+            f"notification {str(event_type)[:60]!r} is not about a new, re-tagged or deleted server"
         )
     payload = message.get("payload")
     fields = payload.get("nova_object.data") if isinstance(payload, Mapping) else None
@@ -50,6 +50,10 @@ def parse_notification(data: Mapping[str, Any]) -> list[ServerRef]:
         raise Ignored("instance.update without a tag change")
     tags = fields.get("tags")
     state = fields.get("state")
+    if event_type == "instance.delete.end":
+        server_id = check_server_id(fields.get("uuid"), "payload.uuid")
+        project = check_project_id(fields.get("tenant_id"), "payload.tenant_id")
+        return [ServerRef(server_id, project, deleted=True)]
     return [
         ServerRef(
             server_id=check_server_id(fields.get("uuid"), "payload.uuid"),

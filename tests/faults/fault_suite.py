@@ -9,10 +9,14 @@ killed right after a random API call. Outcome events go to a hostile sink
 (sometimes silent past the deadline, sometimes 503 with a garbage
 Retry-After). A retryable (503) outcome or a killed copy is replayed like a
 platform would, a bounded number of times. At the end the emulator's state is
-checked: exactly one NIC per policy network on every server.
+checked: exactly one NIC per policy network on every server, and, where the
+function makes its NICs from ports it names first (huawei-v1; nova with
+``--ownership port``), exactly one such port per NIC. Then every server is deleted
+and a sweep runs: no port the function made may be left.
 
     python tests/faults/fault_suite.py --servers 200        (make faults)
     python tests/faults/fault_suite.py --backend huawei-v1  (the ECS native NIC API: jobs)
+    python tests/faults/fault_suite.py --ownership port     (nova, ports first)
 """
 
 from __future__ import annotations
@@ -84,29 +88,35 @@ class Figures:
     outcomes: dict[str, int] = field(default_factory=dict)
     faults_injected: dict[str, int] = field(default_factory=dict)
 
-    marks: bool = True
-    """Whether the backend marks the NICs it makes (huawei-v1 cannot)."""
+    ownership: str = "auto"
     reported_duplicates: int = 0
     """Duplicates the final sweep reports as ``suspected_duplicates``."""
+    function_ports: int = 0
+    """Ports the function named (one per NIC it made, when it makes them from ports)."""
+    extra_ports: int = 0
+    """Named ports beyond one per policy network of a server, or not attached to it."""
+    ports_left: int = 0
+    """The function's ports still there after every server was deleted and a sweep ran."""
+    ports_collected: int = 0
 
     @property
     def ok(self) -> bool:
-        """No missing, lost or unhandled. No duplicate where NICs carry a mark; without a
-        mark a duplicate left by a killed copy cannot be healed (it could be an operator's
-        NIC), so each one must be reported by the sweep instead."""
-        healed = self.duplicate_nics == 0 or (
-            not self.marks and self.reported_duplicates == self.duplicate_nics
+        """No duplicate (left or reported), missing, lost or unhandled; no extra port of
+        the function, and none left once the servers are gone."""
+        ports = not (self.extra_ports or self.ports_left)
+        return ports and not (
+            self.duplicate_nics or self.missing_nics or self.lost_events or self.unhandled
         )
-        return healed and not (self.missing_nics or self.lost_events or self.unhandled)
 
 
 class Suite:
     def __init__(
         self, url: str, copies: int, replays: int, rng: random.Random, backend: str = "nova",
-        sink: str | None = None, kill_rate: float = KILL_RATE,
+        sink: str | None = None, kill_rate: float = KILL_RATE, ownership: str = "auto",
     ) -> None:  # fmt: skip
         self.url = url
         self.backend = backend
+        self.ownership = ownership
         self.sink = sink
         self.kill_rate = kill_rate
         self.replays = replays
@@ -118,9 +128,10 @@ class Suite:
 
     def _service(self, session: Session | None = None) -> Service:
         settings = Settings(
-            policy_path=str(POLICY), ecs_endpoint=self.url, token="emulator-token",
+            policy_path=str(POLICY), ecs_endpoint=self.url, network_endpoint=self.url,
+            token="emulator-token",
             wait_active_s=3.0, deadline_s=DEADLINE_S, wait_port_active_s=1.0,
-            backend=self.backend, sink=self.sink,
+            backend=self.backend, sink=self.sink, ownership=self.ownership,
         )  # fmt: skip
         return build_service(settings, session=session or Session())
 
@@ -237,18 +248,38 @@ def hostile_sink() -> Iterator[str]:
         server.server_close()
 
 
-def check(admin: AdminClient, servers: list[str], figures: Figures) -> None:
+def function_ports(admin: AdminClient) -> list[dict[str, Any]]:
+    return [p for p in admin.ports() if p["name"].startswith("nicattach-")]
+
+
+def check(admin: AdminClient, servers: list[str], figures: Figures, ports_first: bool) -> None:
+    ports = function_ports(admin)
+    figures.function_ports = len(ports)
     for server_id in servers:
-        nets = Counter(i["net_id"] for i in admin.interfaces(server_id))
+        interfaces = admin.interfaces(server_id)
+        nets = Counter(i["net_id"] for i in interfaces)
         counts = [nets.get(n, 0) for n in NETWORKS]
         figures.duplicate_nics += sum(max(0, c - 1) for c in counts)
         figures.missing_nics += sum(1 for c in counts if c == 0)
         figures.converged += all(c == 1 for c in counts)
+        attached = {i["port_id"] for i in interfaces}
+        named = [p for p in ports if p["name"].startswith(f"nicattach-{server_id}-")]
+        wanted = len(NETWORKS) if ports_first else 0
+        figures.extra_ports += max(0, len(named) - wanted)
+        figures.extra_ports += sum(1 for p in named if p["id"] not in attached)
 
 
-def run(servers: int = 200, workers: int = 12, seed: int = 1, replays: int = 6,
-        plan: FaultPlan = DEFAULT_FAULTS, latency: str = "none",
-        backend: str = "nova", kill_rate: float = KILL_RATE) -> Figures:  # fmt: skip
+def run(
+    servers: int = 200,
+    workers: int = 12,
+    seed: int = 1,
+    replays: int = 6,
+    plan: FaultPlan = DEFAULT_FAULTS,
+    latency: str = "none",
+    backend: str = "nova",
+    kill_rate: float = KILL_RATE,
+    ownership: str = "auto",
+) -> Figures:
     """``latency`` names one of the emulator's latency profiles (``cloud``: a real
     cloud's reads ~100 ms and attaches 1-3 s, on top of the faults' ``latency_ms``)."""
     rng = random.Random(seed)
@@ -266,8 +297,16 @@ def run(servers: int = 200, workers: int = 12, seed: int = 1, replays: int = 6,
                                 build_seconds=build, interfaces=[{"net_id": BOOT_NET}])  # fmt: skip
         admin.clear_requests()
         with hostile_sink() as sink:
-            suite = Suite(emulator.url, copies=3, replays=replays, rng=rng, backend=backend,
-                          sink=sink, kill_rate=kill_rate)  # fmt: skip
+            suite = Suite(
+                emulator.url,
+                copies=3,
+                replays=replays,
+                rng=rng,
+                backend=backend,
+                sink=sink,
+                kill_rate=kill_rate,
+                ownership=ownership,
+            )
             with ThreadPoolExecutor(max_workers=workers) as pool:
                 list(pool.map(suite.server, ids))
             suite.close()
@@ -275,16 +314,22 @@ def run(servers: int = 200, workers: int = 12, seed: int = 1, replays: int = 6,
                           "drop_rate": 0, "busy_rate": 0, "latency_ms": 0,
                           "job_fail_rate": 0, "oversize_rate": 0})  # fmt: skip
         figures = suite.figures
-        figures.backend = backend
+        figures.backend, figures.ownership = backend, ownership
         figures.api_requests = len(admin.requests_log())
         figures.servers = servers
         figures.outcomes = dict(suite.outcomes)
         figures.faults_injected = dict(faults.plan.counts)
-        check(admin, ids, figures)
         sweeper = suite._service()
-        figures.marks = bool(sweeper.backend.discover(sweeper.deadline()).marks)
+        marks = sweeper.backend.discover(sweeper.deadline()).marks
+        check(admin, ids, figures, ownership == "port" or (ownership == "auto" and not marks))
         summary = sweeper.reconcile(PROJECT, full=True)
         figures.reported_duplicates = len(summary.suspected_duplicates)
+        for sid in ids:  # the servers go; so must every port the function made
+            admin.delete_server(sid)
+        figures.ports_collected = sweeper.reconcile(PROJECT, full=True).ports_collected
+        figures.ports_left = sum(
+            1 for p in function_ports(admin) if any(sid in p["name"] for sid in ids)
+        )
         sweeper.session.close()
     figures.wall_s = round(time.monotonic() - started, 2)
     return figures
@@ -293,14 +338,17 @@ def run(servers: int = 200, workers: int = 12, seed: int = 1, replays: int = 6,
 def report(figures: Figures) -> str:
     faults = figures.faults_injected
     rows = [
-        ("backend", figures.backend),
+        ("backend", f"{figures.backend} (ownership {figures.ownership})"),
         ("events sent", figures.events_sent),
         ("deliveries (incl. replays)", figures.deliveries),
         ("replays (503 or killed copy)", figures.replays),
         ("servers converged", f"{figures.converged}/{figures.servers}"),
-        ("duplicate NICs", f"{figures.duplicate_nics}"
-         + ("" if figures.marks else f" (no mark: {figures.reported_duplicates} reported by the "
-            "sweep as suspected duplicates, none touched)")),
+        ("duplicate NICs", f"{figures.duplicate_nics} left, "
+         f"{figures.reported_duplicates} reported by the sweep"),
+        ("ports made by the function", f"{figures.function_ports} "
+         f"({figures.extra_ports} extra or unattached)"),
+        ("its ports left after deleting every server and a sweep",
+         f"{figures.ports_left} ({figures.ports_collected} collected by the sweep)"),
         ("missing NICs", figures.missing_nics),
         ("lost events", figures.lost_events),
         ("unhandled exceptions", figures.unhandled),
@@ -325,6 +373,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--fault-scale", type=float, default=1.0, help="multiply every rate")
     parser.add_argument("--backend", choices=BACKENDS, default="nova")
+    parser.add_argument("--ownership", choices=("auto", "device-tag", "port"), default="auto")
     parser.add_argument("--kill-rate", type=float, default=KILL_RATE,
                         help="share of deliveries killed after a random API call")  # fmt: skip
     parser.add_argument("--json", type=Path, help="also write the figures here")
@@ -335,9 +384,16 @@ def main(argv: list[str] | None = None) -> int:
              "job_fail_rate", "oversize_rate")  # fmt: skip
     plan = asdict(DEFAULT_FAULTS)
     plan.update({name: min(1.0, plan[name] * args.fault_scale) for name in rates})
-    figures = run(servers=args.servers, workers=args.workers, seed=args.seed,
-                  plan=FaultPlan(**plan), latency=args.latency, backend=args.backend,
-                  kill_rate=args.kill_rate)  # fmt: skip
+    figures = run(
+        servers=args.servers,
+        workers=args.workers,
+        seed=args.seed,
+        plan=FaultPlan(**plan),
+        latency=args.latency,
+        backend=args.backend,
+        kill_rate=args.kill_rate,
+        ownership=args.ownership,
+    )
     print(report(figures))
     if args.json:
         args.json.write_text(json.dumps(asdict(figures), indent=2))

@@ -51,6 +51,7 @@ def function_env(
     admin.seed(json.loads((ROOT / "examples" / "emulator-seed.json").read_text()))
     monkeypatch.setenv("NICATTACH_POLICY", str(ROOT / "examples" / "policy.yaml"))
     monkeypatch.setenv("NICATTACH_ECS_ENDPOINT", emulator.url)
+    monkeypatch.setenv("NICATTACH_NETWORK_ENDPOINT", emulator.url)
     monkeypatch.setenv("NICATTACH_TOKEN", EMULATOR_TOKEN)
     for name in ("NICATTACH_SINK", "K_SINK", "NICATTACH_ALLOWED_PROJECTS", "NICATTACH_PROJECT_ID"):
         monkeypatch.delenv(name, raising=False)

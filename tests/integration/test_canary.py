@@ -155,6 +155,7 @@ def test_an_echoed_token_leaves_by_no_output(
     env = {
         "NICATTACH_POLICY": str(ROOT / "examples" / "policy.yaml"),
         "NICATTACH_ECS_ENDPOINT": emulator.url,
+        "NICATTACH_NETWORK_ENDPOINT": emulator.url,
         "NICATTACH_TOKEN": CANARY,
         "NICATTACH_PROJECT_ID": PROJECT,
         "NICATTACH_WAIT_ACTIVE_S": "0.3",
@@ -191,6 +192,7 @@ def test_a_v1_job_failure_that_quotes_the_token_leaks_nothing(
     env = {
         "NICATTACH_POLICY": str(ROOT / "examples" / "policy.yaml"),
         "NICATTACH_ECS_ENDPOINT": emulator.url,
+        "NICATTACH_NETWORK_ENDPOINT": emulator.url,
         "NICATTACH_TOKEN": CANARY,
         "NICATTACH_PROJECT_ID": PROJECT,
         "NICATTACH_BACKEND": "huawei-v1",

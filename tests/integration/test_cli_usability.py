@@ -249,5 +249,7 @@ def test_the_huawei_v1_walkthrough_as_written(emulator_port: str) -> None:
     )
     assert again["data"]["status"] == "already_attached"
     log = AdminClient("http://" + emulator_port).requests_log()
-    posts = [r["path"] for r in log if r["method"] == "POST"]
+    posts = [r["path"] for r in log if r["method"] == "POST" and "/v2.0/" not in r["path"]]
     assert len(posts) == 2 and all(p.endswith(f"/cloudservers/{ONE}/nics") for p in posts)
+    ports = [r for r in log if r["method"] == "POST" and r["path"].endswith("/v2.0/ports")]
+    assert len(ports) == 2  # one port named first per NIC

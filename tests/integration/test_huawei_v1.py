@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +16,6 @@ from test_reliability import PROJECT, SERVER, STORAGE, deliver, event, make_serv
 
 from emulator.client import AdminClient
 from emulator.server import EmulatorServer
-
-SG = "a4c3b2d1-0000-4000-8000-000000000001"
 
 
 @pytest.fixture
@@ -44,23 +43,25 @@ def adds(admin: AdminClient) -> list[dict[str, Any]]:
             if r["method"] == "POST" and r["path"].endswith("/nics")]  # fmt: skip
 
 
-def test_a_job_running_at_the_deadline_is_retryable_and_never_posted_twice(
+def test_a_job_running_at_the_deadline_is_retryable_and_never_makes_a_second_nic(
     emulator: EmulatorServer, v1: AdminClient, tmp_path: Path
 ) -> None:
+    """The redelivery finds the port the first delivery named and attaches that same port
+    again (the port is the idempotency key: its second job fails, one NIC is made)."""
     v1.set_ecs_options(job_seconds=2.5)
     policy = one_nic_policy(tmp_path)
     service = make_service(emulator, policy, deadline_s=1.0)
     status, body = deliver(service, event())
     assert status == 503 and body["error"]["retryable"] is True, body
     assert body["error"]["code"] == "job_pending", body
-    status, body = deliver(service, event())  # the same process takes up the same job
+    status, body = deliver(service, event())  # nothing remembered: the cloud has the port
     assert status == 503, body
-    assert len(adds(v1)) == 1
+    assert len({json.dumps(body) for body in adds(v1)}) == 1  # one port, never a network
     time.sleep(2.0)
     fresh = make_service(emulator, policy)  # another instance: re-reads, finds the NIC
     status, body = deliver(fresh, event())
     assert (status, body["status"]) == (200, "already_attached"), body
-    assert len(adds(v1)) == 1
+    assert len({json.dumps(body) for body in adds(v1)}) == 1
     assert [i["net_id"] for i in body["interfaces"]] == [STORAGE]
     for svc in (service, fresh):
         svc.session.close()
@@ -98,14 +99,37 @@ def test_more_missing_nics_than_free_nic_fail_before_any_write(
     assert adds(v1) == []
 
 
-def test_security_groups_are_sent_with_the_nic(
+def test_security_groups_are_set_on_the_port_the_nic_is_made_from(
     emulator: EmulatorServer, v1: AdminClient, tmp_path: Path
 ) -> None:
-    service = make_service(emulator, one_nic_policy(tmp_path, f", security_groups: [{SG}]"))
+    group = network_call(
+        emulator, "POST", "/v2.0/security-groups", {"security_group": {"name": "storage"}}
+    )["security_group"]["id"]
+    service = make_service(emulator, one_nic_policy(tmp_path, f", security_groups: [{group}]"))
     status, _ = deliver(service, event())
     service.session.close()
     assert status == 200
-    assert adds(v1) == [{"nics": [{"subnet_id": STORAGE, "security_groups": [{"id": SG}]}]}]
+    ports = [
+        json.loads(r["body"])["port"]
+        for r in v1.requests_log()
+        if r["method"] == "POST" and r["path"].endswith("/v2.0/ports")
+    ]
+    assert [(p["network_id"], p["security_groups"]) for p in ports] == [(STORAGE, [group])]
+    made = network_call(emulator, "GET", f"/v2.0/ports?name={ports[0]['name']}")["ports"]
+    assert adds(v1) == [{"nics": [{"port_id": made[0]["id"]}]}]
+    assert made[0]["security_groups"] == [group] and made[0]["device_id"] == SERVER
+
+
+def network_call(emulator: EmulatorServer, method: str, path: str, body: Any = None) -> Any:
+    headers = {
+        "X-Auth-Token": "emulator-token",
+        "X-Project-Id": PROJECT,
+        "Content-Type": "application/json",
+    }
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(emulator.url + path, data, headers, method=method)
+    with urllib.request.urlopen(request, timeout=5) as answer:
+        return json.loads(answer.read())
 
 
 def test_the_timer_sweep_filters_the_v1_list_by_updated(

@@ -128,6 +128,7 @@ def invoke(
         "PATH": "/usr/bin:/bin",
         "NICATTACH_POLICY": str(code / "policy.yaml"),
         "NICATTACH_ECS_ENDPOINT": cloud.server.url,
+        "NICATTACH_NETWORK_ENDPOINT": cloud.server.url,
         "NICATTACH_AUTH": "functiongraph",
         "NICATTACH_PROJECT_ID": PROJECT,
         "NICATTACH_API_VERSION": "v2.1",

@@ -61,7 +61,6 @@ ATTACHING = [
 ]
 IGNORED = [
     "ignored-cts-create-failed.json",
-    "ignored-cts-delete-server.json",
     "ignored-cts-other-service.json",
 ]
 SMN_TRIGGER = ["smn-as-hook-launching.json", "ignored-smn-other-message.json"]
@@ -199,3 +198,18 @@ def test_the_handler_deadline_follows_the_platforms_remaining_time(
     with pytest.raises(main.RetryableFailure, match="server_not_ready|deadline_exceeded"):
         main.handler(event, ShortContext())
     assert time.monotonic() - started < 4.5  # remaining time minus the 3 s margin, then out
+
+
+@pytest.mark.parametrize("name", ["cts-delete-server.json", "nova-instance-delete-end.json"])
+def test_delete_samples_skip_the_server_and_touch_no_nic(
+    client: FlaskClient, admin: AdminClient, name: str
+) -> None:
+    """The server still exists: nothing is detached; without a network endpoint no call."""
+    admin.clear_requests()
+    response = client.post(
+        "/", data=(EVENTS / name).read_bytes(), headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    events = outcomes(response)
+    assert [(e["subject"], e["data"]["reason"]) for e in events] == [(ONE, "server_deleted")]
+    assert admin.requests_log() == []

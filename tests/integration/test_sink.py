@@ -182,7 +182,7 @@ def test_eventgrid_sink_needs_its_endpoint(make: Any) -> None:
 def test_the_sink_header_is_on_every_reply_when_a_sink_is_set(make: Any, sink: FakeSink) -> None:
     service = make(NICATTACH_SINK=sink.url)
     ignored = service.handle(
-        JSON, (ROOT / "events" / "ignored-cts-delete-server.json").read_bytes()
+        JSON, (ROOT / "events" / "ignored-cts-other-service.json").read_bytes()
     )
     refused = service.handle(JSON, b"{not json")
     too_large = service.handle(JSON, b" " * (service.settings.max_body_bytes + 1))

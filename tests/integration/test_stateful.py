@@ -4,6 +4,13 @@ writes and throttling, under policies that mix port, network and fixed-IP reques
 shared networks. Invariant after a final quiet delivery: the server has exactly the
 policy's NICs, one per request, and nothing else was touched.
 
+Run three ways: Nova with device tags (the default where 2.70 is offered), and ports
+first (``NICATTACH_OWNERSHIP=port``) on Nova and on huawei-v1, where the search also
+has the port-first races: two copies that both found no port and both create one, a
+copy killed between creating its port and attaching it, and one killed between the
+attach and the end of its job. With ports first, the function's named ports are part
+of the invariant: one per network request, bound to the server, none left over.
+
 Bounded in ``make test``; ``NICATTACH_STATEFUL_EXAMPLES`` raises it (``make faults``).
 """
 
@@ -67,10 +74,61 @@ class DyingSession(Session):
         return answer
 
 
+class DieAfter(Session):
+    """A copy that dies right after its first request that ``matches`` was carried out."""
+
+    def __init__(self, method: str, path_end: str) -> None:
+        super().__init__()
+        self._method, self._end = method, path_end
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        data: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: Timeout = (3.05, 20.0),
+        total: float | None = None,
+    ) -> Response:
+        answer = super().request(method, url, data, headers, timeout, total)
+        if method == self._method and url.split("?", 1)[0].endswith(self._end):
+            raise Killed()
+        return answer
+
+
+class MeetAfterPortSearch(Session):
+    """Copies that wait for each other after their first look for ports: each has seen
+    none, so each creates one (two ports for one request)."""
+
+    def __init__(self, barrier: threading.Barrier) -> None:
+        super().__init__()
+        self._barrier, self._met = barrier, False
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        data: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: Timeout = (3.05, 20.0),
+        total: float | None = None,
+    ) -> Response:
+        answer = super().request(method, url, data, headers, timeout, total)
+        if not self._met and method == "GET" and "/v2.0/ports" in url:
+            self._met = True
+            try:
+                self._barrier.wait(timeout=5)
+            except threading.BrokenBarrierError:
+                pass
+        return answer
+
+
 class Deliveries(RuleBasedStateMachine):
     emulator: EmulatorServer
     policy_dir: Path
     seen: dict[str, int]
+    backend: str = "nova"
+    ownership: str = "auto"
     """What the search exercised (kills, copies, faults), checked by the test."""
 
     def __init__(self) -> None:
@@ -98,7 +156,14 @@ class Deliveries(RuleBasedStateMachine):
         self.kind = kind
 
     def deliver(self, session: Session | None = None) -> int:
-        svc = service(self.emulator.url, policy=self.policy, session=session, deadline_s=15.0)
+        svc = service(
+            self.emulator.url,
+            policy=self.policy,
+            session=session,
+            deadline_s=15.0,
+            backend=self.backend,
+            ownership=self.ownership,
+        )
         body = json.dumps({"server_id": self.server, "project_id": PROJECT}).encode()
         reply = svc.handle(JSON, body)
         assert reply.status in (200, 422, 503), reply.body
@@ -131,6 +196,34 @@ class Deliveries(RuleBasedStateMachine):
             thread.join()
         self.seen["concurrent"] = self.seen.get("concurrent", 0) + 1
 
+    @rule()
+    def two_copies_create_ports_at_once(self) -> None:
+        barrier = threading.Barrier(2)
+        threads = [
+            threading.Thread(target=self.deliver, args=(MeetAfterPortSearch(barrier),))
+            for _ in range(2)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        self.seen["port_race"] = self.seen.get("port_race", 0) + 1
+
+    @rule()
+    def copy_killed_between_port_and_attach(self) -> None:
+        try:
+            self.deliver(DieAfter("POST", "/v2.0/ports"))
+        except Killed:
+            self.seen["killed_after_port"] = self.seen.get("killed_after_port", 0) + 1
+
+    @rule()
+    def copy_killed_between_attach_and_job_end(self) -> None:
+        path = "/nics" if self.backend == "huawei-v1" else "/os-interface"
+        try:
+            self.deliver(DieAfter("POST", path))
+        except Killed:
+            self.seen["killed_after_attach"] = self.seen.get("killed_after_attach", 0) + 1
+
     @rule(throttle=st.sampled_from([0, 0.3]), ambiguous=st.sampled_from([0, 0.3]),
           seed=st.integers(0, 1000))  # fmt: skip
     def weather(self, throttle: float, ambiguous: float, seed: int) -> None:
@@ -160,15 +253,34 @@ class Deliveries(RuleBasedStateMachine):
         if wanted_other:
             assert other[0]["fixed_ips"][0]["ip_address"] == self.ip30
         assert by_net == {}, by_net
+        ours = [p for p in self.admin.ports() if p["name"].startswith(f"nicattach-{self.server}")]
+        if self.ownership == "port":  # one named port per network request, all attached
+            attached = {i["port_id"] for i in nics}
+            assert len(ours) == len(POLICIES[self.kind].split("net_id")) - 1, ours
+            assert all(p["id"] in attached for p in ours), (ours, nics)
+        else:
+            assert ours == []
 
 
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+@pytest.mark.parametrize(
+    ("backend", "ownership"), [("nova", "auto"), ("nova", "port"), ("huawei-v1", "port")]
+)
 def test_exactly_the_policys_nics_under_any_interleaving(
-    emulator: EmulatorServer, admin: AdminClient, tmp_path: Path
+    emulator: EmulatorServer, admin: AdminClient, tmp_path: Path, backend: str, ownership: str
 ) -> None:
     seen: dict[str, int] = {}
-    machine = type("Machine", (Deliveries,),
-                   {"emulator": emulator, "policy_dir": tmp_path, "seen": seen})  # fmt: skip
+    machine = type(
+        "Machine",
+        (Deliveries,),
+        {
+            "emulator": emulator,
+            "policy_dir": tmp_path,
+            "seen": seen,
+            "backend": backend,
+            "ownership": ownership,
+        },
+    )
     run_state_machine_as_test(
         machine,
         settings=settings(
@@ -182,4 +294,7 @@ def test_exactly_the_policys_nics_under_any_interleaving(
     )
 
     assert seen.get("killed") and seen.get("concurrent") and seen.get("faults"), seen
+    if ownership == "port":
+        assert seen.get("port_race") and seen.get("killed_after_port"), seen
+        assert seen.get("killed_after_attach"), seen
     print("stateful search:", seen)

@@ -52,9 +52,10 @@ WALKTHROUGH: list[tuple[str, list[tuple[str, str]] | str]] = [
     ("knative-rabbitmq-instance-create-end.json", [(ONE, AGAIN)]),
     ("smn-as-hook-launching.json", [(ONE, AGAIN)]),  # hook reported, not answered: no AS endpoint
     ("smn-as-hook-terminating.json", "skipped: instance_terminating"),
+    ("cts-delete-server.json", "skipped: server_deleted"),  # the server stays: nothing done
+    ("nova-instance-delete-end.json", "skipped: server_deleted"),
     ("generic-no-tags.json", [(GENERIC, AGAIN)]),
     ("ignored-cts-create-failed.json", "the traced operation failed (code 400)"),
-    ("ignored-cts-delete-server.json", "'deleteServer' is not a server creation or tag change"),
     ("ignored-cts-other-service.json", "not an ECS trace (service_type='EVS')"),
     ("ignored-smn-other-message.json", "not an Auto Scaling lifecycle hook notification"),
 ]

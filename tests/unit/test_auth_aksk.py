@@ -12,7 +12,7 @@ from huaweicloudsdkcore.sdk_request import SdkRequest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from function.auth import AkSkAuth
+from function.auth import AkSkAuth, acting_project
 from function.auth.aksk import AkSk, canonical_query, canonical_uri, sign
 
 WHEN = dt.datetime(2026, 11, 28, 21, 30, 5, tzinfo=dt.timezone.utc)
@@ -111,6 +111,19 @@ def test_fixed_example_and_canonical_parts() -> None:
 def test_x_project_id_follows_the_url(url: str, project: str) -> None:
     auth = AkSkAuth(AkSk("AKEXAMPLE0001", "sk"), "configured")
     assert auth.headers("GET", url, None)["X-Project-Id"] == project
+
+
+def test_the_network_api_signs_the_project_it_acts_in() -> None:
+    """``/v2.0/ports`` names no project: the signed ``X-Project-Id`` is the acting one."""
+    auth = AkSkAuth(AkSk("AKEXAMPLE0001", "sk"), "configured")
+    url = f"https://{HOST}/v2.0/ports"
+    assert auth.headers("POST", url, b"{}")["X-Project-Id"] == "configured"
+    with acting_project("event-project"):
+        headers = auth.headers("POST", url, b"{}")
+        assert headers["X-Project-Id"] == "event-project"
+        assert "x-project-id" in headers["Authorization"].lower()  # signed, not appended
+        url = f"https://{HOST}/v2.1/abc/servers/x"
+        assert auth.headers("GET", url, None)["X-Project-Id"] == "abc"  # the URL's still wins
 
 
 def test_reprs_hide_secrets() -> None:

@@ -29,6 +29,19 @@ def test_defaults_and_parsing() -> None:
     )
 
 
+def test_ownership_defaults_per_backend() -> None:
+    nova = Settings.from_env(BASE)
+    assert (nova.ownership, nova.port_first, nova.network_endpoint) == ("auto", False, None)
+    v1 = Settings.from_env(
+        {
+            **BASE,
+            "NICATTACH_BACKEND": "huawei-v1",
+            "NICATTACH_NETWORK_ENDPOINT": "https://vpc.example/",
+        }
+    )
+    assert (v1.port_first, v1.network_endpoint) == (True, "https://vpc.example")
+
+
 @pytest.mark.parametrize(
     ("env", "problem"),
     [
@@ -49,6 +62,20 @@ def test_defaults_and_parsing() -> None:
         ({"NICATTACH_AUTH": "functiongraph", "NICATTACH_ECS_ENDPOINT": ""}, "ECS_ENDPOINT"),
         ({"NICATTACH_SINK": "eg://c"}, "needs NICATTACH_EG_ENDPOINT"),
         ({"NICATTACH_CA_BUNDLE": "/nonexistent.pem"}, "no such file"),
+        (
+            {"NICATTACH_BACKEND": "huawei-v1"},
+            "^NICATTACH_NETWORK_ENDPOINT is not set: the huawei-v1",
+        ),
+        (
+            {"NICATTACH_OWNERSHIP": "port"},
+            "NICATTACH_NETWORK_ENDPOINT is not set: NICATTACH_OWNERSH",
+        ),
+        ({"NICATTACH_OWNERSHIP": "mine"}, "NICATTACH_OWNERSHIP must be one of"),
+        (
+            {"NICATTACH_BACKEND": "huawei-v1", "NICATTACH_OWNERSHIP": "device-tag"},
+            "huawei-v1 API has no device tags",
+        ),
+        ({"NICATTACH_NETWORK_ENDPOINT": "vpc.example"}, "must be an http"),
         (
             {
                 "NICATTACH_AUTH": "aksk",

@@ -6,15 +6,16 @@ succeed or fail later, in the job: ``attach`` and ``detach`` poll it (capped
 backoff, inside the event's deadline) and return only after ``SUCCESS``. A
 job still running at the deadline is a retryable ``job_pending``: the
 redelivery re-reads and finds the NIC once the job is done. There is no
-client token, so nothing is ever re-POSTed blindly: the converger re-reads
-before every write. The wire: ``client.py``; error codes: ``errors.py``.
+client token: what a redelivery must know of a job in flight is in the cloud
+(the port the function named and attaches by id, ``domain/ownership.py``), never
+in this process. A NIC attached by port id is marked ``delete_on_termination``
+(``keep_with_server``), so the port goes with its server. The wire: ``client.py``;
+error codes: ``errors.py``.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from typing import Any, Literal
@@ -37,30 +38,23 @@ JOB_BACKOFF = Backoff(base=0.1, cap=2.0, jitter=0.25)
 """Polling a NIC job: 0.1 s, 0.2 s, … at most 2 s apart."""
 JOB_RESERVE_S = 0.5
 """Polling stops this long before the deadline: time for the re-read after it."""
-PENDING_LIMIT = 1024
 JOB_RUNNING = frozenset({"INIT", "RUNNING", "PENDING_PAYMENT"})
 
 
 class HuaweiV1Backend:
     """``ComputeBackend`` over ``HuaweiV1Client``. No NIC marks: this API has no device tag;
-    it sets security groups and says how many NICs a server still takes.
-
-    An add job still running when a delivery ran out of time is remembered (per
-    server and NIC, in this process): the next ``attach`` of that NIC waits for that
-    job instead of starting another one.
-    """
+    it sets security groups, says how many NICs a server still takes, and can mark a
+    NIC to be deleted with its server."""
 
     name = "huawei-v1"
 
     capabilities = Capabilities(
-        marks=False, security_groups=True, free_nics=True, delete_on_termination=False
+        marks=False, security_groups=True, free_nics=True, delete_on_termination=True
     )
 
     def __init__(self, client: HuaweiV1Client, reads: ThreadPoolExecutor | None = None) -> None:
         self.client = client
         self._reads = reads or ThreadPoolExecutor(max_workers=8, thread_name_prefix="v1-read")
-        self._pending: OrderedDict[tuple[str, str, tuple[str, str]], str] = OrderedDict()
-        self._lock = threading.Lock()
 
     def discover(self, deadline: Deadline) -> Capabilities:
         return self.capabilities
@@ -135,24 +129,18 @@ class HuaweiV1Backend:
         *,
         mark: str | None = None,
     ) -> None:
-        """Start an add job (or take up this NIC's unfinished one) and wait for it;
-        returns after ``SUCCESS``."""
-        key = (project_id, server_id, nic.key)
-        with self._lock:
-            job_id = self._pending.pop(key, None)
-        if job_id is None:
-            with _gone():
-                job_id = self.client.add_nics(project_id, server_id, [nic_body(nic)], deadline)
-        else:
-            log.info("waiting for the unfinished add job %s of server %s", job_id, server_id)
-        try:
-            self._wait(project_id, job_id, deadline)
-        except JobPending:
-            with self._lock:
-                self._pending[key] = job_id
-                while len(self._pending) > PENDING_LIMIT:
-                    self._pending.popitem(last=False)
-            raise
+        """Start an add job and wait for it; returns after ``SUCCESS``. A job still running
+        at the deadline is ``JobPending`` (the redelivery re-reads the cloud)."""
+        with _gone():
+            job_id = self.client.add_nics(project_id, server_id, [nic_body(nic)], deadline)
+        self._wait(project_id, job_id, deadline)
+
+    def keep_with_server(
+        self, project_id: str, server_id: str, port_id: str, deadline: Deadline
+    ) -> None:
+        """Mark the NIC ``delete_on_termination`` (its port goes with the server)."""
+        with _gone():
+            self.client.update_interface(project_id, server_id, port_id, True, deadline)
 
     def detach(self, project_id: str, server_id: str, port_id: str, deadline: Deadline) -> None:
         """Start a delete job and wait for it; a NIC that is already gone is done."""

@@ -61,6 +61,14 @@ class HuaweiV1Client(JsonApi):
         path = f"cloudservers/{server_id}/nics/delete"
         return str(field(self._send("POST", project_id, path, deadline, body=body), "job_id", str))
 
+    def update_interface(
+        self, project_id: str, server_id: str, port_id: str, delete: bool, deadline: Deadline
+    ) -> None:
+        """UpdateServerInterface: only ``delete_on_termination`` can change."""
+        path = f"cloudservers/{server_id}/os-interface/{port_id}"
+        body = {"interface_attachment": {"delete_on_termination": delete}}
+        self._idempotent("PUT", project_id, path, deadline, body=body)
+
     def get_job(self, project_id: str, job_id: str, deadline: Deadline) -> Mapping[str, Any]:
         job = self._get(project_id, f"jobs/{job_id}", deadline)
         if not isinstance(job, Mapping):

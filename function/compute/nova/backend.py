@@ -127,6 +127,12 @@ class NovaBackend:
         with _gone_on_404(only_instance=True):
             self.client.attach(project_id, server_id, attach_body(nic, mark), version, deadline)
 
+    def keep_with_server(
+        self, project_id: str, server_id: str, port_id: str, deadline: Deadline
+    ) -> None:
+        """Not offered: Nova keeps a port passed by id when the server goes (the function
+        deletes its ports on the server's delete event, and the sweep collects them)."""
+
     def detach(self, project_id: str, server_id: str, port_id: str, deadline: Deadline) -> None:
         """A 404 (the NIC, or the server, already gone) is done."""
         try:

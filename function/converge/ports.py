@@ -1,0 +1,85 @@
+"""The function's own ports: found by name, created, removed, collected.
+
+``PortOwner`` is the converger's and the sweep's view of the network API: the
+ports the function named (``domain/ownership.py``) are the only proof that a NIC
+is its own on an API without device tags. Everything here is idempotent: a port
+already gone is done, a port found by name is the one a previous delivery made.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from function.domain.codes import ErrorCode
+from function.domain.errors import ApiPermanentError
+from function.domain.ownership import Port, description, port_name, server_of
+from function.domain.policy import NicRequest
+from function.domain.timing import Deadline
+from function.network.client import NetworkClient
+
+log = logging.getLogger("nicattach.ports")
+
+
+class PortOwner:
+    """The function's ports through ``NetworkClient``; thread-safe, no state."""
+
+    def __init__(self, client: NetworkClient, *, describe: bool = True) -> None:
+        self.client = client
+        self._describe = describe
+        """Write the rules in the port's ``description`` (Neutron has the field; Huawei's
+        VPC documents no ``description`` on ``POST /v2.0/ports``, so it is not sent there)."""
+
+    def find(
+        self, project_id: str, server_id: str, nics: Iterable[NicRequest], deadline: Deadline
+    ) -> tuple[Port, ...]:
+        """The ports named for ``nics`` on ``server_id``: one list call for all of them."""
+        names = sorted({port_name(server_id, nic) for nic in nics if nic.port_id is None})
+        if not names:
+            return ()
+        return tuple(self.client.list_ports(project_id, deadline, names=names))
+
+    def create(self, project_id: str, server_id: str, nic: NicRequest, deadline: Deadline) -> Port:
+        """A new port for ``nic``: its network, fixed IP and security groups, the name that
+        makes it the function's, the rules in its description."""
+        port = self.client.create_port(
+            project_id,
+            deadline,
+            name=port_name(server_id, nic),
+            network_id=nic.net_id or "",
+            fixed_ip=nic.fixed_ip,
+            security_groups=nic.security_groups,
+            description=description(nic) if self._describe else None,
+        )
+        log.info("created port %s for server %s on net %s", port.id, server_id, nic.net_id)
+        return port
+
+    def delete(self, project_id: str, port_id: str, deadline: Deadline) -> None:
+        """Delete one of the function's ports; one already gone is done."""
+        try:
+            self.client.delete_port(project_id, port_id, deadline)
+        except ApiPermanentError as exc:
+            if exc.status != 404 and exc.code != ErrorCode.PORT_NOT_FOUND:
+                raise
+
+    def of_project(self, project_id: str, deadline: Deadline) -> list[tuple[str, Port]]:
+        """The function's unbound ports in the project (one list call, ``device_id=``),
+        with the server each name is for."""
+        found = []
+        for port in self.client.list_ports(project_id, deadline, device_id=""):
+            server = server_of(port.name)
+            if server is not None:
+                found.append((server, port))
+        return found
+
+    def release(self, project_id: str, server_id: str, deadline: Deadline) -> list[str]:
+        """Delete the function's unbound ports made for ``server_id`` (the server is gone).
+        Returns the ids deleted."""
+        deleted = []
+        for server, port in self.of_project(project_id, deadline):
+            if server != server_id:
+                continue
+            self.delete(project_id, port.id, deadline)
+            log.info("deleted port %s of server %s (the server is gone)", port.id, server_id)
+            deleted.append(port.id)
+        return deleted

@@ -1,0 +1,96 @@
+"""The network API (Neutron's ``/v2.0``, served by Huawei's VPC endpoint too): ports only.
+
+Paths carry no project: the project is the token's (keystone), or named in
+``X-Project-Id`` (sent on every call, and signed under AK/SK as the vendor's SDK
+does). Reads are retried like every GET; writes never (the caller re-reads).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+from urllib.parse import urlencode
+
+from function.auth import acting_project
+from function.domain.ownership import Port
+from function.domain.timing import Deadline
+from function.network.errors import read_fault
+from function.transport.api import JsonApi, Signer, field, text
+from function.transport.session import HttpSession
+
+PORT_FIELDS = ("id", "name", "network_id", "device_id", "status")
+"""Asked with ``fields=``: a smaller answer, and nothing the function does not read."""
+
+
+def port_from_api(raw: Mapping[str, Any]) -> Port:
+    return Port(
+        id=text(raw.get("id")),
+        name=text(raw.get("name")),
+        network_id=text(raw.get("network_id")),
+        device_id=text(raw.get("device_id")),
+        status=text(raw.get("status")).upper(),
+    )
+
+
+class NetworkClient(JsonApi):
+    """``{endpoint}/v2.0/ports`` over one keep-alive session; thread-safe."""
+
+    def __init__(self, session: HttpSession, endpoint: str, auth: Signer, **kwargs: Any) -> None:
+        super().__init__(session, endpoint, auth, read_fault, api_version="v2.0", **kwargs)
+
+    def list_ports(
+        self,
+        project_id: str,
+        deadline: Deadline,
+        *,
+        names: Iterable[str] = (),
+        device_id: str | None = None,
+    ) -> list[Port]:
+        """The project's ports with any of ``names`` (a filter given twice matches either
+        value), and/or bound to ``device_id`` (``""``: the unbound ones)."""
+        query: list[tuple[str, str]] = [("name", name) for name in names]
+        if device_id is not None:
+            query.append(("device_id", device_id))
+        query += [("fields", name) for name in PORT_FIELDS]
+        body = self._get(project_id, f"ports?{urlencode(query)}", deadline)
+        items = field(body, "ports", list)
+        return [port_from_api(p) for p in items if isinstance(p, Mapping) and p.get("id")]
+
+    def create_port(
+        self,
+        project_id: str,
+        deadline: Deadline,
+        *,
+        name: str,
+        network_id: str,
+        fixed_ip: str | None = None,
+        security_groups: tuple[str, ...] = (),
+        description: str | None = None,
+    ) -> Port:
+        port: dict[str, Any] = {"network_id": network_id, "name": name}
+        if description is not None:
+            port["description"] = description
+        if fixed_ip is not None:
+            port["fixed_ips"] = [{"ip_address": fixed_ip}]
+        if security_groups:
+            port["security_groups"] = list(security_groups)
+        answer = self._send("POST", project_id, "ports", deadline, body={"port": port})
+        return port_from_api(field(answer, "port", dict))
+
+    def delete_port(self, project_id: str, port_id: str, deadline: Deadline) -> None:
+        self._send("DELETE", project_id, f"ports/{port_id}", deadline)
+
+    def _send(
+        self,
+        method: str,
+        project_id: str,
+        path: str,
+        deadline: Deadline | None,
+        *,
+        body: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Any:
+        url = f"{self._base}/{path}"
+        sent = {"X-Project-Id": project_id, **(headers or {})}
+        with acting_project(project_id):  # AK/SK signs X-Project-Id: the URL names none
+            return self._request(method, url, deadline, body=body, headers=sent)
