@@ -39,11 +39,17 @@ def observe(outcome: Outcome, duration_ms: float) -> None:
     """The outcome's metrics (no-ops without OpenTelemetry)."""
     meter = telemetry.get()
     code = str(outcome.error_code or outcome.reason or outcome.status or "")
-    meter.count("nicattach.outcomes", outcome=outcome.label, code=code)
-    meter.record("nicattach.attach.duration", duration_ms, outcome=outcome.label)
-    if outcome.lifecycle is not None:
-        result = outcome.lifecycle.result
-        meter.count("nicattach.hook.answers", result=str(result.value if result else "none"))
+    meter.count(telemetry.OUTCOMES, outcome=outcome.label, code=code)
+    meter.record(telemetry.ATTACH_DURATION, duration_ms, outcome=outcome.label)
+
+
+def hook_answers(outcomes: list[Outcome]) -> None:
+    """One count per lifecycle hook answered (or not: ``result`` ``none``)."""
+    meter = telemetry.get()
+    for outcome in outcomes:
+        if outcome.lifecycle is not None:
+            result = outcome.lifecycle.result
+            meter.count(telemetry.HOOK_ANSWERS, result=result.value if result else "none")
 
 
 FAAS_TRIGGERS = {"cts": "datasource", "smn": "pubsub", "nova-notification": "pubsub"}

@@ -18,6 +18,7 @@ from function.app import reserves
 from function.app.observe import (
     cloud_attributes,
     faas_attributes,
+    hook_answers,
     level_of,
     observe,
     outcome_record,
@@ -161,6 +162,7 @@ class Service:
             outcomes = self.run_all(parsed.servers, work)
             if hooks and self.releaser is not None:
                 outcomes = self.release_all(parsed.servers, outcomes, after)
+                hook_answers(outcomes)
         source = self.settings.event_source
         trigger = parsed.trigger
         events = [

@@ -159,7 +159,7 @@ class Sink:
                     break
                 deadline.pause(SINK_BACKOFF.delay(attempt, self._timing.rng, exc.delay))
         self.failures += 1
-        telemetry.get().count("nicattach.sink.failures", sink=self.kind)
+        telemetry.get().count(telemetry.SINK_FAILURES, sink=self.kind)
         log.error(
             "%s delivery of %s failed; the outcome stands (failures so far: %d)",
             self.kind,

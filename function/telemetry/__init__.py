@@ -27,6 +27,15 @@ from function.domain.tracecontext import TraceParent
 
 log = logging.getLogger("nicattach.telemetry")
 
+# The metrics (docs/observability.md); a counter nobody adds to yet exports nothing.
+OUTCOMES = "nicattach.outcomes"  # {outcome, code}
+ATTACH_DURATION = "nicattach.attach.duration"  # histogram, ms, {outcome}
+API_CALLS = "nicattach.api.calls"  # {api, route, status}
+HOOK_ANSWERS = "nicattach.hook.answers"  # {result}
+DUPLICATES_HEALED = "nicattach.duplicates.healed"
+PORTS_COLLECTED = "nicattach.ports.collected"
+SINK_FAILURES = "nicattach.sink.failures"  # {sink}
+
 _SPAN: contextvars.ContextVar[TraceParent | None] = contextvars.ContextVar(
     "nicattach_span", default=None
 )

@@ -28,10 +28,10 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from function.domain import tracecontext
-from function.telemetry import _SPAN, Call, Telemetry, _count_call
+from function.telemetry import _SPAN, API_CALLS, ATTACH_DURATION, Call, Telemetry, _count_call
 
 NAME = "nic-autoattach"
-UNITS = {"nicattach.attach.duration": "ms"}
+UNITS = {ATTACH_DURATION: "ms"}
 
 
 def _off(variable: str) -> bool:
@@ -89,7 +89,7 @@ class OtelTelemetry(Telemetry):
                 status = str(call.status_code) if call.status_code is not None else "error"
                 if call.status_code is not None:
                     span.set_attribute("http.response.status_code", call.status_code)
-                self.count("nicattach.api.calls", api=api, route=route, status=status)
+                self.count(API_CALLS, api=api, route=route, status=status)
 
     def count(self, name: str, value: int = 1, **attributes: str) -> None:
         counter = self._counters.get(name)
