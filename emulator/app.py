@@ -150,6 +150,7 @@ class EmulatorApp:
                 "has_body": bool(request.body),
                 "body": request.body[:LOGGED_BODY_BYTES].decode("utf-8", "replace") or None,
                 "x_request_id": request.headers.get("x-request-id"),
+                "traceparent": request.headers.get("traceparent"),
                 "request_id": request_id,
             }
         )

@@ -32,7 +32,7 @@ else:
             return function
 
 
-from function import logs  # noqa: E402
+from function import logs, telemetry  # noqa: E402
 from function.app import reserves  # noqa: E402
 from function.app.service import Service, error_reply  # noqa: E402
 from function.app.wiring import build_service  # noqa: E402
@@ -113,6 +113,7 @@ def handler(event: dict[str, Any], context: Any = None) -> Any:
             with logs.bind(correlation_id=request_id or "timer"):
                 return _timer_sweep(budget)
         reply = SERVICE.handle(headers, _encode(event), budget_s=budget)
+    telemetry.flush()  # with OTEL_* only: FunctionGraph may freeze the process once we return
     if reply.verdict.retry:
         raise RetryableFailure(reply.body.decode())
     if not reply.events:

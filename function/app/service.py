@@ -13,8 +13,16 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from function import logs
+from function import logs, telemetry
 from function.app import reserves
+from function.app.observe import (
+    cloud_attributes,
+    faas_attributes,
+    hook_answers,
+    level_of,
+    observe,
+    outcome_record,
+)
 from function.app.replies import JSON_HEADERS, PACKAGE, outcome_reply, trigger_json
 from function.app.replies import Reply as Reply  # re-exported: the entry points' name
 from function.app.replies import correlation_id_of as correlation_id_of
@@ -79,6 +87,7 @@ class Service:
         self.releaser = releaser
         self.compute_calls = compute_calls  # requests sent to the compute API so far
         self.smn = SmnGate(session, settings.smn_topics)
+        self.cloud = cloud_attributes(settings.ecs_endpoint)
         reserves.check_deadline(settings)
 
     def health(self) -> Reply:
@@ -136,6 +145,13 @@ class Service:
             return error_reply(exc)
         if parsed.ignored_reason is not None:
             return self._ignored(parsed)
+        attributes = {**self.cloud, **faas_attributes(parsed, correlation_id)}
+        with telemetry.get().event("nic-autoattach", parsed.trigger.traceparent, attributes) as tp:
+            return self._work(parsed, correlation_id, deadline, tp)
+
+    def _work(
+        self, parsed: ParsedEvent, correlation_id: str, deadline: Deadline, traceparent: str | None
+    ) -> Reply:
         total = deadline.remaining()  # the reserves are shares of it (app/reserves.py)
         after = deadline.minus(reserves.SINK.of(total)) if self.sink is not None else deadline
         # building one outcome event costs ~0.13 ms here: keep that back for a huge batch
@@ -146,8 +162,12 @@ class Service:
             outcomes = self.run_all(parsed.servers, work)
             if hooks and self.releaser is not None:
                 outcomes = self.release_all(parsed.servers, outcomes, after)
+                hook_answers(outcomes)
         source = self.settings.event_source
-        events = [emit.to_cloudevent(o, parsed.trigger, source, correlation_id) for o in outcomes]
+        trigger = parsed.trigger
+        events = [
+            emit.to_cloudevent(o, trigger, source, correlation_id, traceparent) for o in outcomes
+        ]
         reply = outcome_reply(outcomes, events)
         if self.sink is not None:  # never changes the status: the outcome stands
             sent = [self.sink.send(event, deadline) for event in events]
@@ -232,22 +252,19 @@ class Service:
     def _run(self, ref: ServerRef, deadline: Deadline) -> Outcome:
         started = self.timing.clock()
         calls_before = self.compute_calls()
-        with logs.bind(server_id=ref.server_id):
+        with logs.bind(server_id=ref.server_id), telemetry.counting() as calls:
             try:
                 outcome = self._terminating(ref) or self.flow.run(ref, deadline)
             except Exception as exc:  # a bug must cost one server, never the whole reply
                 log.exception("server %s: unexpected %s", ref.server_id, type(exc).__name__)
                 outcome = failed(ref.server_id, ref.project_id, ErrorCode.INTERNAL_ERROR,
                                  f"unexpected {type(exc).__name__}", retryable=True)  # fmt: skip
-            ctx = {
-                "project_id": outcome.project_id,
-                "rules": list(outcome.rules),
-                "outcome": outcome.label,
-                "detail": outcome.status or outcome.reason or outcome.error_code,
-                "duration_ms": round((self.timing.clock() - started) * 1000, 1),
-                "api_calls": self.compute_calls() - calls_before,
-            }
-            log.info("server %s: %s", ref.server_id, outcome.label, extra={"ctx": ctx})
+            ctx = outcome_record(outcome, (self.timing.clock() - started) * 1000, calls)
+            ctx["api_calls"] = self.compute_calls() - calls_before  # the compute API's
+            log.log(
+                level_of(outcome), "server %s: %s", ref.server_id, outcome.label, extra={"ctx": ctx}
+            )
+            observe(outcome, ctx["duration_ms"])
         return outcome
 
     def _terminating(self, ref: ServerRef) -> Outcome | None:

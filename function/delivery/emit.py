@@ -19,7 +19,7 @@ from typing import Any
 from cloudevents.conversion import to_binary, to_structured
 from cloudevents.http import CloudEvent
 
-from function import logs
+from function import logs, telemetry
 from function.auth import Auth
 from function.config import ConfigError, Settings
 from function.domain.errors import NicAttachError, SinkError
@@ -43,7 +43,11 @@ def event_id(trigger: Trigger, server_id: str) -> str:
 
 
 def to_cloudevent(
-    outcome: Outcome, trigger: Trigger, source: str, correlation_id: str | None = None
+    outcome: Outcome,
+    trigger: Trigger,
+    source: str,
+    correlation_id: str | None = None,
+    traceparent: str | None = None,
 ) -> CloudEvent:
     attributes = {
         "id": event_id(trigger, outcome.server_id),
@@ -55,6 +59,8 @@ def to_cloudevent(
     }
     if correlation_id:
         attributes["correlationid"] = correlation_id  # a CloudEvents extension attribute
+    if traceparent:  # the distributed-tracing extension: the incoming trace, continued
+        attributes["traceparent"] = traceparent
     # every text of the event (error messages, lifecycle details, ids) passes one redaction:
     # replies, sink bodies and FunctionGraph return values are all made from this event
     return CloudEvent(logs.scrub(attributes), logs.scrub(event_data(outcome, trigger)))
@@ -153,6 +159,7 @@ class Sink:
                     break
                 deadline.pause(SINK_BACKOFF.delay(attempt, self._timing.rng, exc.delay))
         self.failures += 1
+        telemetry.get().count(telemetry.SINK_FAILURES, sink=self.kind)
         log.error(
             "%s delivery of %s failed; the outcome stands (failures so far: %d)",
             self.kind,

@@ -6,7 +6,7 @@ No I/O, no third-party imports: these types cross every layer.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from function.domain.errors import InputError
 from function.domain.lifecycle import Lifecycle
@@ -23,6 +23,8 @@ class Trigger:
     id: str
     source: str
     type: str
+    traceparent: str | None = field(default=None, compare=False)
+    """The incoming W3C trace context (``domain/tracecontext.py``), when valid."""
 
 
 @dataclass(frozen=True)

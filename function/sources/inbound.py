@@ -11,6 +11,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from function.domain import tracecontext
 from function.domain.errors import InputError
 from function.domain.model import Trigger
 from function.sources.cts import is_trace
@@ -37,18 +38,21 @@ def decode_request(headers: Mapping[str, str], body: bytes) -> tuple[Trigger, An
         return _decode_structured(document)
     if content_type == STRUCTURED:
         raise InputError("structured CloudEvent without 'specversion'")
-    return _bare_trigger(body, document), document
+    trigger = _bare_trigger(body, document)
+    return _traced(trigger, lowered.get("traceparent")), document
 
 
 def _decode_binary(headers: Mapping[str, str], body: bytes) -> tuple[Trigger, Any]:
     _check_specversion(headers["ce-specversion"])
     trigger = _trigger(headers.get("ce-id"), headers.get("ce-source"), headers.get("ce-type"))
+    trigger = _traced(trigger, headers.get("ce-traceparent") or headers.get("traceparent"))
     return trigger, _load_json(body) if body.strip() else None
 
 
 def _decode_structured(document: Mapping[str, Any]) -> tuple[Trigger, Any]:
     _check_specversion(document.get("specversion"))
     trigger = _trigger(document.get("id"), document.get("source"), document.get("type"))
+    trigger = _traced(trigger, document.get("traceparent"))
     if "data_base64" in document:
         raise InputError("data_base64 is not supported: send the event data as JSON")
     data = document.get("data")
@@ -64,6 +68,15 @@ def _trigger(event_id: object, source: object, event_type: object) -> Trigger:
         if len(value) > 1024:
             raise InputError(f"CloudEvent attribute '{name}' is longer than 1024 characters")
     return Trigger(id=str(event_id), source=str(source), type=str(event_type))
+
+
+def _traced(trigger: Trigger, value: object) -> Trigger:
+    """``trigger`` with the incoming ``traceparent`` (the CloudEvents distributed-tracing
+    extension, or the plain HTTP header); a malformed one is ignored."""
+    parent = tracecontext.parse(value)
+    if parent is None:
+        return trigger
+    return Trigger(trigger.id, trigger.source, trigger.type, traceparent=str(parent))
 
 
 def _check_specversion(value: object) -> None:

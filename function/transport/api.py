@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from function import logs
+from function import logs, telemetry
 from function.domain.codes import ErrorCode
 from function.domain.errors import (
     AnswerTooLarge,
@@ -190,8 +190,8 @@ class JsonApi:
 
         def send() -> Response:  # after the limiter's wait: the deadline as it is then
             timeout, total = timeouts(self._timeout, deadline)
-            return self._session.request(
-                method, url, data=data, headers=sent, timeout=timeout, total=total
+            return self._traced(
+                method, url, what, data=data, headers=sent, timeout=timeout, total=total
             )
 
         try:
@@ -212,6 +212,15 @@ class JsonApi:
                 method, url, deadline, body=body, headers=headers, reauthenticated=True
             )
         return self.check(response, what)
+
+    # -- telemetry (function/telemetry): one span per API call, its traceparent sent --
+    def _traced(self, method: str, url: str, what: str, **options: Any) -> Response:
+        api = type(self).__name__.removesuffix("Client").lower() or "api"
+        with telemetry.get().api_call(api, method, telemetry.route_of(what)) as call:
+            options["headers"] = {**options["headers"], **call.headers}
+            response = self._session.request(method, url, **options)
+            call.status(response.status_code)
+            return response
 
 
 def json_body(response: Response, what: str) -> Any:
