@@ -13,7 +13,7 @@ import logging
 from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 
-from function import pool
+from function import pool, telemetry
 from function.compute.base import Attached, ComputeBackend
 from function.converge.ports import PortOwner
 from function.converge.waiter import Waiter
@@ -217,6 +217,8 @@ class Attempt:
         )
         try:  # a NIC already gone is done: every backend's detach is idempotent
             self.backend.detach(self.project_id, self.server_id, item.port_id, self.deadline)
+            if item.keep:
+                telemetry.get().count(telemetry.DUPLICATES_HEALED)
         except ApiPermanentError as exc:
             self.note(exc)
         except ApiTemporaryError as exc:

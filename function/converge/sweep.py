@@ -16,7 +16,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from function import logs
+from function import logs, telemetry
 from function.compute.base import ComputeBackend, Server
 from function.converge.flow import Flow
 from function.converge.ports import PortOwner
@@ -103,6 +103,7 @@ def reconcile(
             marker = page.next_marker
         if flow.ports is not None and not dry_run and not summary.incomplete:
             summary.ports_collected = collect_ports(flow.ports, backend, project_id, deadline)
+            telemetry.get().count(telemetry.PORTS_COLLECTED, summary.ports_collected)
     log.info("reconcile %s: %d checked", project_id, summary.checked,
              extra={"ctx": {"summary": summary.as_dict()}})  # fmt: skip
     return summary
