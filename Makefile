@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-SOURCES := function emulator tests
+SOURCES := function emulator tests scripts bench
 
 .PHONY: demo test lint typecheck unit contract package bench faults clean
 
@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/nic-autoattach demo
+	$(BIN)/python scripts/demo.py
 
 test: lint typecheck
 	$(BIN)/pytest --cov --cov-branch --cov-report=term:skip-covered

@@ -31,7 +31,7 @@ from function.domain.outcome import EXIT_INPUT, EXIT_OK, EXIT_PERMANENT, EXIT_RE
 from function.domain.policy import explain
 from function.domain.tags import parse_tags
 
-DEV_COMMANDS = {"emulator": "emulator.server", "demo": "function.demo"}
+DEV_COMMANDS = {"emulator": "emulator.server"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -93,7 +93,6 @@ def _parser() -> argparse.ArgumentParser:
     explain_.set_defaults(run=cmd_explain)
 
     sub.add_parser("emulator", help="run the bundled compute API emulator (development)")
-    sub.add_parser("demo", help="emulator + sample event + completion event (development)")
     return parser
 
 

@@ -85,7 +85,7 @@ def test_help_lists_every_command_in_plain_text(capsys: pytest.CaptureFixture[st
         main(["--help"])
     text = capsys.readouterr().out
     assert "``" not in text and ":func:" not in text
-    for command in ("invoke", "reconcile", "validate", "explain", "emulator", "demo"):
+    for command in ("invoke", "reconcile", "validate", "explain", "emulator"):
         assert f"  {command}" in text
 
 
