@@ -15,7 +15,7 @@ from pathlib import Path
 from types import FrameType
 
 from emulator.compute.models import FakeBackend
-from emulator.control.admin import apply_seed
+from emulator.control.documents import apply_seed
 from emulator.control.faults import FaultPlan, Faults
 from emulator.control.latency import PROFILES, Latency, LatencyProfile, build_profile
 from emulator.control.ratelimit import RateLimits
@@ -125,19 +125,6 @@ def main(argv: list[str] | None = None) -> int:
     backend = FakeBackend(
         clock=AdjustableClock(), nova_errors=args.nova_errors, build_seconds=args.build_seconds
     )
-    if args.seed is not None:
-        try:
-            apply_seed(backend, json.loads(args.seed.read_text()))
-        except (OSError, ValueError, FakeApiError) as exc:
-            print(f"emulator: cannot load seed {args.seed}: {exc}", file=sys.stderr)
-            return 2
-    stop = threading.Event()
-
-    def _on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGINT, _on_signal)
-    signal.signal(signal.SIGTERM, _on_signal)
     try:
         faults, latency = Faults(_fault_plan(args)), Latency(_latency_profile(args))
         ratelimit = RateLimits(args.rate_limit, args.rate_burst)
@@ -154,6 +141,19 @@ def main(argv: list[str] | None = None) -> int:
         latency=latency,
         ratelimit=ratelimit,
     )
+    if args.seed is not None:
+        try:
+            apply_seed(server.backend, server.tokens, json.loads(args.seed.read_text()))
+        except (OSError, ValueError, FakeApiError) as exc:
+            print(f"emulator: cannot load seed {args.seed}: {exc}", file=sys.stderr)
+            return 2
+    stop = threading.Event()
+
+    def _on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, _on_signal)
+    signal.signal(signal.SIGTERM, _on_signal)
     try:
         server.start()
     except OSError as exc:  # the port is taken, the address is not ours, ...: one line

@@ -18,6 +18,7 @@ from emulator.autoscaling.errors import AsError
 from emulator.autoscaling.models import FakeAutoScaling
 from emulator.core.errors import FakeApiError, ItemNotFound, MethodNotAllowed
 from emulator.core.wire import Request, Response, Router
+from emulator.identity.tokens import TokenStore
 
 API_PATH = re.compile(r"^/autoscaling-api/v1/([^/]+)(/.*)$")
 Handler = Callable[[Request, str, dict[str, str]], Response]
@@ -28,8 +29,9 @@ CALLBACK_FIELDS = {"lifecycle_action_result", "lifecycle_action_key", "instance_
 class AutoScalingApp:
     """The AS routes under ``/autoscaling-api/v1/{project_id}``, after the token check."""
 
-    def __init__(self, autoscaling: FakeAutoScaling) -> None:
+    def __init__(self, autoscaling: FakeAutoScaling, tokens: TokenStore) -> None:
         self.autoscaling = autoscaling
+        self.tokens = tokens
         self.router: Router[Handler] = Router()
         self.router.add("/scaling_lifecycle_hook/{group_id}", {"POST": self.create_hook})
         self.router.add("/scaling_lifecycle_hook/{group_id}/list", {"GET": self.list_hooks})
@@ -38,7 +40,7 @@ class AutoScalingApp:
 
     def handle(self, request: Request, project_id: str, rest: str) -> Response:
         try:
-            self.autoscaling.backend.authorize(request.headers.get("x-auth-token"), project_id)
+            self.tokens.authorize(request.headers.get("x-auth-token"), project_id)
             handler, params = self.router.match(request.method, rest)
             return handler(request, project_id, params)
         except (ItemNotFound, MethodNotAllowed) as error:  # from the router

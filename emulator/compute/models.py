@@ -1,7 +1,8 @@
 """The compute service's in-memory backend: servers and their interfaces.
 
-It also holds the cloud's other state (networks and ports in ``FakeNeutron``,
-tokens in ``TokenStore``, the ``RequestLog``), so one object is the cloud.
+It also holds the networks and ports (``FakeNeutron``), which every compute API
+changes with its servers; who may call (``identity.tokens.TokenStore``) and what was
+called (``core.requestlog.RequestLog``) are the front door's (``emulator.app``).
 
 As in moto, the backend knows nothing about HTTP: it raises ``FakeApiError``s
 that already carry Nova's status code and message. One re-entrant lock guards
@@ -19,7 +20,7 @@ import itertools
 import random
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any
@@ -35,8 +36,6 @@ from emulator.compute.records import (
 from emulator.core import clock as clocks
 from emulator.core.errors import BadRequest, Conflict, FakeApiError, ItemNotFound
 from emulator.core.ids import new_id
-from emulator.core.requestlog import RequestLog
-from emulator.identity.tokens import TokenStore
 from emulator.network.models import FakeNeutron
 from emulator.network.records import FakePort, InterfaceSnapshot
 
@@ -106,8 +105,6 @@ class FakeBackend(PortsMixin):
             rng=rng or random.Random(),
             stamp=lambda: iso_time(self.wall_time()),
         )
-        self.tokens = TokenStore()
-        self.request_log = RequestLog()
         self._servers: dict[str, FakeServer] = {}
         #: Ports whose detach has started (``_settle`` looks at these, not at every port).
         self._detaching: dict[str, FakePort] = {}
@@ -136,25 +133,6 @@ class FakeBackend(PortsMixin):
             raise BadRequest(str(exc)) from None
         return self.wall_time()
 
-    # -- tokens and request log ---------------------------------------------------
-
-    def add_token(self, token: str, projects: Iterable[str] | None = None) -> None:
-        """Accept ``token``; with ``projects``, only for those projects."""
-        self.tokens.add(token, projects)
-
-    def authorize(self, token: str | None, project_id: str) -> None:
-        """Unauthorized for an unknown token, Forbidden for a token bound elsewhere."""
-        self.tokens.authorize(token, project_id)
-
-    def record_request(self, entry: Mapping[str, Any]) -> None:
-        self.request_log.record(entry)
-
-    def requests_log(self) -> list[dict[str, Any]]:
-        return self.request_log.entries()
-
-    def clear_requests(self) -> None:
-        self.request_log.clear()
-
     # -- admin -----------------------------------------------------------------------
 
     @contextmanager
@@ -175,13 +153,12 @@ class FakeBackend(PortsMixin):
             self._settle()
 
     def reset(self) -> None:
-        """Forget every network, port, server and logged request; keep tokens and options."""
+        """Forget every network, port and server; keep the options."""
         with self._lock:
             self._neutron.clear()
             self._servers.clear()
             self._detaching.clear()
             self._scheduled.clear()
-            self.request_log.clear()
 
     def create_server(
         self, project_id: str, *, id: str | None = None, name: str | None = None,

@@ -25,6 +25,7 @@ from emulator.core.wire import Request, Response, Router
 from emulator.ecs_v1 import errors
 from emulator.ecs_v1.errors import EcsError
 from emulator.ecs_v1.models import FakeEcsV1, NicRequest
+from emulator.identity.tokens import TokenStore
 from emulator.network.records import InterfaceSnapshot
 
 API_PATH = re.compile(r"^/v1/([^/]+)(/(?:cloudservers|jobs)(?:/.*)?)$")
@@ -134,8 +135,9 @@ def _tag(text: str) -> dict[str, str]:
 class EcsV1App:
     """The v1 routes under ``/v1/{project_id}``, after the token check."""
 
-    def __init__(self, ecs: FakeEcsV1) -> None:
+    def __init__(self, ecs: FakeEcsV1, tokens: TokenStore) -> None:
         self.ecs = ecs
+        self.tokens = tokens
         self.router: Router[Handler] = Router()
         server = "/cloudservers/{server_id}"
         self.router.add("/cloudservers/detail", {"GET": self.list_servers})
@@ -150,7 +152,7 @@ class EcsV1App:
 
     def handle(self, request: Request, project_id: str, rest: str) -> Response:
         try:
-            self.ecs.backend.authorize(request.headers.get("x-auth-token"), project_id)
+            self.tokens.authorize(request.headers.get("x-auth-token"), project_id)
             handler, params = self.router.match(request.method, rest)
             return handler(request, project_id, params)
         except (ItemNotFound, MethodNotAllowed) as error:  # from the router

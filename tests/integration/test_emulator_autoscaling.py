@@ -25,10 +25,9 @@ from support import PROJECT  # the sample project, defined once (tests/support.p
 
 from emulator.autoscaling.models import FakeAutoScaling
 from emulator.client import AdminClient, AdminError
-from emulator.cloud import FakeCloudServer
 from emulator.compute.models import FakeBackend
 from emulator.identity.keystone import FakeKeystone
-from emulator.server import EmulatorServer
+from emulator.server import EmulatorServer, FakeCloudServer
 
 AK, SK = "AKEMULATOR0000000001", "sk-emulator-secret"
 GROUP = "a3f1c2d4-5b6e-4f70-8a91-b2c3d4e5f607"

@@ -31,13 +31,12 @@ from huaweicloudsdkecs.v2 import (
 from support import PROJECT  # the sample project, defined once (tests/support.py)
 
 from emulator.client import AdminClient, AdminError
-from emulator.cloud import FakeCloudServer
 from emulator.compute.models import FakeBackend
 from emulator.compute.records import AttachRequest
 from emulator.control.faults import FaultPlan, Faults
 from emulator.ecs_v1.models import FakeEcsV1
 from emulator.identity.keystone import FakeKeystone
-from emulator.server import EmulatorServer
+from emulator.server import EmulatorServer, FakeCloudServer
 
 AK, SK = "AKEMULATOR0000000001", "sk-emulator-secret"
 SERVER = "9d4b2f3e-6a1c-4e5b-8f7a-1c2d3e4f5a6b"

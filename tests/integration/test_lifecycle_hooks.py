@@ -19,9 +19,8 @@ from jsonschema import Draft202012Validator
 from support import PROJECT  # the sample project, defined once (tests/support.py)
 
 from emulator.client import AdminClient
-from emulator.cloud import FakeCloudServer
 from emulator.identity.keystone import FakeKeystone
-from emulator.server import EmulatorServer
+from emulator.server import EmulatorServer, FakeCloudServer
 from function.app.service import Reply, Service
 from function.app.wiring import build_service
 from function.config import Settings
