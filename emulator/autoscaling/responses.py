@@ -22,8 +22,12 @@ from emulator.identity.tokens import TokenStore
 
 API_PATH = re.compile(r"^/autoscaling-api/v1/([^/]+)(/.*)$")
 Handler = Callable[[Request, str, dict[str, str]], Response]
-CALLBACK_FIELDS = {"lifecycle_action_result", "lifecycle_action_key", "instance_id",
-                   "lifecycle_hook_name"}  # fmt: skip
+CALLBACK_FIELDS = {
+    "lifecycle_action_result",
+    "lifecycle_action_key",
+    "instance_id",
+    "lifecycle_hook_name",
+}
 
 
 class AutoScalingApp:
@@ -62,8 +66,9 @@ class AutoScalingApp:
         return Response(200, {"lifecycle_hooks": [h.to_dict() for h in hooks]})
 
     def list_hanging(self, request: Request, project_id: str, params: dict[str, str]) -> Response:
-        found = self.autoscaling.hanging(project_id, params["group_id"],
-                                         request.param("instance_id"))  # fmt: skip
+        found = self.autoscaling.hanging(
+            project_id, params["group_id"], request.param("instance_id")
+        )
         return Response(200, {"instance_hanging_info": found})
 
     def callback(self, request: Request, project_id: str, params: dict[str, str]) -> Response:
@@ -73,10 +78,13 @@ class AutoScalingApp:
             raise AsError(errors.INVALID_PARAMETER, f"Unknown field(s) {sorted(unknown)}.")
         text = {name: _text(body, name) for name in CALLBACK_FIELDS}
         self.autoscaling.callback(
-            project_id, params["group_id"], text["lifecycle_action_result"] or "",
-            key=text["lifecycle_action_key"], instance_id=text["instance_id"],
+            project_id,
+            params["group_id"],
+            text["lifecycle_action_result"] or "",
+            key=text["lifecycle_action_key"],
+            instance_id=text["instance_id"],
             hook_name=text["lifecycle_hook_name"],
-        )  # fmt: skip
+        )
         return Response(204)
 
 

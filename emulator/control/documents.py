@@ -11,9 +11,10 @@ from typing import Any
 
 from emulator.autoscaling.errors import AsError
 from emulator.autoscaling.models import FakeAutoScaling
-from emulator.compute.models import FakeBackend, iso_time
+from emulator.compute.models import FakeBackend
 from emulator.compute.records import AttachRequest
 from emulator.core.errors import BadRequest
+from emulator.core.timeline import iso_time
 from emulator.ecs_v1.models import FakeEcsV1
 from emulator.identity.tokens import TokenStore
 

@@ -24,14 +24,22 @@ from emulator.core.errors import FakeApiError, ItemNotFound, MethodNotAllowed
 from emulator.core.wire import Request, Response, Router
 from emulator.ecs_v1 import errors
 from emulator.ecs_v1.errors import EcsError
-from emulator.ecs_v1.models import FakeEcsV1, NicRequest
+from emulator.ecs_v1.models import FakeEcsV1
+from emulator.ecs_v1.records import NicRequest
 from emulator.identity.tokens import TokenStore
 from emulator.network.records import InterfaceSnapshot
 
 API_PATH = re.compile(r"^/v1/([^/]+)(/(?:cloudservers|jobs)(?:/.*)?)$")
 Handler = Callable[[Request, str, dict[str, str]], Response]
-_NIC_FIELDS = {"subnet_id", "port_id", "ip_address", "security_groups", "ipv6_enable",
-               "ipv6_bandwidth", "efi_enable"}  # fmt: skip
+_NIC_FIELDS = {
+    "subnet_id",
+    "port_id",
+    "ip_address",
+    "security_groups",
+    "ipv6_enable",
+    "ipv6_bandwidth",
+    "efi_enable",
+}
 
 
 def _invalid(message: str) -> EcsError:
@@ -66,8 +74,11 @@ def parse_add(body: object) -> list[NicRequest]:
             isinstance(g, dict) and isinstance(g.get("id"), str) for g in groups
         ):
             raise _invalid('security_groups must be a list of {"id": ...}.')
-        requests.append(NicRequest(subnet_id, port_id, _text(item, "ip_address"),
-                                   tuple(g["id"] for g in groups)))  # fmt: skip
+        requests.append(
+            NicRequest(
+                subnet_id, port_id, _text(item, "ip_address"), tuple(g["id"] for g in groups)
+            )
+        )
     return requests
 
 
@@ -183,8 +194,13 @@ class EcsV1App:
 
     def list_interfaces(self, _: Request, project_id: str, params: dict[str, str]) -> Response:
         found, free = self.ecs.interfaces(project_id, params["server_id"])
-        return Response(200, {"interfaceAttachments": [interface_view(i) for i in found],
-                              "attachableQuantity": {"free_nic": free}})  # fmt: skip
+        return Response(
+            200,
+            {
+                "interfaceAttachments": [interface_view(i) for i in found],
+                "attachableQuantity": {"free_nic": free},
+            },
+        )
 
     def add_nics(self, request: Request, project_id: str, params: dict[str, str]) -> Response:
         nics = parse_add(self._json(request))

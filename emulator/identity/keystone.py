@@ -108,7 +108,7 @@ class FakeKeystone:
                 "id": self.project_id,
                 "name": self.project_name,
                 "domain": {"id": "default", "name": "Default"},
-            },  # fmt: skip
+            },
             "issued_at": now.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
             "expires_at": expires.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
             "roles": [{"id": "r1", "name": "member"}],
@@ -124,7 +124,7 @@ class FakeKeystone:
                             "region": "RegionOne",
                             "region_id": "RegionOne",
                             "url": compute,
-                        }  # fmt: skip
+                        }
                         for i in ("public", "internal", "admin")
                     ],
                 },
@@ -199,8 +199,9 @@ def _signature(
     )
     query = "&".join(f"{quote(k, safe='~')}={quote(v, safe='~')}" for k, v in pairs)
     canonical_headers = "".join(f"{n}:{headers[n].strip()}\n" for n in names)
-    canonical = "\n".join([method, path, query, canonical_headers, ";".join(names),
-                           hashlib.sha256(body).hexdigest()])  # fmt: skip
+    canonical = "\n".join(
+        [method, path, query, canonical_headers, ";".join(names), hashlib.sha256(body).hexdigest()]
+    )
     digest = hashlib.sha256(canonical.encode()).hexdigest()
     to_sign = f"SDK-HMAC-SHA256\n{headers['x-sdk-date']}\n{digest}"
     return hmac.new(secret.encode(), to_sign.encode(), hashlib.sha256).hexdigest()
