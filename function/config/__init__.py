@@ -12,9 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from function import logs
-from function.config.endpoints import ALLOW_HTTP, endpoint_problem
+from function.config.endpoints import ALLOW_HTTP, endpoint_problems
+from function.config.reader import ConfigError as ConfigError
 from function.config.reader import Reader, csv_values
-from function.domain.errors import NicAttachError
 
 POLICY = "NICATTACH_POLICY"
 ECS_ENDPOINT = "NICATTACH_ECS_ENDPOINT"
@@ -94,19 +94,6 @@ HOOK_RESULTS = ("abandon", "continue")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 SECRETS = (TOKEN, SDK_AK, SDK_SK, SDK_SECURITY_TOKEN)
 """Read stripped of surrounding white space (a secret read from a file ends in a newline)."""
-
-
-class ConfigError(NicAttachError):
-    """The environment is incomplete or contradictory; the function cannot start.
-
-    Not an ``InputError``: a start-up fault is the operator's, not a caller's 400.
-    ``problems`` lists every mistake found, one line each."""
-
-    code = "bad_config"
-
-    def __init__(self, problems: str | list[str]) -> None:
-        self.problems = [problems] if isinstance(problems, str) else list(problems)
-        super().__init__("; ".join(self.problems))
 
 
 @dataclass(frozen=True)
@@ -232,9 +219,14 @@ class Settings:
         problems = read.problems + settings._problems()
         if problems:
             raise ConfigError(problems)
-        for secret in (settings.token, settings.access_key, settings.secret_key,
-                       settings.security_token, env.get("OS_PASSWORD", "").strip(),
-                       env.get("OS_APPLICATION_CREDENTIAL_SECRET", "").strip()):  # fmt: skip
+        for secret in (
+            settings.token,
+            settings.access_key,
+            settings.secret_key,
+            settings.security_token,
+            env.get("OS_PASSWORD", "").strip(),
+            env.get("OS_APPLICATION_CREDENTIAL_SECRET", "").strip(),
+        ):
             logs.register_secret(secret)
         return settings.with_credentials_project(settings.credentials_project_id)
 
@@ -273,12 +265,7 @@ class Settings:
             EG_ENDPOINT: self.eg_endpoint,
             OS_AUTH_URL: dict(self.openstack).get(OS_AUTH_URL),
         }
-        found = (
-            endpoint_problem(name, url, allow_http=self.allow_http)
-            for name, url in urls.items()
-            if url
-        )
-        return [problem for problem in found if problem]
+        return endpoint_problems(urls, allow_http=self.allow_http)
 
     def with_credentials_project(self, project: str | None) -> Settings:
         """These settings with the credentials' project known (from a Keystone token, or
