@@ -22,6 +22,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check $(SOURCES)
 	$(BIN)/ruff format --check $(SOURCES)
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/python scripts/check_sources.py
 
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict function emulator

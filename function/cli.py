@@ -144,8 +144,13 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     try:
         if not (args.project or service.settings.project_id):
             return _fail(f"reconcile needs --project or ${config.PROJECT_ID}", EXIT_INPUT)
-        summary = service.reconcile(args.project, dry_run=args.dry_run, full=args.full,
-                                    concurrency=args.concurrency, marker=args.marker)  # fmt: skip
+        summary = service.reconcile(
+            args.project,
+            dry_run=args.dry_run,
+            full=args.full,
+            concurrency=args.concurrency,
+            marker=args.marker,
+        )
     except InputError as exc:
         return _fail(exc.message, EXIT_INPUT)
     finally:

@@ -112,6 +112,9 @@ def test_explain(capsys: pytest.CaptureFixture[str]) -> None:
 def test_console_script_runs_emulator_help() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "function.cli", "emulator", "--help"],
-        capture_output=True, text=True, check=False, cwd=ROOT,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
     assert result.returncode == 0 and "--port" in result.stdout

@@ -151,7 +151,7 @@ def test_backend_default_build_seconds(clock: FakeClock) -> None:
         ("SHUTOFF", "stopped", True),
         ("ERROR", "error", False),
         ("BUILD", "building", False),
-    ],  # fmt: skip
+    ],
 )
 def test_statuses(backend: FakeBackend, status: str, vm_state: str, attachable: bool) -> None:
     server = backend.create_server(PROJECT, id=GHOST, status=status)
@@ -199,17 +199,29 @@ def test_attach_by_free_port_and_detach_keeps_the_port(backend: FakeBackend) -> 
 
 def _errors() -> list[tuple[AttachRequest, type[FakeApiError], str]]:
     return [
-        (AttachRequest(net_id=NET, port_id=PORT), BadRequest,
-         "Must not input both network_id and port_id"),
-        (AttachRequest(port_id=PORT, ip_address="10.20.0.9"), BadRequest,
-         "Must input network_id when request IP address"),
+        (
+            AttachRequest(net_id=NET, port_id=PORT),
+            BadRequest,
+            "Must not input both network_id and port_id",
+        ),
+        (
+            AttachRequest(port_id=PORT, ip_address="10.20.0.9"),
+            BadRequest,
+            "Must input network_id when request IP address",
+        ),
         (AttachRequest(net_id=GHOST), ItemNotFound, f"Network {GHOST} could not be found."),
         (AttachRequest(port_id=GHOST), ItemNotFound, f"Port id {GHOST} could not be found."),
-        (AttachRequest(net_id=NET, ip_address="10.20.0.1"), Conflict,
-         "Fixed IP 10.20.0.1 is already in use."),
-        (AttachRequest(net_id=NET, ip_address="172.16.5.5"), BadRequest,
-         "Invalid input received: IP address 172.16.5.5 is not a valid IP for the subnet"),
-    ]  # fmt: skip
+        (
+            AttachRequest(net_id=NET, ip_address="10.20.0.1"),
+            Conflict,
+            "Fixed IP 10.20.0.1 is already in use.",
+        ),
+        (
+            AttachRequest(net_id=NET, ip_address="172.16.5.5"),
+            BadRequest,
+            "Invalid input received: IP address 172.16.5.5 is not a valid IP for the subnet",
+        ),
+    ]
 
 
 @pytest.mark.parametrize(("request_", "error", "message"), _errors())
