@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-SOURCES := function emulator tests
+SOURCES := function emulator tests scripts bench
 
 .PHONY: demo test lint typecheck unit contract package bench faults clean
 
@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/nic-autoattach demo
+	$(BIN)/python scripts/demo.py
 
 test: lint typecheck
 	$(BIN)/pytest --cov --cov-branch --cov-report=term:skip-covered
@@ -22,6 +22,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check $(SOURCES)
 	$(BIN)/ruff format --check $(SOURCES)
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/python scripts/check_sources.py
 
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict function emulator

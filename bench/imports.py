@@ -31,9 +31,13 @@ def import_seconds(
     samples = []
     for _ in range(runs):
         out = subprocess.run(
-            [sys.executable, "-c", code], cwd=ROOT, env={**os.environ, **env},
-            capture_output=True, text=True, check=True,
-        ).stdout  # fmt: skip
+            [sys.executable, "-c", code],
+            cwd=ROOT,
+            env={**os.environ, **env},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
         samples.append(float(out.strip().splitlines()[-1]))
     return statistics.median(samples)
 
@@ -41,9 +45,13 @@ def import_seconds(
 def importtime_by_package(module: str, env: Mapping[str, str], top: int = 8) -> dict[str, float]:
     """``python -X importtime``: self time (ms) summed by top-level package, largest first."""
     err = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", f"import {module}"], cwd=ROOT,
-        env={**os.environ, **env}, capture_output=True, text=True, check=True,
-    ).stderr  # fmt: skip
+        [sys.executable, "-X", "importtime", "-c", f"import {module}"],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stderr
     totals: dict[str, float] = defaultdict(float)
     for line in err.splitlines():
         if not line.startswith("import time:") or "|" not in line:

@@ -37,8 +37,17 @@ class FunctionProcess:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         self._log = log_path.open("ab")
-        command = [FF, "--source", source, "--target", target,
-                   "--host", "127.0.0.1", "--port", str(self.port)]  # fmt: skip
+        command = [
+            FF,
+            "--source",
+            source,
+            "--target",
+            target,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+        ]
         self.started = time.perf_counter()
         self.popen = subprocess.Popen(
             command, cwd=ROOT, env={**os.environ, **env}, stdout=self._log, stderr=self._log
@@ -104,9 +113,13 @@ def functiongraph_cold_start(env: Mapping[str, str], event: str, log_path: Path)
     started = time.perf_counter()
     with log_path.open("ab") as log:
         subprocess.run(
-            [sys.executable, "-c", FUNCTIONGRAPH_RUN, event], cwd=ROOT,
-            env={**os.environ, **env}, stdout=log, stderr=log, check=True,
-        )  # fmt: skip
+            [sys.executable, "-c", FUNCTIONGRAPH_RUN, event],
+            cwd=ROOT,
+            env={**os.environ, **env},
+            stdout=log,
+            stderr=log,
+            check=True,
+        )
     return time.perf_counter() - started
 
 
@@ -116,9 +129,12 @@ class EmulatorProcess:
     def __init__(self, log_path: Path) -> None:
         self._log = log_path.open("ab")
         self.popen = subprocess.Popen(
-            [sys.executable, "-m", "emulator", "--port", "0"], cwd=ROOT,
-            stdout=subprocess.PIPE, stderr=self._log, text=True,
-        )  # fmt: skip
+            [sys.executable, "-m", "emulator", "--port", "0"],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+            text=True,
+        )
         assert self.popen.stdout is not None
         line = self.popen.stdout.readline()
         if not line.startswith("emulator listening on "):
@@ -171,8 +187,12 @@ def functiongraph_invoke(
     with log_path.open("ab") as log:
         done = subprocess.run(
             [sys.executable, "-c", FUNCTIONGRAPH_INVOKE, event, token, str(timeout_ms)],
-            cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=log,
-            check=True, text=True,
-        )  # fmt: skip
+            cwd=ROOT,
+            env={**os.environ, **env},
+            stdout=subprocess.PIPE,
+            stderr=log,
+            check=True,
+            text=True,
+        )
     report: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
     return report

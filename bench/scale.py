@@ -39,15 +39,21 @@ def cts_batch(server_ids: list[str], with_tags: bool = True) -> bytes:
     """A CTS ``createServer`` trace naming ``server_ids`` (tags in its request, or not)."""
     server: dict[str, Any] = {"name": "db", "count": len(server_ids)}
     if with_tags:
-        server["server_tags"] = [dict(zip(("key", "value"), t.split("="), strict=True))
-                                 for t in TAGS]  # fmt: skip
+        server["server_tags"] = [
+            dict(zip(("key", "value"), t.split("="), strict=True)) for t in TAGS
+        ]
     trace = {
-        "trace_id": f"bench-{time.time_ns()}", "trace_name": "createServer",
-        "trace_rating": "normal", "trace_type": "ApiCall", "service_type": "ECS",
-        "resource_type": "ecs", "project_id": PROJECT, "code": 200,
+        "trace_id": f"bench-{time.time_ns()}",
+        "trace_name": "createServer",
+        "trace_rating": "normal",
+        "trace_type": "ApiCall",
+        "service_type": "ECS",
+        "resource_type": "ecs",
+        "project_id": PROJECT,
+        "code": 200,
         "request": {"server": server},
         "response": {"job_id": "ff8080829361a5c2019371b5f0e17b22", "serverIds": server_ids},
-    }  # fmt: skip
+    }
     return json.dumps({"cts": trace}).encode()
 
 
@@ -72,8 +78,9 @@ class Scale:
 
     def _post(self, url: str, body: bytes) -> tuple[int, float, dict[str, int]]:
         started = time.perf_counter()
-        answer = requests.post(url, data=body, timeout=120,
-                               headers={"Content-Type": "application/json"})  # fmt: skip
+        answer = requests.post(
+            url, data=body, timeout=120, headers={"Content-Type": "application/json"}
+        )
         wall = time.perf_counter() - started
         return answer.status_code, wall, _outcomes(answer)
 
@@ -86,12 +93,18 @@ class Scale:
         try:
             status, wall, outcomes = self._post(url, body)
             result: dict[str, Any] = {
-                "servers": n, "status": status, "seconds": round(wall, 2), "outcomes": outcomes,
-            }  # fmt: skip
+                "servers": n,
+                "status": status,
+                "seconds": round(wall, 2),
+                "outcomes": outcomes,
+            }
             if status == 503:  # the remainder is retryable: deliver again, as the platform does
                 status2, wall2, outcomes2 = self._post(url, body)
-                result["redelivery"] = {"status": status2, "seconds": round(wall2, 2),
-                                        "outcomes": outcomes2}  # fmt: skip
+                result["redelivery"] = {
+                    "status": status2,
+                    "seconds": round(wall2, 2),
+                    "outcomes": outcomes2,
+                }
         finally:
             self.admin.set_latency("none")
         result["attached_in_the_end"] = self.attached(servers)
@@ -148,15 +161,30 @@ class Scale:
             servers = []
             for i in range(first, min(old, first + chunk)):
                 third, fourth = 128 + i // 250, 2 + i % 250  # high addresses: fast first-free
-                servers.append({"project_id": SWEEP_PROJECT, "tags": TAGS, "interfaces": [
-                    {"net_id": PRIVATE_NET, "fixed_ip": f"192.168.{third}.{fourth}"},
-                    {"net_id": STORAGE_NET, "fixed_ip": f"10.20.{third}.{fourth}"},
-                ]})  # fmt: skip
+                servers.append(
+                    {
+                        "project_id": SWEEP_PROJECT,
+                        "tags": TAGS,
+                        "interfaces": [
+                            {"net_id": PRIVATE_NET, "fixed_ip": f"192.168.{third}.{fourth}"},
+                            {"net_id": STORAGE_NET, "fixed_ip": f"10.20.{third}.{fourth}"},
+                        ],
+                    }
+                )
             self.admin.seed({"servers": servers})
         self.admin.advance_clock(3600.0)  # the old ones are now an hour old
-        self.admin.seed({"servers": [{"project_id": SWEEP_PROJECT, "tags": TAGS,
-                                      "interfaces": [{"net_id": PRIVATE_NET}]}
-                                     for _ in range(new)]})  # fmt: skip
+        self.admin.seed(
+            {
+                "servers": [
+                    {
+                        "project_id": SWEEP_PROJECT,
+                        "tags": TAGS,
+                        "interfaces": [{"net_id": PRIVATE_NET}],
+                    }
+                    for _ in range(new)
+                ]
+            }
+        )
         return new, str(self.admin.clock()["now"])
 
     def sweep(self, service: Any, full: bool, now: str, latency: dict[str, Any]) -> dict[str, Any]:
@@ -169,11 +197,17 @@ class Scale:
         try:
             while True:
                 started = time.perf_counter()
-                summary = service.reconcile(SWEEP_PROJECT, full=full, marker=marker,
-                                            budget_s=SWEEP_BUDGET_S, now=now)  # fmt: skip
+                summary = service.reconcile(
+                    SWEEP_PROJECT, full=full, marker=marker, budget_s=SWEEP_BUDGET_S, now=now
+                )
                 seconds = round(time.perf_counter() - started, 2)
-                passes.append({"seconds": seconds, "checked": summary.checked,
-                               "incomplete": summary.incomplete})  # fmt: skip
+                passes.append(
+                    {
+                        "seconds": seconds,
+                        "checked": summary.checked,
+                        "incomplete": summary.incomplete,
+                    }
+                )
                 if not summary.incomplete or len(passes) >= 20:
                     break
                 marker = summary.marker
@@ -181,12 +215,15 @@ class Scale:
             self.admin.set_latency("none")
         log = self.admin.requests_log()
         return {
-            "full": full, "passes": len(passes), "pass_seconds": [p["seconds"] for p in passes],
+            "full": full,
+            "passes": len(passes),
+            "pass_seconds": [p["seconds"] for p in passes],
             "seconds": round(sum(p["seconds"] for p in passes), 2),
             "checked": sum(p["checked"] for p in passes),
-            "complete": not passes[-1]["incomplete"], "requests": len(log),
+            "complete": not passes[-1]["incomplete"],
+            "requests": len(log),
             "list_requests": sum(1 for r in log if r["path"].endswith("servers/detail")),
-        }  # fmt: skip
+        }
 
 
 _ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{32}")

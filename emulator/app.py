@@ -1,14 +1,22 @@
 """The whole emulator as one web application without sockets: every service behind ``handle``.
 
-Like moto's server-mode dispatcher: the control API under ``/_admin``,
-version discovery at ``/``, ``/v2.1/`` and ``/v2/``, and the compute calls
-under ``/{v2.1|v2}/{project_id}``, with fault injection and the latency
-profile around the compute calls, Huawei's native NIC API under
-``/v1/{project_id}``, Huawei's EIP API under ``/v1/{project_id}/publicips`` (tags
-under ``/v2.0/{project_id}/publicips``), Neutron's port API under ``/v2.0`` (its project
-from the token) and Auto Scaling's lifecycle hooks under ``/autoscaling-api/v1/{project_id}``.
-Every compute request gets Nova's request-id headers and a line in the
+Like moto's server-mode dispatcher: the control API under ``/_admin``, then one route
+table, matched once per request, whose entry says how the call is treated:
+
+| route | service | rate limit | faults | latency |
+|---|---|---|---|---|
+| ``/{v2.1,v2}/{project_id}/...`` | Nova's compute API | ``compute`` | yes | by call kind |
+| ``/{v1,v2.0}/{project_id}/publicips`` | Huawei's EIP API | – | yes | read |
+| ``/v1/{project_id}/cloudservers,jobs`` | Huawei's native NIC API | ``ecs`` | yes | read |
+| ``/v1/{project_id}/channels/{id}/events`` | EventGrid's publish call | – | – | – |
+| ``/v2.0/...`` | Neutron's port API (the token's project) | – | yes | read |
+| ``/autoscaling-api/v1/{project_id}`` | Auto Scaling's lifecycle hooks | – | – | read |
+| anything else | version discovery (``/``, ``/v2.1/``, ``/v2/``) | – | – | – |
+
+Every answer but the admin API's gets Nova's request-id headers and a line in the
 request log (never the token). Unexpected exceptions become a 500 computeFault.
+With a ``KeystoneGateway`` (``emulator.gateway``) a request passes the cloud's
+gateway first: Keystone's tokens, AK/SK signatures and the project check.
 """
 
 from __future__ import annotations
@@ -18,17 +26,20 @@ import re
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from emulator.autoscaling.models import FakeAutoScaling
 from emulator.autoscaling.responses import API_PATH as AS_PATH
 from emulator.autoscaling.responses import AutoScalingApp
 from emulator.compute.models import FakeBackend
-from emulator.compute.responses import API_PATH, ComputeApp, version_discovery
+from emulator.compute.responses import API_PATH as COMPUTE_PATH
+from emulator.compute.responses import ComputeApp, version_discovery
 from emulator.control.admin import AdminApp
 from emulator.control.faults import Faults
 from emulator.control.latency import Latency, call_kind
 from emulator.control.ratelimit import RateLimits
 from emulator.core.errors import FakeApiError, unexpected_error
+from emulator.core.requestlog import RequestLog
 from emulator.core.wire import Request, Response, error_response
 from emulator.ecs_v1.models import FakeEcsV1
 from emulator.ecs_v1.responses import API_PATH as ECS_V1_PATH
@@ -36,6 +47,12 @@ from emulator.ecs_v1.responses import EcsV1App
 from emulator.eip.models import FakeEips
 from emulator.eip.responses import API_PATH as EIP_PATH
 from emulator.eip.responses import EipApp
+from emulator.eventgrid.models import FakeEventGrid
+from emulator.eventgrid.responses import API_PATH as EVENTS_PATH
+from emulator.eventgrid.responses import EventGridApp
+from emulator.gateway import KeystoneGateway
+from emulator.identity.keystone import FakeKeystone
+from emulator.identity.tokens import TokenStore
 from emulator.network_api.models import FakeNetworkApi
 from emulator.network_api.responses import API_PATH as NETWORK_PATH
 from emulator.network_api.responses import NetworkApp
@@ -47,86 +64,156 @@ V1_SERVER_IN_PATH = re.compile(r"^/cloudservers/([^/]+)")
 LOGGED_BODY_BYTES = 4096
 
 
+@dataclass(frozen=True)
+class Route:
+    """One API: where it lives, who serves it, and what the gateway does before."""
+
+    pattern: re.Pattern[str]
+    serve: Callable[[Request, re.Match[str]], Response]
+    #: The rate limit's API name, and the group that holds the project.
+    limit: tuple[str, int] | None = None
+    #: Whether the fault plan applies; then the server a fault may name, if any.
+    faults: bool = False
+    server: Callable[[re.Match[str]], str | None] = lambda _: None
+    #: The latency profile's call kind (None: no delay).
+    latency: Callable[[Request, bool], str] | None = None
+
+
+def _read(_: Request, __: bool) -> str:
+    return "read"
+
+
+def _compute_kind(request: Request, faulted: bool) -> str:
+    return "read" if faulted else call_kind(request)
+
+
+def _server(pattern: re.Pattern[str], group: int) -> Callable[[re.Match[str]], str | None]:
+    def server(match: re.Match[str]) -> str | None:
+        found = pattern.match(match.group(group) or "")
+        return found.group(1) if found else None
+
+    return server
+
+
 class EmulatorApp:
-    """Control API, version discovery and compute API behind one ``handle``."""
+    """Control API, version discovery and every service behind one ``handle``."""
 
     def __init__(
-        self, backend: FakeBackend, faults: Faults | None = None, latency: Latency | None = None,
-        ecs: FakeEcsV1 | None = None, autoscaling: FakeAutoScaling | None = None,
+        self,
+        backend: FakeBackend,
+        faults: Faults | None = None,
+        latency: Latency | None = None,
+        ecs: FakeEcsV1 | None = None,
+        autoscaling: FakeAutoScaling | None = None,
         ratelimit: RateLimits | None = None,
-    ) -> None:  # fmt: skip
+        *,
+        tokens: TokenStore | None = None,
+        requests: RequestLog | None = None,
+        eventgrid: FakeEventGrid | None = None,
+        keystone: FakeKeystone | None = None,
+    ) -> None:
         self.backend = backend
+        self.tokens = tokens if tokens is not None else TokenStore()
+        self.requests = requests if requests is not None else RequestLog()
         self.faults = faults if faults is not None else Faults()
         self.latency = latency if latency is not None else Latency()
+        self.ratelimit = ratelimit if ratelimit is not None else RateLimits()
         self.ecs = ecs or FakeEcsV1(backend, job_failure=self.faults.job_failure)
         self.autoscaling = autoscaling or FakeAutoScaling(backend)
         self.network = FakeNetworkApi(backend)
         self.eips = FakeEips(backend)
-        self.eip_api = EipApp(self.eips)
+        self.eventgrid = eventgrid if eventgrid is not None else FakeEventGrid()
+        self.gateway = KeystoneGateway(keystone, self.tokens) if keystone is not None else None
         self.admin = AdminApp(
-            backend, self.faults, self.latency, self.ecs, self.autoscaling, self.network
+            backend,
+            self.faults,
+            self.latency,
+            self.ecs,
+            self.autoscaling,
+            self.network,
+            tokens=self.tokens,
+            requests=self.requests,
         )
-        self.network_api = NetworkApp(self.network)
-        self.compute = ComputeApp(backend)
-        self.ecs_v1 = EcsV1App(self.ecs)
-        self.as_api = AutoScalingApp(self.autoscaling)
-        self.ratelimit = ratelimit if ratelimit is not None else RateLimits()
         self.admin.router.add("/_admin/ratelimit", self.ratelimit.routes())
+        self.routes = self._routes()
+
+    def _routes(self) -> list[Route]:
+        tokens = self.tokens
+        compute, eip = ComputeApp(self.backend, tokens), EipApp(self.eips, tokens)
+        ecs_v1, events = EcsV1App(self.ecs, tokens), EventGridApp(self.eventgrid, tokens)
+        network, hooks = NetworkApp(self.network, tokens), AutoScalingApp(self.autoscaling, tokens)
+        return [
+            Route(
+                COMPUTE_PATH,
+                lambda r, m: compute.handle(r, m.group(1), m.group(2), m.group(3) or ""),
+                limit=("compute", 2),
+                faults=True,
+                server=_server(SERVER_IN_PATH, 3),
+                latency=_compute_kind,
+            ),
+            Route(
+                EIP_PATH,
+                lambda r, m: eip.handle(r, m.group(1), m.group(2), m.group(3)),
+                faults=True,
+                latency=_read,
+            ),
+            Route(
+                ECS_V1_PATH,
+                lambda r, m: ecs_v1.handle(r, m.group(1), m.group(2)),
+                limit=("ecs", 1),
+                faults=True,
+                server=_server(V1_SERVER_IN_PATH, 2),
+                latency=_read,  # a job's own time is job_seconds
+            ),
+            Route(EVENTS_PATH, lambda r, m: events.handle(r, m.group(1), m.group(2))),
+            Route(
+                NETWORK_PATH,
+                lambda r, m: network.handle(r, m.group(1) or "/"),
+                faults=True,
+                latency=_read,
+            ),
+            Route(AS_PATH, lambda r, m: hooks.handle(r, m.group(1), m.group(2)), latency=_read),
+        ]
 
     def handle(self, request: Request) -> Response:
+        if self.gateway is not None:
+            admitted = self.gateway.admit(request)
+            if isinstance(admitted, Response):
+                return admitted
+            request = admitted
         if request.path == "/_admin" or request.path.startswith("/_admin/"):
             if request.path.rstrip("/") == "/_admin/reset":
                 self.eips.reset()
+                self.eventgrid.reset()
             return self._safely(lambda: self.admin.handle(request))
         request_id = f"req-{uuid.uuid4()}"
-        match = API_PATH.match(request.path)
-        eip = EIP_PATH.match(request.path)
-        v1 = None if match is not None else ECS_V1_PATH.match(request.path)
-        network = None if eip is not None else NETWORK_PATH.match(request.path)
-        fault = None
-        if match is not None:
-            server = SERVER_IN_PATH.match(match.group(3) or "")
-            fault = self.ratelimit.check(match.group(2), "compute")  # the gateway: at once
-            if fault is None:
-                fault = self.faults.before(request, server.group(1) if server else None)
-                self.latency.delay("read" if fault else call_kind(request))  # before the change
-        elif v1 is not None:
-            server = V1_SERVER_IN_PATH.match(v1.group(2))
-            fault = self.ratelimit.check(v1.group(1), "ecs")
-            if fault is None:
-                fault = self.faults.before(request, server.group(1) if server else None)
-                self.latency.delay("read")  # a job's own time is job_seconds
-        elif network is not None or eip is not None:
-            fault = self.faults.before(request, None)
-            self.latency.delay("read")
-        elif AS_PATH.match(request.path):
-            self.latency.delay("read")
-        response = fault or self._safely(lambda: self._route(request))
-        if (match or v1 or network or eip) is not None and fault is None and response.status < 300:
-            response = self.faults.after(request, response)
+        response = self._serve(request)
         response.headers["x-openstack-request-id"] = request_id
         response.headers["x-compute-request-id"] = request_id
         self._record(request, response, request_id)
         return response
 
-    def _route(self, request: Request) -> Response:
-        match = API_PATH.match(request.path)
-        if match is not None:
-            api, project_id, rest = match.group(1), match.group(2), match.group(3) or ""
-            return self.compute.handle(request, api, project_id, rest)
-        eip = EIP_PATH.match(request.path)
-        if eip is not None:
-            return self.eip_api.handle(request, eip.group(1), eip.group(2), eip.group(3))
-        v1 = ECS_V1_PATH.match(request.path)
-        if v1 is not None:
-            return self.ecs_v1.handle(request, v1.group(1), v1.group(2))
-        network = NETWORK_PATH.match(request.path)
-        if network is not None:
-            return self.network_api.handle(request, network.group(1) or "/")
-        autoscaling = AS_PATH.match(request.path)
-        if autoscaling is not None:
-            return self.as_api.handle(request, autoscaling.group(1), autoscaling.group(2))
-        return version_discovery(request)
+    def _serve(self, request: Request) -> Response:
+        """The one route that matches, with its rate limit, faults and latency around it."""
+        for route in self.routes:
+            match = route.pattern.match(request.path)
+            if match is not None:
+                break
+        else:
+            return self._safely(lambda: version_discovery(request))
+        if route.limit is not None:  # the gateway's rate limit: at once
+            throttled = self.ratelimit.check(match.group(route.limit[1]), route.limit[0])
+            if throttled is not None:
+                return throttled
+        fault = self.faults.before(request, route.server(match)) if route.faults else None
+        if route.latency is not None:
+            self.latency.delay(route.latency(request, fault is not None))  # before the change
+        if fault is not None:
+            return fault
+        response = self._safely(lambda: route.serve(request, match))
+        if route.faults and response.status < 300:
+            response = self.faults.after(request, response)
+        return response
 
     def _safely(self, serve: Callable[[], Response]) -> Response:
         try:
@@ -139,7 +226,7 @@ class EmulatorApp:
 
     def _record(self, request: Request, response: Response, request_id: str) -> None:
         version = response.headers.get("X-OpenStack-Nova-API-Version")
-        self.backend.record_request(
+        self.requests.record(
             {
                 "time": time.time(),
                 "method": request.method,

@@ -15,7 +15,7 @@ from pathlib import Path
 from types import FrameType
 
 from emulator.compute.models import FakeBackend
-from emulator.control.admin import apply_seed
+from emulator.control.documents import apply_seed
 from emulator.control.faults import FaultPlan, Faults
 from emulator.control.latency import PROFILES, Latency, LatencyProfile, build_profile
 from emulator.control.ratelimit import RateLimits
@@ -34,27 +34,33 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="0 = any free port")
     parser.add_argument(
-        "--token", action="append", help=f"accepted X-Auth-Token (repeatable; default "
-        f"{DEFAULT_TOKEN!r})",
-    )  # fmt: skip
+        "--token",
+        action="append",
+        help=f"accepted X-Auth-Token (repeatable; default {DEFAULT_TOKEN!r})",
+    )
     parser.add_argument("--seed", type=Path, help="JSON seed document to load at start-up")
     parser.add_argument(
-        "--nova-errors", action="store_true",
+        "--nova-errors",
+        action="store_true",
         help="answer 500 computeFault where real Nova does (unknown network, IP outside subnet)",
-    )  # fmt: skip
+    )
     parser.add_argument(
         "--build-seconds", type=float, default=0.0, help="how long new servers stay BUILD"
     )
     faults = parser.add_argument_group("fault injection (also PATCH /_admin/faults)")
     faults.add_argument(
-        "--latency-ms", type=float, default=0.0,
+        "--latency-ms",
+        type=float,
+        default=0.0,
         help="a flat delay added to every call (per call kind: --latency below)",
-    )  # fmt: skip
+    )
     faults.add_argument("--error-rate", type=float, default=0.0, help="500/503 before the call")
     faults.add_argument(
-        "--ambiguous-rate", type=float, default=0.0,
+        "--ambiguous-rate",
+        type=float,
+        default=0.0,
         help="writes carried out, then answered 500 or the connection dropped",
-    )  # fmt: skip
+    )
     faults.add_argument("--throttle-rate", type=float, default=0.0, help="429 + Retry-After")
     faults.add_argument("--retry-after-s", type=float, default=0.1)
     faults.add_argument("--drop-rate", type=float, default=0.0, help="connection dropped")
@@ -80,15 +86,19 @@ def _latency_options(parser: argparse.ArgumentParser) -> None:
         "below change the named profile"
     )
     latency.add_argument(
-        "--latency", choices=sorted(PROFILES), default="none",
+        "--latency",
+        choices=sorted(PROFILES),
+        default="none",
         help="none: instant; flat100: every call 100 ms; cloud: reads ~100 ms, attach 1-3 s, "
         "detach ~1 s, jitter 20%%",
-    )  # fmt: skip
+    )
     latency.add_argument("--latency-read-ms", type=float, metavar="MS")
     latency.add_argument(
-        "--latency-attach-ms", type=_attach_ms, metavar="MS|LOW-HIGH",
+        "--latency-attach-ms",
+        type=_attach_ms,
+        metavar="MS|LOW-HIGH",
         help="a fixed time or a range each attach draws from",
-    )  # fmt: skip
+    )
     latency.add_argument("--latency-detach-ms", type=float, metavar="MS")
     latency.add_argument("--latency-jitter", type=float, metavar="FRACTION", help="0-1")
     latency.add_argument("--latency-seed", type=int, help="replayable delays")
@@ -103,20 +113,28 @@ def _attach_ms(text: str) -> list[float]:
 
 
 def _latency_profile(args: argparse.Namespace) -> LatencyProfile:
-    given = {"read_ms": args.latency_read_ms, "attach_ms": args.latency_attach_ms,
-             "detach_ms": args.latency_detach_ms, "jitter": args.latency_jitter,
-             "seed": args.latency_seed}  # fmt: skip
+    given = {
+        "read_ms": args.latency_read_ms,
+        "attach_ms": args.latency_attach_ms,
+        "detach_ms": args.latency_detach_ms,
+        "jitter": args.latency_jitter,
+        "seed": args.latency_seed,
+    }
     fields = {name: value for name, value in given.items() if value is not None}
     return build_profile({"profile": args.latency, **fields})
 
 
 def _fault_plan(args: argparse.Namespace) -> FaultPlan:
     return FaultPlan(
-        latency_ms=args.latency_ms, error_rate=args.error_rate,
-        ambiguous_rate=args.ambiguous_rate, throttle_rate=args.throttle_rate,
-        retry_after_s=args.retry_after_s, drop_rate=args.drop_rate, busy_rate=args.busy_rate,
+        latency_ms=args.latency_ms,
+        error_rate=args.error_rate,
+        ambiguous_rate=args.ambiguous_rate,
+        throttle_rate=args.throttle_rate,
+        retry_after_s=args.retry_after_s,
+        drop_rate=args.drop_rate,
+        busy_rate=args.busy_rate,
         seed=args.fault_seed,
-    )  # fmt: skip
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -125,19 +143,6 @@ def main(argv: list[str] | None = None) -> int:
     backend = FakeBackend(
         clock=AdjustableClock(), nova_errors=args.nova_errors, build_seconds=args.build_seconds
     )
-    if args.seed is not None:
-        try:
-            apply_seed(backend, json.loads(args.seed.read_text()))
-        except (OSError, ValueError, FakeApiError) as exc:
-            print(f"emulator: cannot load seed {args.seed}: {exc}", file=sys.stderr)
-            return 2
-    stop = threading.Event()
-
-    def _on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGINT, _on_signal)
-    signal.signal(signal.SIGTERM, _on_signal)
     try:
         faults, latency = Faults(_fault_plan(args)), Latency(_latency_profile(args))
         ratelimit = RateLimits(args.rate_limit, args.rate_burst)
@@ -154,6 +159,19 @@ def main(argv: list[str] | None = None) -> int:
         latency=latency,
         ratelimit=ratelimit,
     )
+    if args.seed is not None:
+        try:
+            apply_seed(server.backend, server.tokens, json.loads(args.seed.read_text()))
+        except (OSError, ValueError, FakeApiError) as exc:
+            print(f"emulator: cannot load seed {args.seed}: {exc}", file=sys.stderr)
+            return 2
+    stop = threading.Event()
+
+    def _on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, _on_signal)
+    signal.signal(signal.SIGTERM, _on_signal)
     try:
         server.start()
     except OSError as exc:  # the port is taken, the address is not ours, ...: one line

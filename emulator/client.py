@@ -67,10 +67,15 @@ class AdminClient:
         return network
 
     def create_server(
-        self, project_id: str, tags: Iterable[str] = (), id: str | None = None,
-        status: str = "ACTIVE", build_seconds: float | None = None,
-        interfaces: Iterable[Mapping[str, Any]] = (), name: str | None = None,
-    ) -> dict[str, Any]:  # fmt: skip
+        self,
+        project_id: str,
+        tags: Iterable[str] = (),
+        id: str | None = None,
+        status: str = "ACTIVE",
+        build_seconds: float | None = None,
+        interfaces: Iterable[Mapping[str, Any]] = (),
+        name: str | None = None,
+    ) -> dict[str, Any]:
         """``build_seconds`` None means the emulator's default (``--build-seconds``)."""
         body = _without_none(
             {
@@ -81,7 +86,7 @@ class AdminClient:
                 "build_seconds": build_seconds,
                 "interfaces": [dict(i) for i in interfaces],
                 "name": name,
-            }  # fmt: skip
+            }
         )
         server: dict[str, Any] = self._call("POST", "/servers", body)["server"]
         return server
@@ -217,26 +222,38 @@ class AutoScalingAdmin:
         self._admin = admin
 
     def create_group(
-        self, project_id: str, hooks: Iterable[Mapping[str, Any]] = (), id: str | None = None,
+        self,
+        project_id: str,
+        hooks: Iterable[Mapping[str, Any]] = (),
+        id: str | None = None,
         name: str | None = None,
-    ) -> dict[str, Any]:  # fmt: skip
+    ) -> dict[str, Any]:
         """A scaling group with hooks (create-hook bodies: ``lifecycle_hook_name``,
         ``lifecycle_hook_type``, ``default_result``, ``default_timeout``,
         ``notification_topic_urn``, ``notification_metadata``)."""
-        body = _without_none({"project_id": project_id, "hooks": [dict(h) for h in hooks],
-                              "id": id, "name": name})  # fmt: skip
+        body = _without_none(
+            {"project_id": project_id, "hooks": [dict(h) for h in hooks], "id": id, "name": name}
+        )
         group: dict[str, Any] = self._admin._call("POST", "/autoscaling/groups", body)
         return dict(group["scaling_group"])
 
     def hang(
-        self, scaling_group_id: str, instance_id: str, hook_name: str | None = None,
+        self,
+        scaling_group_id: str,
+        instance_id: str,
+        hook_name: str | None = None,
         action_key: str | None = None,
-    ) -> dict[str, Any]:  # fmt: skip
+    ) -> dict[str, Any]:
         """Hold the instance on a hook of the group (its only hook when no name is given);
         the ``instance_hanging_info`` record, with its ``lifecycle_action_key``."""
-        body = _without_none({"scaling_group_id": scaling_group_id, "instance_id": instance_id,
-                              "lifecycle_hook_name": hook_name,
-                              "lifecycle_action_key": action_key})  # fmt: skip
+        body = _without_none(
+            {
+                "scaling_group_id": scaling_group_id,
+                "instance_id": instance_id,
+                "lifecycle_hook_name": hook_name,
+                "lifecycle_action_key": action_key,
+            }
+        )
         record: dict[str, Any] = self._admin._call("POST", "/autoscaling/hang", body)
         return dict(record["instance_hanging_info"])
 

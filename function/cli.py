@@ -31,7 +31,7 @@ from function.domain.outcome import EXIT_INPUT, EXIT_OK, EXIT_PERMANENT, EXIT_RE
 from function.domain.policy import explain
 from function.domain.tags import parse_tags
 
-DEV_COMMANDS = {"emulator": "emulator.server", "demo": "function.demo"}
+DEV_COMMANDS = {"emulator": "emulator.server"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -93,7 +93,6 @@ def _parser() -> argparse.ArgumentParser:
     explain_.set_defaults(run=cmd_explain)
 
     sub.add_parser("emulator", help="run the bundled compute API emulator (development)")
-    sub.add_parser("demo", help="emulator + sample event + completion event (development)")
     return parser
 
 
@@ -145,8 +144,13 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     try:
         if not (args.project or service.settings.project_id):
             return _fail(f"reconcile needs --project or ${config.PROJECT_ID}", EXIT_INPUT)
-        summary = service.reconcile(args.project, dry_run=args.dry_run, full=args.full,
-                                    concurrency=args.concurrency, marker=args.marker)  # fmt: skip
+        summary = service.reconcile(
+            args.project,
+            dry_run=args.dry_run,
+            full=args.full,
+            concurrency=args.concurrency,
+            marker=args.marker,
+        )
     except InputError as exc:
         return _fail(exc.message, EXIT_INPUT)
     finally:

@@ -10,74 +10,22 @@ backend's clock; the state is guarded by its lock.
 
 from __future__ import annotations
 
-import re
 import uuid
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from emulator.autoscaling import errors
 from emulator.autoscaling.errors import AsError
+from emulator.autoscaling.records import (
+    ACTIONS,
+    EXTEND_SECONDS,
+    HANGING,
+    MAX_HOOKS,
+    FakeGroup,
+    FakeHanging,
+    FakeHook,
+    new_hook,
+)
 from emulator.compute.models import FakeBackend
-
-LAUNCHING, TERMINATING = "INSTANCE_LAUNCHING", "INSTANCE_TERMINATING"
-RESULTS = ("ABANDON", "CONTINUE")
-ACTIONS = ("CONTINUE", "ABANDON", "EXTEND")
-HANGING = "HANGING"
-EXTEND_SECONDS = 3600.0
-MAX_HOOKS = 5
-HOOK_NAME = re.compile(r"[A-Za-z0-9_-]{1,32}")
-METADATA_FORBIDDEN = set("<>&'()")
-
-
-def _stamp(at: datetime) -> str:
-    return at.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-@dataclass
-class FakeHook:
-    name: str
-    hook_type: str
-    default_result: str
-    default_timeout: int
-    topic_urn: str
-    metadata: str | None
-    create_time: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"lifecycle_hook_name": self.name, "lifecycle_hook_type": self.hook_type,
-                "default_result": self.default_result, "default_timeout": self.default_timeout,
-                "notification_topic_urn": self.topic_urn,
-                "notification_topic_name": self.topic_urn.rsplit(":", 1)[-1],
-                "notification_metadata": self.metadata,
-                "create_time": self.create_time}  # fmt: skip
-
-
-@dataclass
-class FakeGroup:
-    id: str
-    project_id: str
-    name: str
-    hooks: dict[str, FakeHook] = field(default_factory=dict)
-
-
-@dataclass
-class FakeHanging:
-    instance_id: str
-    group_id: str
-    hook_name: str
-    action_key: str
-    default_result: str
-    expires_at: float
-    status: str = HANGING
-    ended_at: float | None = None
-
-    def to_dict(self, now: float) -> dict[str, Any]:
-        timeout = datetime.now(timezone.utc) + timedelta(seconds=self.expires_at - now)
-        return {"instance_id": self.instance_id, "scaling_group_id": self.group_id,
-                "lifecycle_hook_name": self.hook_name, "lifecycle_action_key": self.action_key,
-                "lifecycle_hook_status": self.status, "timeout": _stamp(timeout),
-                "default_result": self.default_result}  # fmt: skip
 
 
 class FakeAutoScaling:
@@ -102,17 +50,27 @@ class FakeAutoScaling:
         with self.backend.transaction():
             self._settle()
             now = self.backend.clock()
-            groups = [{"id": g.id, "project_id": g.project_id, "name": g.name,
-                       "hooks": [h.to_dict() for h in g.hooks.values()]}
-                      for g in self._groups.values()]  # fmt: skip
-            return {"groups": groups, "hanging": [h.to_dict(now) for h in self._hanging],
-                    "answers": list(self.answers),
-                    "keep_released_seconds": self.keep_released_seconds}  # fmt: skip
+            groups = [
+                {
+                    "id": g.id,
+                    "project_id": g.project_id,
+                    "name": g.name,
+                    "hooks": [h.to_dict() for h in g.hooks.values()],
+                }
+                for g in self._groups.values()
+            ]
+            return {
+                "groups": groups,
+                "hanging": [h.to_dict(now) for h in self._hanging],
+                "answers": list(self.answers),
+                "keep_released_seconds": self.keep_released_seconds,
+            }
 
     # -- admin ----------------------------------------------------------------------------
 
-    def create_group(self, project_id: str, *, id: str | None = None, name: str | None = None
-                     ) -> FakeGroup:  # fmt: skip
+    def create_group(
+        self, project_id: str, *, id: str | None = None, name: str | None = None
+    ) -> FakeGroup:
         with self.backend.transaction():
             group_id = id or str(uuid.uuid4())
             if group_id in self._groups:
@@ -121,8 +79,14 @@ class FakeAutoScaling:
             self._groups[group_id] = group
             return group
 
-    def hang(self, group_id: str, instance_id: str, *, hook_name: str | None = None,
-             action_key: str | None = None) -> FakeHanging:  # fmt: skip
+    def hang(
+        self,
+        group_id: str,
+        instance_id: str,
+        *,
+        hook_name: str | None = None,
+        action_key: str | None = None,
+    ) -> FakeHanging:
         """Hold ``instance_id`` on a hook of the group (the only one when no name is given)."""
         with self.backend.transaction():
             group = self._group_any_project(group_id)
@@ -130,11 +94,18 @@ class FakeAutoScaling:
                 hook_name = next(iter(group.hooks))
             hook = group.hooks.get(hook_name or "")
             if hook is None:
-                raise AsError(errors.INVALID_PARAMETER, f"Group {group_id} has no hook "
-                              f"{hook_name!r} (hooks: {sorted(group.hooks)}).")  # fmt: skip
-            record = FakeHanging(instance_id, group_id, hook.name, action_key or str(uuid.uuid4()),
-                                 hook.default_result,
-                                 self.backend.clock() + hook.default_timeout)  # fmt: skip
+                raise AsError(
+                    errors.INVALID_PARAMETER,
+                    f"Group {group_id} has no hook {hook_name!r} (hooks: {sorted(group.hooks)}).",
+                )
+            record = FakeHanging(
+                instance_id,
+                group_id,
+                hook.name,
+                action_key or str(uuid.uuid4()),
+                hook.default_result,
+                self.backend.clock() + hook.default_timeout,
+            )
             self._hanging.append(record)
             return record
 
@@ -143,7 +114,7 @@ class FakeAutoScaling:
     def create_hook(self, project_id: str, group_id: str, body: dict[str, Any]) -> FakeHook:
         with self.backend.transaction():
             group = self._group(project_id, group_id)
-            hook = _new_hook(body)
+            hook = new_hook(body)
             if hook.name in group.hooks:
                 raise AsError(errors.BAD_HOOK_NAME, f"Lifecycle hook {hook.name} already exists.")
             if len(group.hooks) >= MAX_HOOKS:
@@ -155,38 +126,67 @@ class FakeAutoScaling:
         with self.backend.transaction():
             return list(self._group(project_id, group_id).hooks.values())
 
-    def hanging(self, project_id: str, group_id: str, instance_id: str | None
-                ) -> list[dict[str, Any]]:  # fmt: skip
+    def hanging(
+        self, project_id: str, group_id: str, instance_id: str | None
+    ) -> list[dict[str, Any]]:
         with self.backend.transaction():
             self._group(project_id, group_id)
             self._settle()
             now = self.backend.clock()
-            return [h.to_dict(now) for h in self._hanging if h.group_id == group_id
-                    and instance_id in (None, h.instance_id)]  # fmt: skip
+            return [
+                h.to_dict(now)
+                for h in self._hanging
+                if h.group_id == group_id and instance_id in (None, h.instance_id)
+            ]
 
-    def callback(self, project_id: str, group_id: str, result: str, *, key: str | None,
-                 instance_id: str | None, hook_name: str | None) -> None:  # fmt: skip
+    def callback(
+        self,
+        project_id: str,
+        group_id: str,
+        result: str,
+        *,
+        key: str | None,
+        instance_id: str | None,
+        hook_name: str | None,
+    ) -> None:
         """Answer a HANGING record, found by ``key`` (it wins) or instance and hook name."""
         if not result:
             raise AsError(errors.EMPTY_ACTION_RESULT, "The lifecycle action result is empty.")
         if result not in ACTIONS:
             raise AsError(errors.BAD_ACTION_RESULT, f"Invalid lifecycle action result {result}.")
         if not key and not (instance_id and hook_name):
-            raise AsError(errors.EMPTY_CALLBACK_OBJECT, "The lifecycle hook callback object "
-                          "is empty.")  # fmt: skip
+            raise AsError(
+                errors.EMPTY_CALLBACK_OBJECT, "The lifecycle hook callback object is empty."
+            )
         with self.backend.transaction():
             self._group(project_id, group_id)
             self._settle()
-            record = next((h for h in self._hanging if h.group_id == group_id and h.status ==
-                           HANGING and (h.action_key == key if key else (h.instance_id,
-                           h.hook_name) == (instance_id, hook_name))), None)  # fmt: skip
+            record = next(
+                (
+                    h
+                    for h in self._hanging
+                    if h.group_id == group_id
+                    and h.status == HANGING
+                    and (
+                        h.action_key == key
+                        if key
+                        else (h.instance_id, h.hook_name) == (instance_id, hook_name)
+                    )
+                ),
+                None,
+            )
             if record is None:
-                raise AsError(errors.NO_CALLBACK_OBJECT,
-                              "The lifecycle hook callback object does not exist.")  # fmt: skip
-            self.answers.append({"instance_id": record.instance_id,
-                                 "scaling_group_id": group_id,
-                                 "lifecycle_hook_name": record.hook_name,
-                                 "result": result})  # fmt: skip
+                raise AsError(
+                    errors.NO_CALLBACK_OBJECT, "The lifecycle hook callback object does not exist."
+                )
+            self.answers.append(
+                {
+                    "instance_id": record.instance_id,
+                    "scaling_group_id": group_id,
+                    "lifecycle_hook_name": record.hook_name,
+                    "result": result,
+                }
+            )
             if result == "EXTEND":
                 record.expires_at += EXTEND_SECONDS
             else:
@@ -212,34 +212,8 @@ class FakeAutoScaling:
         for record in self._hanging:
             if record.status == HANGING and now >= record.expires_at:
                 record.status, record.ended_at = record.default_result, record.expires_at
-        self._hanging = [h for h in self._hanging if h.ended_at is None
-                         or now < h.ended_at + self.keep_released_seconds]  # fmt: skip
-
-
-def _new_hook(body: dict[str, Any]) -> FakeHook:
-    name = body.get("lifecycle_hook_name")
-    if not isinstance(name, str) or not HOOK_NAME.fullmatch(name):
-        raise AsError(errors.BAD_HOOK_NAME, "Invalid lifecycle hook name.")
-    hook_type = body.get("lifecycle_hook_type")
-    if hook_type not in (LAUNCHING, TERMINATING):
-        raise AsError(errors.BAD_HOOK_TYPE, "Invalid lifecycle hook type.")
-    result = body.get("default_result", "ABANDON")
-    if result not in RESULTS:
-        raise AsError(errors.BAD_DEFAULT_RESULT, "Invalid default result.")
-    timeout = body.get("default_timeout", 3600)
-    if not isinstance(timeout, int) or isinstance(timeout, bool) or not 60 <= timeout <= 86400:
-        raise AsError(errors.BAD_TIMEOUT, "Invalid default timeout (60-86400).")
-    topic = body.get("notification_topic_urn")
-    if not isinstance(topic, str) or not topic.startswith("urn:smn:"):
-        raise AsError(errors.TOPIC_NOT_FOUND, "The notification topic does not exist.")
-    metadata = body.get("notification_metadata")
-    if metadata is not None and (not isinstance(metadata, str) or len(metadata) > 256
-                                 or METADATA_FORBIDDEN & set(metadata)):  # fmt: skip
-        raise AsError(errors.INVALID_PARAMETER, "Invalid notification metadata.")
-    unknown = set(body) - {"lifecycle_hook_name", "lifecycle_hook_type", "default_result",
-                           "default_timeout", "notification_topic_urn",
-                           "notification_metadata"}  # fmt: skip
-    if unknown:
-        raise AsError(errors.INVALID_PARAMETER, f"Unknown field(s) {sorted(unknown)}.")
-    created = _stamp(datetime.now(timezone.utc))
-    return FakeHook(name, hook_type, result, timeout, topic, metadata, created)
+        self._hanging = [
+            h
+            for h in self._hanging
+            if h.ended_at is None or now < h.ended_at + self.keep_released_seconds
+        ]

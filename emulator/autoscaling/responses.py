@@ -18,18 +18,24 @@ from emulator.autoscaling.errors import AsError
 from emulator.autoscaling.models import FakeAutoScaling
 from emulator.core.errors import FakeApiError, ItemNotFound, MethodNotAllowed
 from emulator.core.wire import Request, Response, Router
+from emulator.identity.tokens import TokenStore
 
 API_PATH = re.compile(r"^/autoscaling-api/v1/([^/]+)(/.*)$")
 Handler = Callable[[Request, str, dict[str, str]], Response]
-CALLBACK_FIELDS = {"lifecycle_action_result", "lifecycle_action_key", "instance_id",
-                   "lifecycle_hook_name"}  # fmt: skip
+CALLBACK_FIELDS = {
+    "lifecycle_action_result",
+    "lifecycle_action_key",
+    "instance_id",
+    "lifecycle_hook_name",
+}
 
 
 class AutoScalingApp:
     """The AS routes under ``/autoscaling-api/v1/{project_id}``, after the token check."""
 
-    def __init__(self, autoscaling: FakeAutoScaling) -> None:
+    def __init__(self, autoscaling: FakeAutoScaling, tokens: TokenStore) -> None:
         self.autoscaling = autoscaling
+        self.tokens = tokens
         self.router: Router[Handler] = Router()
         self.router.add("/scaling_lifecycle_hook/{group_id}", {"POST": self.create_hook})
         self.router.add("/scaling_lifecycle_hook/{group_id}/list", {"GET": self.list_hooks})
@@ -38,7 +44,7 @@ class AutoScalingApp:
 
     def handle(self, request: Request, project_id: str, rest: str) -> Response:
         try:
-            self.autoscaling.backend.authorize(request.headers.get("x-auth-token"), project_id)
+            self.tokens.authorize(request.headers.get("x-auth-token"), project_id)
             handler, params = self.router.match(request.method, rest)
             return handler(request, project_id, params)
         except (ItemNotFound, MethodNotAllowed) as error:  # from the router
@@ -60,8 +66,9 @@ class AutoScalingApp:
         return Response(200, {"lifecycle_hooks": [h.to_dict() for h in hooks]})
 
     def list_hanging(self, request: Request, project_id: str, params: dict[str, str]) -> Response:
-        found = self.autoscaling.hanging(project_id, params["group_id"],
-                                         request.param("instance_id"))  # fmt: skip
+        found = self.autoscaling.hanging(
+            project_id, params["group_id"], request.param("instance_id")
+        )
         return Response(200, {"instance_hanging_info": found})
 
     def callback(self, request: Request, project_id: str, params: dict[str, str]) -> Response:
@@ -71,10 +78,13 @@ class AutoScalingApp:
             raise AsError(errors.INVALID_PARAMETER, f"Unknown field(s) {sorted(unknown)}.")
         text = {name: _text(body, name) for name in CALLBACK_FIELDS}
         self.autoscaling.callback(
-            project_id, params["group_id"], text["lifecycle_action_result"] or "",
-            key=text["lifecycle_action_key"], instance_id=text["instance_id"],
+            project_id,
+            params["group_id"],
+            text["lifecycle_action_result"] or "",
+            key=text["lifecycle_action_key"],
+            instance_id=text["instance_id"],
             hook_name=text["lifecycle_hook_name"],
-        )  # fmt: skip
+        )
         return Response(204)
 
 

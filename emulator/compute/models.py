@@ -1,7 +1,8 @@
 """The compute service's in-memory backend: servers and their interfaces.
 
-It also holds the cloud's other state (networks and ports in ``FakeNeutron``,
-tokens in ``TokenStore``, the ``RequestLog``), so one object is the cloud.
+It also holds the networks and ports (``FakeNeutron``), which every compute API
+changes with its servers; who may call (``identity.tokens.TokenStore``) and what was
+called (``core.requestlog.RequestLog``) are the front door's (``emulator.app``).
 
 As in moto, the backend knows nothing about HTTP: it raises ``FakeApiError``s
 that already carry Nova's status code and message. One re-entrant lock guards
@@ -14,16 +15,12 @@ no sleeps.
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import random
 import threading
-import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
-from typing import Any
 
+from emulator.compute.manage import ManageMixin
 from emulator.compute.ports import PortsMixin
 from emulator.compute.records import (
     INTERFACE_STATES,
@@ -33,17 +30,11 @@ from emulator.compute.records import (
     ServerSnapshot,
 )
 from emulator.core import clock as clocks
-from emulator.core.errors import BadRequest, Conflict, FakeApiError, ItemNotFound
+from emulator.core.errors import BadRequest, Conflict, ItemNotFound
 from emulator.core.ids import new_id
-from emulator.core.requestlog import RequestLog
-from emulator.identity.tokens import TokenStore
+from emulator.core.timeline import Timeline, advance, iso_time
 from emulator.network.models import FakeNeutron
 from emulator.network.records import FakePort, InterfaceSnapshot
-
-
-def iso_time(epoch_s: float) -> str:
-    """Nova's timestamp format (seconds, UTC)."""
-    return datetime.fromtimestamp(epoch_s, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _check_request(request: AttachRequest) -> None:
@@ -54,16 +45,11 @@ def _check_request(request: AttachRequest) -> None:
         raise BadRequest("Must input network_id when request IP address")
 
 
-def _check_status(status: str | None) -> None:
-    if status is not None and status not in VM_STATES:
-        raise BadRequest(f"Invalid status {status!r}: one of {sorted(VM_STATES)}.")
-
-
 #: How long after creation a BUILDing server's boot ports show in ``GET os-interface``.
 BOOT_PORTS_AFTER_S = 0.2
 
 
-class FakeBackend(PortsMixin):
+class FakeBackend(ManageMixin, PortsMixin):
     """All state of one emulated cloud (the networks are shared by every project).
 
     Options (plain attributes, may be changed while running):
@@ -91,69 +77,31 @@ class FakeBackend(PortsMixin):
         rng: random.Random | None = None,
     ) -> None:
         self.clock = clock
-        self._epoch = time.time() - clock()
+        self.timeline = Timeline(clock)
         self.build_seconds = build_seconds
         self.max_limit = 1000
         """Nova's ``[api] max_limit``: no page is longer, whatever ``limit`` asks."""
         self.port_down_seconds = port_down_seconds
         self.detach_delay_seconds = detach_delay_seconds
         self._lock = threading.RLock()
-        #: Changes other services scheduled (at, order, action), run by ``_settle`` when due.
-        self._scheduled: list[tuple[float, int, Callable[[], None]]] = []
-        self._order = itertools.count()
         self._neutron = FakeNeutron(
             nova_errors=nova_errors,
             rng=rng or random.Random(),
             stamp=lambda: iso_time(self.wall_time()),
         )
-        self.tokens = TokenStore()
-        self.request_log = RequestLog()
         self._servers: dict[str, FakeServer] = {}
         #: Ports whose detach has started (``_settle`` looks at these, not at every port).
         self._detaching: dict[str, FakePort] = {}
         self._seq = 0
 
-    @property
-    def nova_errors(self) -> bool:
-        return self._neutron.nova_errors
-
-    @nova_errors.setter
-    def nova_errors(self, value: bool) -> None:
-        self._neutron.nova_errors = value
-
     def wall_time(self) -> float:
         """Seconds since the epoch, as this backend's clock has it."""
-        return self._epoch + self.clock()
+        return self.timeline.epoch + self.clock()
 
     def advance_clock(self, seconds: float) -> float:
         """Move the clock forward (it must be an ``AdjustableClock``); the new wall time."""
-        advance = getattr(self.clock, "advance", None)
-        if advance is None:
-            raise BadRequest("This emulator's clock cannot be moved (not an AdjustableClock).")
-        try:
-            advance(seconds)
-        except ValueError as exc:
-            raise BadRequest(str(exc)) from None
+        advance(self.clock, seconds)
         return self.wall_time()
-
-    # -- tokens and request log ---------------------------------------------------
-
-    def add_token(self, token: str, projects: Iterable[str] | None = None) -> None:
-        """Accept ``token``; with ``projects``, only for those projects."""
-        self.tokens.add(token, projects)
-
-    def authorize(self, token: str | None, project_id: str) -> None:
-        """Unauthorized for an unknown token, Forbidden for a token bound elsewhere."""
-        self.tokens.authorize(token, project_id)
-
-    def record_request(self, entry: Mapping[str, Any]) -> None:
-        self.request_log.record(entry)
-
-    def requests_log(self) -> list[dict[str, Any]]:
-        return self.request_log.entries()
-
-    def clear_requests(self) -> None:
-        self.request_log.clear()
 
     # -- admin -----------------------------------------------------------------------
 
@@ -167,87 +115,12 @@ class FakeBackend(PortsMixin):
         """Run ``action`` under the lock once ``clock()`` reaches ``at``, before anything
         reads the state (as the detaches are: lazily, so a fake clock drives it)."""
         with self._lock:
-            heapq.heappush(self._scheduled, (at, next(self._order), action))
+            self.timeline.schedule(at, action)
 
     def settle(self) -> None:
         """Bring the state up to ``clock()`` now."""
         with self._lock:
             self._settle()
-
-    def reset(self) -> None:
-        """Forget every network, port, server and logged request; keep tokens and options."""
-        with self._lock:
-            self._neutron.clear()
-            self._servers.clear()
-            self._detaching.clear()
-            self._scheduled.clear()
-            self.request_log.clear()
-
-    def create_server(
-        self, project_id: str, *, id: str | None = None, name: str | None = None,
-        tags: Iterable[str] = (), status: str = "ACTIVE", build_seconds: float | None = None,
-        interfaces: Sequence[AttachRequest] = (),
-    ) -> ServerSnapshot:  # fmt: skip
-        """A server in ``project_id`` with its boot interfaces attached.
-
-        It is BUILD for ``build_seconds`` (default: the backend's), then ``status``
-        (ACTIVE when ``status`` is BUILD; with no build time, BUILD lasts until changed).
-        """
-        _check_status(status)
-        with self._lock:
-            server = self._new_server(project_id, new_id(id), name, list(tags), status)
-            if build_seconds is not None:
-                server.build_seconds = build_seconds
-            if status == "BUILD" and server.build_seconds > 0:
-                server.status = "ACTIVE"  # a timed build ends ACTIVE; untimed BUILD lasts
-            try:
-                for request in interfaces:
-                    self._attach(server, request, server.created_at + server.build_seconds)
-            except FakeApiError:
-                for port_id in server.port_ids:
-                    self._neutron.release(self._neutron.ports[port_id])
-                raise
-            self._servers[server.id] = server
-            return self._snapshot(server)
-
-    def update_server(
-        self, server_id: str, *, status: str | None = None, tags: Iterable[str] | None = None
-    ) -> ServerSnapshot:
-        """Change a server's status (ending any BUILD at once) or its tags."""
-        _check_status(status)
-        with self._lock:
-            server = self._admin_server(server_id)
-            if status is not None:
-                server.status, server.build_seconds = status, 0.0
-            if tags is not None:
-                server.tags = list(tags)
-            self._touch(server)
-            return self._snapshot(server)
-
-    def admin_server(self, server_id: str) -> ServerSnapshot:
-        with self._lock:
-            return self._snapshot(self._admin_server(server_id))
-
-    def state(self) -> dict[str, Any]:
-        """Everything but the tokens, as JSON-ready dicts."""
-        with self._lock:
-            self._settle()
-            neutron = self._neutron
-            return {
-                "networks": [network.to_dict() for network in neutron.networks.values()],
-                "ports": [neutron.port_snapshot(p).to_dict() for p in neutron.ports.values()],
-                "servers": [self._snapshot(server).to_dict() for server in self._ordered()],
-                "options": self.options(),
-            }
-
-    def options(self) -> dict[str, Any]:
-        return {
-            "nova_errors": self.nova_errors,
-            "build_seconds": self.build_seconds,
-            "port_down_seconds": self.port_down_seconds,
-            "detach_delay_seconds": self.detach_delay_seconds,
-            "max_limit": self.max_limit,
-        }
 
     # -- the compute API ---------------------------------------------------------------
 
@@ -256,9 +129,13 @@ class FakeBackend(PortsMixin):
             return self._snapshot(self._server(project_id, server_id))
 
     def list_servers(
-        self, project_id: str, *, limit: int | None = None, marker: str | None = None,
+        self,
+        project_id: str,
+        *,
+        limit: int | None = None,
+        marker: str | None = None,
         changes_since: float | None = None,
-    ) -> list[ServerSnapshot]:  # fmt: skip
+    ) -> list[ServerSnapshot]:
         """One page of the project's servers, newest first (Nova's default sort).
 
         ``changes_since`` (epoch seconds): only servers whose ``updated`` time is at or
@@ -327,17 +204,14 @@ class FakeBackend(PortsMixin):
     def _settle(self) -> None:
         """Run the scheduled changes and finish the detaches whose time has come."""
         now = self.clock()
-        due = []
-        while self._scheduled and self._scheduled[0][0] <= now:
-            due.append(heapq.heappop(self._scheduled)[2])
-        for action in due:  # popped first: an action may read the backend, which settles
+        for action in self.timeline.pop_due(now):  # off the queue first: an action may settle
             action()
         for port in list(self._detaching.values()):
             if port.detach_at is not None and port.detach_at <= now:
                 del self._detaching[port.id]
                 server = self._servers[port.server_id or ""]
                 server.port_ids.remove(port.id)
-                self._touch(server, self._epoch + port.detach_at)  # the detach finished then
+                self._touch(server, self.timeline.epoch + port.detach_at)  # when it finished
                 self._neutron.release(port)
 
     def _touch(self, server: FakeServer, at: float | None = None) -> None:
@@ -351,7 +225,7 @@ class FakeBackend(PortsMixin):
         computed lazily like the status itself)."""
         built = server.created_at + server.build_seconds
         if server.build_seconds > 0 and self.clock() >= built:
-            return max(server.updated_at, self._epoch + built)
+            return max(server.updated_at, self.timeline.epoch + built)
         return server.updated_at
 
     def _ordered(self) -> list[FakeServer]:
@@ -383,21 +257,6 @@ class FakeBackend(PortsMixin):
                 f"{VM_STATES[status]}"
             )
 
-    def _new_server(
-        self, project_id: str, server_id: str, name: str | None, tags: list[str], status: str
-    ) -> FakeServer:
-        if not project_id:
-            raise BadRequest("project_id is required.")
-        if server_id in self._servers:
-            raise Conflict(f"Server {server_id} already exists.")
-        self._seq += 1
-        now = self.wall_time()
-        stamp = iso_time(now)
-        return FakeServer(
-            server_id, project_id, name or f"server-{self._seq}", tags, status,
-            self.build_seconds, self.clock(), stamp, stamp, self._seq, updated_at=now,
-        )  # fmt: skip
-
     def _attach(self, server: FakeServer, request: AttachRequest, now: float) -> FakePort:
         _check_request(request)
         neutron = self._neutron
@@ -420,6 +279,12 @@ class FakeBackend(PortsMixin):
         ports = self._neutron.ports
         interfaces = tuple(self._interface(ports[port_id]) for port_id in server.port_ids)
         return ServerSnapshot(
-            server.id, server.project_id, server.name, self._status(server), tuple(server.tags),
-            server.created, iso_time(self._updated_at(server)), interfaces,
-        )  # fmt: skip
+            server.id,
+            server.project_id,
+            server.name,
+            self._status(server),
+            tuple(server.tags),
+            server.created,
+            iso_time(self._updated_at(server)),
+            interfaces,
+        )

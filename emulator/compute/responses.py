@@ -28,6 +28,7 @@ from emulator.compute.versions import (
 )
 from emulator.core.errors import BadRequest, FakeApiError, ItemNotFound, MethodNotAllowed
 from emulator.core.wire import Request, Response, Router, error_response
+from emulator.identity.tokens import TokenStore
 
 API_PATH = re.compile(r"^/(v2|v2\.1)/([^/]+)(/.*)?$")
 SERVER_IN_PATH = re.compile(r"^/servers/([^/]+)")
@@ -85,8 +86,9 @@ def _parse_changes_since(call: Call) -> float | None:
 class ComputeApp:
     """The Nova-compatible calls under ``/{api}/{project_id}``."""
 
-    def __init__(self, backend: FakeBackend) -> None:
+    def __init__(self, backend: FakeBackend, tokens: TokenStore) -> None:
         self.backend = backend
+        self.tokens = tokens
         self.router: Router[Callable[[Call], Response]] = Router()
         self.router.add("/servers", {"GET": self.list_servers})
         self.router.add("/servers/detail", {"GET": self.list_servers_detail})
@@ -99,7 +101,7 @@ class ComputeApp:
         self.router.add("/servers/{server_id}/os-interface/{port_id}", interface)
 
     def handle(self, request: Request, api: str, project_id: str, rest: str) -> Response:
-        self.backend.authorize(request.headers.get("x-auth-token"), project_id)
+        self.tokens.authorize(request.headers.get("x-auth-token"), project_id)
         version = LEGACY_V2 if api == "v2" else parse_microversion(request.headers)
         try:
             handler, params = self.router.match(request.method, rest)

@@ -55,8 +55,15 @@ class FaultPlan:
         return asdict(self)
 
 
-RATES = ("error_rate", "ambiguous_rate", "throttle_rate", "drop_rate", "busy_rate",
-         "job_fail_rate", "oversize_rate")  # fmt: skip
+RATES = (
+    "error_rate",
+    "ambiguous_rate",
+    "throttle_rate",
+    "drop_rate",
+    "busy_rate",
+    "job_fail_rate",
+    "oversize_rate",
+)
 OVERSIZE_BYTES = 17 * 1024 * 1024
 """An oversized answer: above the 16 MiB any client of ours reads."""
 NUMBERS = ("latency_ms", "retry_after_s", *RATES)

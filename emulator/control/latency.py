@@ -57,8 +57,14 @@ class LatencyProfile:
         return max(0.0, base * (1 + spread))
 
     def as_dict(self) -> dict[str, Any]:
-        return {"profile": self.name, "read_ms": self.read_ms, "attach_ms": list(self.attach_ms),
-                "detach_ms": self.detach_ms, "jitter": self.jitter, "seed": self.seed}  # fmt: skip
+        return {
+            "profile": self.name,
+            "read_ms": self.read_ms,
+            "attach_ms": list(self.attach_ms),
+            "detach_ms": self.detach_ms,
+            "jitter": self.jitter,
+            "seed": self.seed,
+        }
 
 
 #: The named profiles (``--latency NAME``, ``{"profile": NAME}``).

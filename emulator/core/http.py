@@ -83,6 +83,7 @@ class Handler(BaseHTTPRequestHandler):
             headers={name.lower(): value for name, value in self.headers.items()},
             body=self._read_body(),
             base_url=f"http://{host}",
+            raw_query=parts.query,
         )
 
     def _serve(self) -> None:

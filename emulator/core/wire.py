@@ -33,6 +33,8 @@ class Request:
     body: bytes
     #: Scheme, host and port the client used, for links ("http://127.0.0.1:8774").
     base_url: str
+    #: The query string as sent (what an AK/SK signature covers).
+    raw_query: str = ""
 
     def json(self) -> object:
         """The decoded JSON body; None when there is none."""

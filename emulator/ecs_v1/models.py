@@ -12,9 +12,7 @@ backend's clock; the state is guarded by its lock.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -23,82 +21,23 @@ from emulator.compute.records import INTERFACE_STATES, AttachRequest, ServerSnap
 from emulator.core.errors import FakeApiError
 from emulator.ecs_v1 import errors
 from emulator.ecs_v1.errors import EcsError, ecs_error
+from emulator.ecs_v1.records import (
+    ADD_JOB,
+    ADD_SUB_JOB,
+    DELETE_JOB,
+    DELETE_SERVER_SUB_JOB,
+    DELETE_SERVERS_JOB,
+    DELETE_SUB_JOB,
+    FakeJob,
+    FakeSubJob,
+    NicRequest,
+    job_id,
+    stamp,
+)
 from emulator.network.records import InterfaceSnapshot
 
 #: The hook that decides whether a job fails on purpose: an Ecs.* code, or None.
 JobFailure = Callable[[], "str | None"]
-ADD_JOB, ADD_SUB_JOB = "batchAddNics", "addNic"
-DELETE_JOB, DELETE_SUB_JOB = "batchDeleteNics", "deleteNic"
-DELETE_SERVERS_JOB, DELETE_SERVER_SUB_JOB = "deleteVMs", "deleteVM"
-
-
-@dataclass(frozen=True)
-class NicRequest:
-    """One item of ``{"nics": [...]}`` in an add."""
-
-    subnet_id: str | None = None
-    port_id: str | None = None
-    ip_address: str | None = None
-    security_groups: tuple[str, ...] = ()
-
-
-@dataclass
-class FakeSubJob:
-    id: str
-    job_type: str
-    nic: NicRequest | None = None
-    port_id: str | None = None
-    server_id: str | None = None
-    status: str = "RUNNING"
-    error_code: str | None = None
-    fail_reason: str | None = None
-
-    def to_dict(self, job: FakeJob, status: str) -> dict[str, Any]:
-        entities: dict[str, Any] = {"nic_id": self.port_id} if self.port_id else {}
-        if self.server_id:
-            entities["server_id"] = self.server_id
-        if self.fail_reason:
-            entities["errorcode_message"] = self.fail_reason
-        return {"status": self.status if job.finished else status, "entities": entities,
-                "job_id": self.id, "job_type": self.job_type, "begin_time": job.begin_time,
-                "end_time": job.end_time, "error_code": self.error_code,
-                "fail_reason": self.fail_reason}  # fmt: skip
-
-
-@dataclass
-class FakeJob:
-    id: str
-    project_id: str
-    server_id: str
-    job_type: str
-    started_at: float
-    done_at: float
-    begin_time: str
-    sub_jobs: list[FakeSubJob]
-    finished: bool = False
-    end_time: str | None = None
-    failure: str | None = field(default=None, repr=False)
-
-    def status(self, now: float, init_seconds: float) -> str:
-        if self.finished:
-            return "FAIL" if any(sub.status == "FAIL" for sub in self.sub_jobs) else "SUCCESS"
-        return "INIT" if now < self.started_at + init_seconds else "RUNNING"
-
-    def to_dict(self, status: str) -> dict[str, Any]:
-        failed = next((sub for sub in self.sub_jobs if sub.status == "FAIL"), None)
-        subs = [sub.to_dict(self, status) for sub in self.sub_jobs]
-        return {"status": status, "entities": {"sub_jobs_total": len(subs), "sub_jobs": subs},
-                "job_id": self.id, "job_type": self.job_type, "begin_time": self.begin_time,
-                "end_time": self.end_time, "error_code": failed.error_code if failed else None,
-                "fail_reason": failed.fail_reason if failed else None}  # fmt: skip
-
-
-def _stamp(at: datetime) -> str:
-    return at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
-
-
-def _job_id() -> str:
-    return uuid.uuid4().hex
 
 
 class FakeEcsV1:
@@ -114,10 +53,15 @@ class FakeEcsV1:
     """
 
     def __init__(
-        self, backend: FakeBackend, *, job_seconds: float = 0.0, job_init_seconds: float = 0.0,
-        job_ttl_seconds: float = 86400.0, max_nics: int = 12,
+        self,
+        backend: FakeBackend,
+        *,
+        job_seconds: float = 0.0,
+        job_init_seconds: float = 0.0,
+        job_ttl_seconds: float = 86400.0,
+        max_nics: int = 12,
         job_failure: JobFailure = lambda: None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         self.backend = backend
         self.job_seconds = job_seconds
         self.job_init_seconds = job_init_seconds
@@ -128,9 +72,13 @@ class FakeEcsV1:
         self._jobs: dict[str, FakeJob] = {}
 
     def options(self) -> dict[str, Any]:
-        return {"job_seconds": self.job_seconds, "job_init_seconds": self.job_init_seconds,
-                "job_ttl_seconds": self.job_ttl_seconds, "max_nics": self.max_nics,
-                "server_max_nics": dict(self.server_max_nics)}  # fmt: skip
+        return {
+            "job_seconds": self.job_seconds,
+            "job_init_seconds": self.job_init_seconds,
+            "job_ttl_seconds": self.job_ttl_seconds,
+            "max_nics": self.max_nics,
+            "server_max_nics": dict(self.server_max_nics),
+        }
 
     def reset(self) -> None:
         with self.backend.transaction():
@@ -187,12 +135,14 @@ class FakeEcsV1:
             self._check_server(project_id, server_id)
             _, free = self.interfaces(project_id, server_id)
             if len(nics) > free:
-                raise EcsError(400, errors.NIC_QUOTA,
-                               f"The NICs of server {server_id} would exceed the quota "
-                               f"({free} more allowed).")  # fmt: skip
+                raise EcsError(
+                    400,
+                    errors.NIC_QUOTA,
+                    f"The NICs of server {server_id} would exceed the quota ({free} more allowed).",
+                )
             for nic in nics:
                 self._check_nic(project_id, nic)
-            subs = [FakeSubJob(_job_id(), ADD_SUB_JOB, nic=nic) for nic in nics]
+            subs = [FakeSubJob(job_id(), ADD_SUB_JOB, nic=nic) for nic in nics]
             return self._start(project_id, server_id, ADD_JOB, subs)
 
     def delete_nics(self, project_id: str, server_id: str, port_ids: Sequence[str]) -> str:
@@ -201,12 +151,14 @@ class FakeEcsV1:
             attached = [interface.port_id for interface in server.interfaces]
             for port_id in port_ids:
                 if attached and port_id == attached[0]:
-                    raise EcsError(403, errors.NO_PERMISSION,
-                                   f"The primary NIC {port_id} cannot be deleted.")  # fmt: skip
+                    raise EcsError(
+                        403, errors.NO_PERMISSION, f"The primary NIC {port_id} cannot be deleted."
+                    )
                 if port_id not in attached:
-                    raise EcsError(400, errors.NO_SUCH_INTERFACE,
-                                   f"Server {server_id} has no NIC {port_id}.")  # fmt: skip
-            subs = [FakeSubJob(_job_id(), DELETE_SUB_JOB, port_id=p) for p in port_ids]
+                    raise EcsError(
+                        400, errors.NO_SUCH_INTERFACE, f"Server {server_id} has no NIC {port_id}."
+                    )
+            subs = [FakeSubJob(job_id(), DELETE_SUB_JOB, port_id=p) for p in port_ids]
             return self._start(project_id, server_id, DELETE_JOB, subs)
 
     def update_interface(self, project_id: str, server_id: str, port_id: str, delete: bool) -> None:
@@ -223,14 +175,22 @@ class FakeEcsV1:
         with self.backend.transaction():
             for server_id in server_ids:
                 self.server(project_id, server_id)
-            subs = [FakeSubJob(_job_id(), DELETE_SERVER_SUB_JOB, server_id=s) for s in server_ids]
+            subs = [FakeSubJob(job_id(), DELETE_SERVER_SUB_JOB, server_id=s) for s in server_ids]
             return self._start(project_id, server_ids[0], DELETE_SERVERS_JOB, subs)
 
     def _start(self, project_id: str, server_id: str, kind: str, subs: list[FakeSubJob]) -> str:
         now = self.backend.clock()
-        job = FakeJob(_job_id(), project_id, server_id, kind, now, now + self.job_seconds,
-                      _stamp(datetime.now(timezone.utc)), subs,
-                      failure=self.job_failure())  # fmt: skip
+        job = FakeJob(
+            job_id(),
+            project_id,
+            server_id,
+            kind,
+            now,
+            now + self.job_seconds,
+            stamp(datetime.now(timezone.utc)),
+            subs,
+            failure=self.job_failure(),
+        )
         self._jobs[job.id] = job
         self.backend.schedule(job.done_at, lambda: self._finish(job))
         return job.id
@@ -250,7 +210,7 @@ class FakeEcsV1:
                 sub.fail_reason = f"{sub.job_type}-fail: {failed.message}"
         job.finished = True
         end = datetime.now(timezone.utc) + timedelta(seconds=job.done_at - self.backend.clock())
-        job.end_time = _stamp(end)
+        job.end_time = stamp(end)
 
     def _run(self, job: FakeJob, sub: FakeSubJob) -> None:
         if sub.server_id is not None:
@@ -261,16 +221,16 @@ class FakeEcsV1:
             return
         nic = sub.nic
         request = AttachRequest(
-            net_id=None if nic.port_id else nic.subnet_id, port_id=nic.port_id,
+            net_id=None if nic.port_id else nic.subnet_id,
+            port_id=nic.port_id,
             ip_address=None if nic.port_id else nic.ip_address,
-        )  # fmt: skip
+        )
         sub.port_id = self.backend.attach_interface(job.project_id, job.server_id, request).port_id
 
     def _check_server(self, project_id: str, server_id: str) -> ServerSnapshot:
         server = self.server(project_id, server_id)
         if server.status not in INTERFACE_STATES:
-            raise EcsError(400, errors.SERVER_STATE,
-                           f"Server {server_id} is {server.status}.")  # fmt: skip
+            raise EcsError(400, errors.SERVER_STATE, f"Server {server_id} is {server.status}.")
         return server
 
     def _check_nic(self, project_id: str, nic: NicRequest) -> None:
@@ -291,6 +251,8 @@ class FakeEcsV1:
         return self.server_max_nics.get(server_id, self.max_nics)
 
     def _pending(self, server_id: str) -> int:
-        return sum(len(job.sub_jobs) for job in self._jobs.values()
-                   if job.server_id == server_id and job.job_type == ADD_JOB
-                   and not job.finished)  # fmt: skip
+        return sum(
+            len(job.sub_jobs)
+            for job in self._jobs.values()
+            if job.server_id == server_id and job.job_type == ADD_JOB and not job.finished
+        )

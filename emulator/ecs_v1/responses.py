@@ -24,13 +24,22 @@ from emulator.core.errors import FakeApiError, ItemNotFound, MethodNotAllowed
 from emulator.core.wire import Request, Response, Router
 from emulator.ecs_v1 import errors
 from emulator.ecs_v1.errors import EcsError
-from emulator.ecs_v1.models import FakeEcsV1, NicRequest
+from emulator.ecs_v1.models import FakeEcsV1
+from emulator.ecs_v1.records import NicRequest
+from emulator.identity.tokens import TokenStore
 from emulator.network.records import InterfaceSnapshot
 
 API_PATH = re.compile(r"^/v1/([^/]+)(/(?:cloudservers|jobs)(?:/.*)?)$")
 Handler = Callable[[Request, str, dict[str, str]], Response]
-_NIC_FIELDS = {"subnet_id", "port_id", "ip_address", "security_groups", "ipv6_enable",
-               "ipv6_bandwidth", "efi_enable"}  # fmt: skip
+_NIC_FIELDS = {
+    "subnet_id",
+    "port_id",
+    "ip_address",
+    "security_groups",
+    "ipv6_enable",
+    "ipv6_bandwidth",
+    "efi_enable",
+}
 
 
 def _invalid(message: str) -> EcsError:
@@ -65,8 +74,11 @@ def parse_add(body: object) -> list[NicRequest]:
             isinstance(g, dict) and isinstance(g.get("id"), str) for g in groups
         ):
             raise _invalid('security_groups must be a list of {"id": ...}.')
-        requests.append(NicRequest(subnet_id, port_id, _text(item, "ip_address"),
-                                   tuple(g["id"] for g in groups)))  # fmt: skip
+        requests.append(
+            NicRequest(
+                subnet_id, port_id, _text(item, "ip_address"), tuple(g["id"] for g in groups)
+            )
+        )
     return requests
 
 
@@ -134,8 +146,9 @@ def _tag(text: str) -> dict[str, str]:
 class EcsV1App:
     """The v1 routes under ``/v1/{project_id}``, after the token check."""
 
-    def __init__(self, ecs: FakeEcsV1) -> None:
+    def __init__(self, ecs: FakeEcsV1, tokens: TokenStore) -> None:
         self.ecs = ecs
+        self.tokens = tokens
         self.router: Router[Handler] = Router()
         server = "/cloudservers/{server_id}"
         self.router.add("/cloudservers/detail", {"GET": self.list_servers})
@@ -150,7 +163,7 @@ class EcsV1App:
 
     def handle(self, request: Request, project_id: str, rest: str) -> Response:
         try:
-            self.ecs.backend.authorize(request.headers.get("x-auth-token"), project_id)
+            self.tokens.authorize(request.headers.get("x-auth-token"), project_id)
             handler, params = self.router.match(request.method, rest)
             return handler(request, project_id, params)
         except (ItemNotFound, MethodNotAllowed) as error:  # from the router
@@ -181,8 +194,13 @@ class EcsV1App:
 
     def list_interfaces(self, _: Request, project_id: str, params: dict[str, str]) -> Response:
         found, free = self.ecs.interfaces(project_id, params["server_id"])
-        return Response(200, {"interfaceAttachments": [interface_view(i) for i in found],
-                              "attachableQuantity": {"free_nic": free}})  # fmt: skip
+        return Response(
+            200,
+            {
+                "interfaceAttachments": [interface_view(i) for i in found],
+                "attachableQuantity": {"free_nic": free},
+            },
+        )
 
     def add_nics(self, request: Request, project_id: str, params: dict[str, str]) -> Response:
         nics = parse_add(self._json(request))

@@ -20,6 +20,7 @@ from typing import Any
 from emulator.core.errors import FakeApiError, ItemNotFound, MethodNotAllowed
 from emulator.core.wire import Request, Response, Router
 from emulator.eip.models import EipError, FakeEips, invalid
+from emulator.identity.tokens import TokenStore
 
 API_PATH = re.compile(r"^/(v1|v2\.0)/([^/]+)(/publicips(?:/.*)?)$")
 LIST_FILTERS = ("id", "port_id", "public_ip_address", "private_ip_address")
@@ -40,8 +41,9 @@ def _body(request: Request, key: str) -> dict[str, Any]:
 class EipApp:
     """The routes, after the signature check (the front door) and the token check here."""
 
-    def __init__(self, eips: FakeEips) -> None:
+    def __init__(self, eips: FakeEips, tokens: TokenStore) -> None:
         self.eips = eips
+        self.tokens = tokens
         self.v1: Router[Handler] = Router()
         self.v1.add("/publicips", {"GET": self.list_eips, "POST": self.create_eip})
         self.v1.add(
@@ -55,7 +57,7 @@ class EipApp:
 
     def handle(self, request: Request, version: str, project_id: str, rest: str) -> Response:
         try:
-            self.eips.backend.authorize(request.headers.get("x-auth-token"), project_id)
+            self.tokens.authorize(request.headers.get("x-auth-token"), project_id)
             router = self.v1 if version == "v1" else self.v2
             handler, params = router.match(request.method, rest.rstrip("/"))
             return handler(request, project_id, params)

@@ -2,5 +2,5 @@
 
 ``tokens.TokenStore`` is what the compute API checks ``X-Auth-Token`` against;
 ``keystone.FakeKeystone`` issues and checks real-looking credentials, and
-``emulator.cloud.FakeCloudServer`` hosts it in front of the emulator.
+``emulator.gateway.KeystoneGateway`` puts it in front of the services.
 """

@@ -1,18 +1,16 @@
 """A fake Keystone: v3 tokens, Huawei AK/SK signatures, and the checks a cloud's gateway makes.
 
 ``FakeKeystone`` issues and checks credentials the way the real services do;
-``emulator.cloud.FakeCloudServer`` hosts it in front of the compute emulator
-(sharing its ``FakeBackend``):
+``emulator.gateway.KeystoneGateway`` puts it in front of the services
+(``emulator.server.FakeCloudServer`` hosts that):
 
 - ``POST /v3/auth/tokens``: password or application-credential authentication;
   answers ``X-Subject-Token`` and a token with ``expires_at``, the project and a
   catalog whose compute endpoint is ``{url}/compute/v2.1/{project_id}`` and whose
   network endpoint is ``{url}`` (Neutron's ``/v2.0/...`` under it);
-- ``/compute/...``: a Keystone token it issued (not expired, not revoked), a
+- every other call: a Keystone token it issued (not expired, not revoked), a
   fixed token, or an ``SDK-HMAC-SHA256`` signature by a registered access key
-  (with its ``X-Security-Token`` for temporary keys), then the emulator;
-- ``POST /v1/{project_id}/channels/{channel_id}/events``: EventGrid's publish
-  call, same checks; the events are kept in ``published``.
+  (with its ``X-Security-Token`` for temporary keys).
 
 The signature check is written from the algorithm's description, separately
 from ``function/auth/aksk.py``, so the two are not the same code checking itself.
@@ -57,7 +55,6 @@ class FakeKeystone:
     """Answer 401 to every API call, as if every token were revoked at once."""
     rejected: list[str] = field(default_factory=list)
     """Why requests were refused (never a secret)."""
-    published: list[dict[str, Any]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def revoke_all(self) -> None:
@@ -111,7 +108,7 @@ class FakeKeystone:
                 "id": self.project_id,
                 "name": self.project_name,
                 "domain": {"id": "default", "name": "Default"},
-            },  # fmt: skip
+            },
             "issued_at": now.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
             "expires_at": expires.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
             "roles": [{"id": "r1", "name": "member"}],
@@ -127,7 +124,7 @@ class FakeKeystone:
                             "region": "RegionOne",
                             "region_id": "RegionOne",
                             "url": compute,
-                        }  # fmt: skip
+                        }
                         for i in ("public", "internal", "admin")
                     ],
                 },
@@ -202,8 +199,9 @@ def _signature(
     )
     query = "&".join(f"{quote(k, safe='~')}={quote(v, safe='~')}" for k, v in pairs)
     canonical_headers = "".join(f"{n}:{headers[n].strip()}\n" for n in names)
-    canonical = "\n".join([method, path, query, canonical_headers, ";".join(names),
-                           hashlib.sha256(body).hexdigest()])  # fmt: skip
+    canonical = "\n".join(
+        [method, path, query, canonical_headers, ";".join(names), hashlib.sha256(body).hexdigest()]
+    )
     digest = hashlib.sha256(canonical.encode()).hexdigest()
     to_sign = f"SDK-HMAC-SHA256\n{headers['x-sdk-date']}\n{digest}"
     return hmac.new(secret.encode(), to_sign.encode(), hashlib.sha256).hexdigest()

@@ -18,6 +18,7 @@ from typing import Any
 
 from emulator.core.errors import FakeApiError, Forbidden, ItemNotFound, MethodNotAllowed
 from emulator.core.wire import Request, Response, Router
+from emulator.identity.tokens import TokenStore
 from emulator.network_api import errors
 from emulator.network_api.filters import check_filters, paginate, select
 from emulator.network_api.models import FakeNetworkApi
@@ -90,8 +91,9 @@ def version_document(base_url: str) -> dict[str, Any]:
 class NetworkApp:
     """The ``/v2.0`` routes, after the token check."""
 
-    def __init__(self, api: FakeNetworkApi) -> None:
+    def __init__(self, api: FakeNetworkApi, tokens: TokenStore) -> None:
         self.api = api
+        self.tokens = tokens
         self.router: Router[Handler] = Router()
         self.router.add("/ports", {"GET": self.list_ports, "POST": self.create_port})
         self.router.add(
@@ -108,9 +110,8 @@ class NetworkApp:
     def handle(self, request: Request, rest: str) -> Response:
         if rest.rstrip("/") == "" and request.method == "GET":
             return Response(200, version_document(request.base_url))
-        tokens = self.api.backend.tokens
         try:
-            project_id = tokens.project_of(
+            project_id = self.tokens.project_of(
                 request.headers.get("x-auth-token"), request.headers.get("x-project-id")
             )
         except Forbidden as error:

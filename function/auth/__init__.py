@@ -9,12 +9,12 @@ client never changes with the mode:
 - ``functiongraph``: the temporary credentials FunctionGraph hands each invocation.
 
 FunctionGraph credentials arrive per invocation, with the event: the native
-``handler(event, context)`` has the context's getters, an HTTP function has
-``X-CFF-*`` request headers. ``FunctionGraphAuth.invocation`` binds them to
-the current thread (a ``ContextVar``) for the length of one invocation, so two
-invocations running at once on different threads never see each other's
-credentials. Without any (local runs, a context without an agency) it falls
-back to the ``HUAWEICLOUD_SDK_*`` variables.
+``handler(event, context)`` has the context's getters (read once, in
+``app/functiongraph.py``), an HTTP function has ``X-CFF-*`` request headers.
+``FunctionGraphAuth.invocation`` binds them to the current thread (a ``ContextVar``)
+for the length of one invocation, so two invocations running at once on different
+threads never see each other's credentials. Without any (local runs, a context
+without an agency) it falls back to the ``HUAWEICLOUD_SDK_*`` variables.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import threading
 from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import replace
-from typing import Any, Protocol
+from typing import Protocol
 
 from function import logs
 from function.auth.aksk import AkSk, sign
@@ -121,17 +121,6 @@ class InvocationCredentials:
         return bool(self.token or self.aksk)
 
     @classmethod
-    def from_context(cls, context: Any) -> InvocationCredentials:
-        """From the native handler's context (empty strings without an agency)."""
-        return cls.of(
-            token=_getter(context, "getToken"),
-            access_key=_getter(context, "getSecurityAccessKey"),
-            secret_key=_getter(context, "getSecuritySecretKey"),
-            security_token=_getter(context, "getSecurityToken"),
-            project_id=_getter(context, "getProjectID"),
-        )
-
-    @classmethod
     def from_headers(cls, headers: Mapping[str, str]) -> InvocationCredentials:
         """From an HTTP function's request headers ("Include Keys" in its settings)."""
         lowered = {k.lower(): v for k, v in headers.items()}
@@ -224,12 +213,6 @@ def _env_aksk(settings: Settings) -> AkSk | None:
     if not (settings.access_key and settings.secret_key):
         return None
     return AkSk(settings.access_key, settings.secret_key, settings.security_token)
-
-
-def _getter(context: Any, name: str) -> str:
-    method = getattr(context, name, None)
-    value = method() if callable(method) else ""
-    return value if isinstance(value, str) else ""
 
 
 def bind(settings: Settings, auth: Auth, *, unscoped_level: int = logging.WARNING) -> Settings:

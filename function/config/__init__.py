@@ -12,9 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from function import logs
-from function.config.endpoints import ALLOW_HTTP, endpoint_problem
+from function.config.endpoints import ALLOW_HTTP
+from function.config.reader import ConfigError as ConfigError
 from function.config.reader import Reader, csv_values
-from function.domain.errors import NicAttachError
 
 POLICY = "NICATTACH_POLICY"
 ECS_ENDPOINT = "NICATTACH_ECS_ENDPOINT"
@@ -99,19 +99,6 @@ HOOK_RESULTS = ("abandon", "continue")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 SECRETS = (TOKEN, SDK_AK, SDK_SK, SDK_SECURITY_TOKEN)
 """Read stripped of surrounding white space (a secret read from a file ends in a newline)."""
-
-
-class ConfigError(NicAttachError):
-    """The environment is incomplete or contradictory; the function cannot start.
-
-    Not an ``InputError``: a start-up fault is the operator's, not a caller's 400.
-    ``problems`` lists every mistake found, one line each."""
-
-    code = "bad_config"
-
-    def __init__(self, problems: str | list[str]) -> None:
-        self.problems = [problems] if isinstance(problems, str) else list(problems)
-        super().__init__("; ".join(self.problems))
 
 
 @dataclass(frozen=True)
@@ -248,40 +235,21 @@ class Settings:
         problems = read.problems + settings._problems()
         if problems:
             raise ConfigError(problems)
-        for secret in (settings.token, settings.access_key, settings.secret_key,
-                       settings.security_token, env.get("OS_PASSWORD", "").strip(),
-                       env.get("OS_APPLICATION_CREDENTIAL_SECRET", "").strip()):  # fmt: skip
+        for secret in (
+            settings.token,
+            settings.access_key,
+            settings.secret_key,
+            settings.security_token,
+            env.get("OS_PASSWORD", "").strip(),
+            env.get("OS_APPLICATION_CREDENTIAL_SECRET", "").strip(),
+        ):
             logs.register_secret(secret)
         return settings.with_credentials_project(settings.credentials_project_id)
 
     def _problems(self) -> list[str]:
-        problems = []
-        if self.auth == "token" and not self.token:
-            problems.append(f"{AUTH}=token needs {TOKEN}")
-        if self.auth == "aksk" and not (self.access_key and self.secret_key):
-            problems.append(f"{AUTH}=aksk needs {SDK_AK} and {SDK_SK}")
-        if self.auth == "keystone" and not dict(self.openstack).get("OS_AUTH_URL"):
-            problems.append(f"{AUTH}=keystone needs OS_AUTH_URL (and the other OS_* variables)")
-        if self.auth in ("aksk", "functiongraph") and not (
-            self.credentials_project_id or self.project_id or self.allowed_projects
-        ):
-            problems.append(
-                f"{AUTH}={self.auth} needs a project: {SDK_PROJECT_ID}, {RUNTIME_PROJECT_ID} "
-                f"or {PROJECT_ID}"
-            )
-        if self.sink and self.sink.startswith("eg://") and not self.eg_endpoint:
-            problems.append(f"an eg:// sink needs {EG_ENDPOINT}")
-        if self.sink and not self.sink.startswith(("eg://", "http://", "https://")):
-            problems.append(f"{SINK} must be an http(s):// URL or eg://<channel id>")
-        if self.ca_bundle and not os.path.isfile(self.ca_bundle):
-            problems.append(f"{CA_BUNDLE}: no such file: {self.ca_bundle!r}")
-        problems += self._endpoint_problems()
-        if self.backend == "huawei-v1" and self.api_version != "v2.1":
-            problems.append(f"{API_VERSION} applies to the nova backend only")
-        problem = self.network_problem()
-        if problem:
-            problems.append(problem)
-        return problems
+        from function.config.checks import problems  # beside the settings, not inside them
+
+        return problems(self)
 
     @property
     def port_first(self) -> bool:
@@ -291,32 +259,9 @@ class Settings:
 
     def network_problem(self) -> str | None:
         """The one line that refuses a start where the chosen ownership cannot work."""
-        if self.backend == "huawei-v1" and self.ownership == "device-tag":
-            return f"{OWNERSHIP}=device-tag: the huawei-v1 API has no device tags (use port)"
-        if self.port_first and not self.network_endpoint and self.auth != "keystone":
-            why = f"{OWNERSHIP}=port" if self.ownership == "port" else f"the {self.backend} backend"
-            return (
-                f"{NETWORK_ENDPOINT} is not set: {why} makes every NIC from a port it "
-                "names first (Huawei: the VPC endpoint)"
-            )
-        return None
+        from function.config.checks import network_problem
 
-    def _endpoint_problems(self) -> list[str]:
-        """Every URL that carries a credential: a scheme, a host, no plain http elsewhere
-        (``config/endpoints.py``). A sink gets events, not credentials: any http(s)."""
-        urls = {
-            ECS_ENDPOINT: self.ecs_endpoint,
-            AS_ENDPOINT: self.as_endpoint,
-            NETWORK_ENDPOINT: self.network_endpoint,
-            EG_ENDPOINT: self.eg_endpoint,
-            OS_AUTH_URL: dict(self.openstack).get(OS_AUTH_URL),
-        }
-        found = (
-            endpoint_problem(name, url, allow_http=self.allow_http)
-            for name, url in urls.items()
-            if url
-        )
-        return [problem for problem in found if problem]
+        return network_problem(self)
 
     def with_credentials_project(self, project: str | None) -> Settings:
         """These settings with the credentials' project known (from a Keystone token, or

@@ -10,6 +10,7 @@ keeps working; another plain-http host needs ``NICATTACH_ALLOW_HTTP=true``.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 ALLOW_HTTP = "NICATTACH_ALLOW_HTTP"
@@ -44,3 +45,11 @@ def endpoint_problem(name: str, url: str, *, allow_http: bool) -> str | None:
             f"use https://, or set {ALLOW_HTTP}=true"
         )
     return None
+
+
+def endpoint_problems(urls: Mapping[str, str | None], *, allow_http: bool) -> list[str]:
+    """``endpoint_problem`` for every variable → URL that is set."""
+    found = (
+        endpoint_problem(name, url, allow_http=allow_http) for name, url in urls.items() if url
+    )
+    return [problem for problem in found if problem]

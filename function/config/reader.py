@@ -5,8 +5,23 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
+from function.domain.errors import NicAttachError
+
 REFUSED = "<refused>"
 """Stands for a refused secret in settings that are never used (``from_env`` raises)."""
+
+
+class ConfigError(NicAttachError):
+    """The environment is incomplete or contradictory; the function cannot start.
+
+    Not an ``InputError``: a start-up fault is the operator's, not a caller's 400.
+    ``problems`` lists every mistake found, one line each."""
+
+    code = "bad_config"
+
+    def __init__(self, problems: str | list[str]) -> None:
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__("; ".join(self.problems))
 
 
 class Reader:
@@ -32,9 +47,13 @@ class Reader:
         return value
 
     def choice(
-        self, name: str, choices: tuple[str, ...], default: str, upper: bool = False,
+        self,
+        name: str,
+        choices: tuple[str, ...],
+        default: str,
+        upper: bool = False,
         lower: bool = False,
-    ) -> str:  # fmt: skip
+    ) -> str:
         raw = self.env.get(name, "").strip()
         value = (raw.upper() if upper else raw.lower() if lower else raw) or default
         if value not in choices:

@@ -1,5 +1,5 @@
 """Every auth mode, end to end over real HTTP: the fake Keystone / signature-checking front
-door (emulator/cloud.py, emulator/identity/keystone.py) in front of the compute emulator
+door (emulator/gateway.py, emulator/identity/keystone.py) in front of the compute emulator
 checks what the function sends."""
 
 from __future__ import annotations
@@ -15,9 +15,8 @@ from functions_framework import create_app
 from support import PROJECT  # the sample project, defined once (tests/support.py)
 
 from emulator.client import AdminClient
-from emulator.cloud import FakeCloudServer
 from emulator.identity.keystone import FakeKeystone
-from emulator.server import EmulatorServer
+from emulator.server import EmulatorServer, FakeCloudServer
 from function.app.service import Reply, Service
 from function.app.wiring import build_service
 from function.config import Settings

@@ -15,9 +15,8 @@ from functions_framework import create_app
 from support import PROJECT  # the sample project, defined once (tests/support.py)
 
 from emulator.client import AdminClient
-from emulator.cloud import FakeCloudServer
 from emulator.identity.keystone import FakeKeystone
-from emulator.server import EmulatorServer
+from emulator.server import EmulatorServer, FakeCloudServer
 from function import logs
 from function.app.wiring import build_service
 from function.config import Settings
@@ -139,7 +138,7 @@ def run_flows(mode: str, cloud: FakeCloudServer, policy: Path, monkeypatch: Any)
         except Exception as exc:  # noqa: BLE001 - the message is what we inspect
             seen.append(f"{type(exc).__name__}: {exc}")
     seen += [repr(main.SERVICE.auth), repr(main.SERVICE.settings), repr(main.SERVICE.sink)]
-    seen += [json.dumps(e) for e in cloud.keystone.published]
+    seen += [json.dumps(e) for e in cloud.eventgrid.published]
     return seen
 
 

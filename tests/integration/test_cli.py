@@ -87,7 +87,7 @@ def test_help_lists_every_command_in_plain_text(capsys: pytest.CaptureFixture[st
         main(["--help"])
     text = capsys.readouterr().out
     assert "``" not in text and ":func:" not in text
-    for command in ("invoke", "reconcile", "validate", "explain", "emulator", "demo"):
+    for command in ("invoke", "reconcile", "validate", "explain", "emulator"):
         assert f"  {command}" in text
 
 
@@ -116,6 +116,9 @@ def test_explain(capsys: pytest.CaptureFixture[str]) -> None:
 def test_console_script_runs_emulator_help() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "function.cli", "emulator", "--help"],
-        capture_output=True, text=True, check=False, cwd=ROOT,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
     assert result.returncode == 0 and "--port" in result.stdout

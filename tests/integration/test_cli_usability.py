@@ -48,7 +48,7 @@ def test_help_lists_every_command_once(capsys: pytest.CaptureFixture[str]) -> No
     with pytest.raises(SystemExit):
         main(["--help"])
     text = capsys.readouterr().out
-    for command in ("invoke", "reconcile", "validate", "check", "explain", "emulator", "demo"):
+    for command in ("invoke", "reconcile", "validate", "check", "explain", "emulator"):
         assert len(re.findall(rf"^ +{command}\b", text, re.MULTILINE)) == 1, command
 
 

@@ -25,10 +25,9 @@ from support import PROJECT  # the sample project, defined once (tests/support.p
 
 from emulator.autoscaling.models import FakeAutoScaling
 from emulator.client import AdminClient, AdminError
-from emulator.cloud import FakeCloudServer
 from emulator.compute.models import FakeBackend
 from emulator.identity.keystone import FakeKeystone
-from emulator.server import EmulatorServer
+from emulator.server import EmulatorServer, FakeCloudServer
 
 AK, SK = "AKEMULATOR0000000001", "sk-emulator-secret"
 GROUP = "a3f1c2d4-5b6e-4f70-8a91-b2c3d4e5f607"
@@ -50,9 +49,11 @@ class Cloud:
 
     def hook(self, name: str = "nic-attach", **fields: Any) -> Any:
         option = CreateLifeCycleHookOption(
-            lifecycle_hook_name=name, lifecycle_hook_type=fields.pop("type", "INSTANCE_LAUNCHING"),
-            notification_topic_urn=fields.pop("topic", TOPIC), **fields,
-        )  # fmt: skip
+            lifecycle_hook_name=name,
+            lifecycle_hook_type=fields.pop("type", "INSTANCE_LAUNCHING"),
+            notification_topic_urn=fields.pop("topic", TOPIC),
+            **fields,
+        )
         return self.sdk.create_lify_cycle_hook(CreateLifyCycleHookRequest(GROUP, option))
 
     def listed(self, instance_id: str | None = SERVER) -> list[Any]:
@@ -75,10 +76,12 @@ def cloud() -> Iterator[Cloud]:
     keystone.access_keys[AK] = (SK, "")
     with FakeCloudServer(keystone, backend, autoscaling=autoscaling) as server:
         sdk = (
-            AsClient.new_builder().with_http_config(HttpConfig.get_default_config())
-            .with_credentials(BasicCredentials(AK, SK, PROJECT)).with_endpoint(server.url)
+            AsClient.new_builder()
+            .with_http_config(HttpConfig.get_default_config())
+            .with_credentials(BasicCredentials(AK, SK, PROJECT))
+            .with_endpoint(server.url)
             .build()
-        )  # fmt: skip
+        )
         yield Cloud(autoscaling, sdk, clock)
 
 
@@ -89,8 +92,11 @@ def refused(call: Any) -> ClientRequestException:
 
 
 def test_a_hook_is_created_and_listed(cloud: Cloud) -> None:
-    created = cloud.hook(default_timeout=300, default_result="CONTINUE",
-                         notification_metadata='{"scaling_group_id": "g"}')  # fmt: skip
+    created = cloud.hook(
+        default_timeout=300,
+        default_result="CONTINUE",
+        notification_metadata='{"scaling_group_id": "g"}',
+    )
     assert created.lifecycle_hook_name == "nic-attach"
     assert created.default_result == "CONTINUE" and created.default_timeout == 300
     assert created.notification_topic_name == "as-lifecycle-hooks"
@@ -176,8 +182,12 @@ def test_an_unknown_group_is_refused(cloud: Cloud) -> None:
 def test_admin_api_hangs_instances_and_logs_the_callback(emulator: EmulatorServer) -> None:
     admin = AdminClient(emulator.url)
     hook_name = "nic-attach"
-    hook = {"lifecycle_hook_name": "nic-attach", "lifecycle_hook_type": "INSTANCE_LAUNCHING",
-            "notification_topic_urn": TOPIC, "default_timeout": 600}  # fmt: skip
+    hook = {
+        "lifecycle_hook_name": "nic-attach",
+        "lifecycle_hook_type": "INSTANCE_LAUNCHING",
+        "notification_topic_urn": TOPIC,
+        "default_timeout": 600,
+    }
     group = admin.autoscaling.create_group(PROJECT, hooks=[hook], id=GROUP)
     assert group["hooks"][0]["default_result"] == "ABANDON"
     record = admin.autoscaling.hang(GROUP, SERVER, action_key="key-1")
@@ -194,8 +204,12 @@ def test_admin_api_hangs_instances_and_logs_the_callback(emulator: EmulatorServe
     ]
     assert logged == [("PUT", "callback", 204), ("PUT", "callback", 401)]
     state = admin.autoscaling.state()
-    answer_ = {"instance_id": SERVER, "scaling_group_id": GROUP,
-               "lifecycle_hook_name": hook_name, "result": "CONTINUE"}  # fmt: skip
+    answer_ = {
+        "instance_id": SERVER,
+        "scaling_group_id": GROUP,
+        "lifecycle_hook_name": hook_name,
+        "result": "CONTINUE",
+    }
     assert state["answers"] == [answer_]
     with pytest.raises(AdminError) as caught:
         admin.autoscaling.hang(GROUP, SERVER, hook_name="nope")

@@ -31,13 +31,12 @@ from huaweicloudsdkecs.v2 import (
 from support import PROJECT  # the sample project, defined once (tests/support.py)
 
 from emulator.client import AdminClient, AdminError
-from emulator.cloud import FakeCloudServer
 from emulator.compute.models import FakeBackend
 from emulator.compute.records import AttachRequest
 from emulator.control.faults import FaultPlan, Faults
 from emulator.ecs_v1.models import FakeEcsV1
 from emulator.identity.keystone import FakeKeystone
-from emulator.server import EmulatorServer
+from emulator.server import EmulatorServer, FakeCloudServer
 
 AK, SK = "AKEMULATOR0000000001", "sk-emulator-secret"
 SERVER = "9d4b2f3e-6a1c-4e5b-8f7a-1c2d3e4f5a6b"
@@ -92,21 +91,30 @@ class Cloud:
 def cloud() -> Iterator[Cloud]:
     backend = FakeBackend(clock=FakeClock(), rng=random.Random(3))
     faults = Faults()
-    ecs = FakeEcsV1(backend, job_seconds=10, job_init_seconds=1, job_ttl_seconds=100,
-                    max_nics=4, job_failure=faults.job_failure)  # fmt: skip
+    ecs = FakeEcsV1(
+        backend,
+        job_seconds=10,
+        job_init_seconds=1,
+        job_ttl_seconds=100,
+        max_nics=4,
+        job_failure=faults.job_failure,
+    )
     backend.create_network("192.168.1.0/24", id=NET, name="private")
     backend.create_network("10.20.0.0/24", id=STORAGE, name="storage")
     backend.create_port(STORAGE, id=FREE_PORT)
-    backend.create_server(PROJECT, id=SERVER, tags=["role=db", "env=prod"],
-                          interfaces=[AttachRequest(net_id=NET)])  # fmt: skip
+    backend.create_server(
+        PROJECT, id=SERVER, tags=["role=db", "env=prod"], interfaces=[AttachRequest(net_id=NET)]
+    )
     keystone = FakeKeystone(project_id=PROJECT)
     keystone.access_keys[AK] = (SK, "")
     with FakeCloudServer(keystone, backend, ecs=ecs) as server:
         sdk = (
-            EcsClient.new_builder().with_http_config(HttpConfig.get_default_config())
-            .with_credentials(BasicCredentials(AK, SK, PROJECT)).with_endpoint(server.ecs_url)
+            EcsClient.new_builder()
+            .with_http_config(HttpConfig.get_default_config())
+            .with_credentials(BasicCredentials(AK, SK, PROJECT))
+            .with_endpoint(server.ecs_url)
             .build()
-        )  # fmt: skip
+        )
         yield Cloud(backend, ecs, faults, sdk)
 
 
@@ -143,8 +151,12 @@ def test_a_batch_is_one_sub_job_per_nic(cloud: Cloud) -> None:
     subs = cloud.job(job_id).entities.sub_jobs
     assert [s.status for s in subs] == ["SUCCESS", "SUCCESS"]
     assert subs[1].entities.nic_id == FREE_PORT
-    ips = {a.port_id: a.fixed_ips[0].ip_address for a in cloud.sdk.list_server_interfaces(
-        ListServerInterfacesRequest(SERVER)).interface_attachments}  # fmt: skip
+    ips = {
+        a.port_id: a.fixed_ips[0].ip_address
+        for a in cloud.sdk.list_server_interfaces(
+            ListServerInterfacesRequest(SERVER)
+        ).interface_attachments
+    }
     assert ips[subs[0].entities.nic_id] == "10.20.0.50"
 
 
@@ -182,14 +194,19 @@ def test_the_primary_nic_and_unattached_ports_cannot_be_deleted(cloud: Cloud) ->
     ("make", "status", "code"),
     [
         (lambda c: c.add(nic(GHOST)), 400, "Ecs.0038"),
-        (lambda c: c.sdk.batch_add_server_nics(BatchAddServerNicsRequest(
-            GHOST, BatchAddServerNicsRequestBody([nic()]))), 404, "Ecs.0114"),
+        (
+            lambda c: c.sdk.batch_add_server_nics(
+                BatchAddServerNicsRequest(GHOST, BatchAddServerNicsRequestBody([nic()]))
+            ),
+            404,
+            "Ecs.0114",
+        ),
         (lambda c: c.add(nic(port_id=c.primary)), 400, "Ecs.0919"),
         (lambda c: c.add(nic(port_id=GHOST)), 400, "Ecs.0307"),
         (lambda c: c.sdk.show_server(ShowServerRequest(GHOST)), 404, "Ecs.0114"),
         (lambda c: c.job("0" * 32), 404, "Common.0011"),
     ],
-)  # fmt: skip
+)
 def test_synchronous_errors(cloud: Cloud, make: Any, status: int, code: str) -> None:
     error = refused(lambda: make(cloud))
     assert (error.status_code, error.error_code) == (status, code)
@@ -243,8 +260,9 @@ def test_show_server_and_its_tags(cloud: Cloud) -> None:
 
 def test_list_servers_details_pages_by_marker_and_by_offset(cloud: Cloud) -> None:
     for index in range(4):
-        cloud.backend.create_server(PROJECT, id=f"00000000-0000-4000-8000-00000000000{index}",
-                                    tags=[f"n={index}"])  # fmt: skip
+        cloud.backend.create_server(
+            PROJECT, id=f"00000000-0000-4000-8000-00000000000{index}", tags=[f"n={index}"]
+        )
     first = cloud.sdk.list_servers_details(ListServersDetailsRequest(limit=2))
     assert first.count == 5 and len(first.servers) == 2
     marker = first.servers[-1].id
@@ -268,12 +286,23 @@ def direct(admin: AdminClient) -> str:
 
 @pytest.mark.parametrize(
     "body",
-    [None, {}, {"nics": []}, {"nics": [{}]}, {"nics": [{"subnet_id": STORAGE, "x": 1}]},
-     {"nics": [{"subnet_id": STORAGE, "security_groups": ["sg"]}]}, {"nics": "all"}],
-)  # fmt: skip
+    [
+        None,
+        {},
+        {"nics": []},
+        {"nics": [{}]},
+        {"nics": [{"subnet_id": STORAGE, "x": 1}]},
+        {"nics": [{"subnet_id": STORAGE, "security_groups": ["sg"]}]},
+        {"nics": "all"},
+    ],
+)
 def test_bad_bodies_are_ecs_0005(emulator: EmulatorServer, direct: str, body: Any) -> None:
-    answer = requests.post(f"{emulator.url}{direct}/nics", json=body, timeout=5,
-                           headers={"X-Auth-Token": "emulator-token"})  # fmt: skip
+    answer = requests.post(
+        f"{emulator.url}{direct}/nics",
+        json=body,
+        timeout=5,
+        headers={"X-Auth-Token": "emulator-token"},
+    )
     assert answer.status_code == 400
     assert answer.json()["error"]["code"] == "Ecs.0005"
 
@@ -285,10 +314,15 @@ def test_a_token_is_needed(emulator: EmulatorServer, direct: str) -> None:
 def test_admin_ecs_options_and_reset(admin: AdminClient, emulator: EmulatorServer, direct: str):
     token = {"X-Auth-Token": "emulator-token"}
     assert admin.set_ecs_options(job_seconds=3600, max_nics=2)["max_nics"] == 2
-    answer = requests.post(f"{emulator.url}{direct}/nics", headers=token, timeout=5,
-                           json={"nics": [{"subnet_id": STORAGE}]})  # fmt: skip
-    job = requests.get(f"{emulator.url}/v1/{PROJECT}/jobs/{answer.json()['job_id']}",
-                       headers=token, timeout=5)  # fmt: skip
+    answer = requests.post(
+        f"{emulator.url}{direct}/nics",
+        headers=token,
+        timeout=5,
+        json={"nics": [{"subnet_id": STORAGE}]},
+    )
+    job = requests.get(
+        f"{emulator.url}/v1/{PROJECT}/jobs/{answer.json()['job_id']}", headers=token, timeout=5
+    )
     assert job.json()["status"] == "RUNNING"
     listed = requests.get(f"{emulator.url}{direct}/os-interface", headers=token, timeout=5)
     assert listed.json()["attachableQuantity"] == {"free_nic": 0}

@@ -36,10 +36,10 @@ from huaweicloudsdkeip.v2 import (
 )
 from support import PROJECT
 
-from emulator.cloud import FakeCloudServer
 from emulator.compute.models import FakeBackend
 from emulator.compute.records import AttachRequest
 from emulator.identity.keystone import FakeKeystone
+from emulator.server import FakeCloudServer
 
 AK, SK = "AKEMULATOR0000000001", "sk-emulator-secret"
 NET = "3cb9bc59-5699-4588-a4b1-b87f96708bc6"

@@ -29,12 +29,11 @@ from huaweicloudsdkecs.v2 import (
 )
 
 from emulator.client import AdminClient
-from emulator.cloud import FakeCloudServer
 from emulator.compute.models import FakeBackend
 from emulator.compute.records import AttachRequest
 from emulator.ecs_v1.models import FakeEcsV1
 from emulator.identity.keystone import FakeKeystone
-from emulator.server import EmulatorServer
+from emulator.server import EmulatorServer, FakeCloudServer
 
 NET = "3cb9bc59-5699-4588-a4b1-b87f96708bc6"
 SERVER, OTHER_SERVER = (

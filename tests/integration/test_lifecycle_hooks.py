@@ -19,9 +19,8 @@ from jsonschema import Draft202012Validator
 from support import PROJECT  # the sample project, defined once (tests/support.py)
 
 from emulator.client import AdminClient
-from emulator.cloud import FakeCloudServer
 from emulator.identity.keystone import FakeKeystone
-from emulator.server import EmulatorServer
+from emulator.server import EmulatorServer, FakeCloudServer
 from function.app.service import Reply, Service
 from function.app.wiring import build_service
 from function.config import Settings
@@ -44,8 +43,12 @@ rules:
 
 
 def hook(name: str, kind: str = "INSTANCE_LAUNCHING", timeout: int = 3600) -> dict[str, Any]:
-    return {"lifecycle_hook_name": name, "lifecycle_hook_type": kind, "default_timeout": timeout,
-            "notification_topic_urn": TOPIC}  # fmt: skip
+    return {
+        "lifecycle_hook_name": name,
+        "lifecycle_hook_type": kind,
+        "default_timeout": timeout,
+        "notification_topic_urn": TOPIC,
+    }
 
 
 def notification(server_id: str = ONE, key: str | None = KEY, **fields: Any) -> bytes:
@@ -61,19 +64,28 @@ def notification(server_id: str = ONE, key: str | None = KEY, **fields: Any) -> 
 def cloud(admin: AdminClient) -> AdminClient:
     admin.seed(json.loads((ROOT / "examples" / "emulator-seed.json").read_text()))
     admin.create_server(PROJECT, tags=["role=db", "env=prod"], id=NEW, status="BUILD")
-    admin.autoscaling.create_group(PROJECT, id=GROUP, hooks=[
-        hook("nic-attach"), hook("nic-release", "INSTANCE_TERMINATING"),
-        hook("short", timeout=300)])  # fmt: skip
+    admin.autoscaling.create_group(
+        PROJECT,
+        id=GROUP,
+        hooks=[
+            hook("nic-attach"),
+            hook("nic-release", "INSTANCE_TERMINATING"),
+            hook("short", timeout=300),
+        ],
+    )
     return admin
 
 
 @pytest.fixture
 def service_for(emulator: EmulatorServer, cloud: AdminClient) -> Callable[..., Service]:
     def build(**env: str) -> Service:
-        base = {"NICATTACH_POLICY": str(ROOT / "examples" / "policy.yaml"),
-                "NICATTACH_ECS_ENDPOINT": emulator.url, "NICATTACH_TOKEN": "emulator-token",
-                "NICATTACH_AS_ENDPOINT": emulator.url,
-                "NICATTACH_WAIT_ACTIVE_S": "0.3"}  # fmt: skip
+        base = {
+            "NICATTACH_POLICY": str(ROOT / "examples" / "policy.yaml"),
+            "NICATTACH_ECS_ENDPOINT": emulator.url,
+            "NICATTACH_TOKEN": "emulator-token",
+            "NICATTACH_AS_ENDPOINT": emulator.url,
+            "NICATTACH_WAIT_ACTIVE_S": "0.3",
+        }
         return build_service(Settings.from_env({**base, **env}))
 
     return build
@@ -124,7 +136,8 @@ def test_completed_continues_exactly_once_under_copies_and_redeliveries(
     assert [r.status for r in replies] == [200] * 6
     results = [lifecycle(r) for r in replies]
     assert {(x["scaling_group_id"], x["hook"], x["result"]) for x in results} == {
-        (GROUP, "nic-attach", "CONTINUE")}  # fmt: skip
+        (GROUP, "nic-attach", "CONTINUE")
+    }
     assert sorted(x["detail"] for x in results) == ["already released"] * 5 + ["released"]
     assert {r.events[0]["type"] for r in replies} == {"nicattach.attachment.completed"}
     assert POLICY_NETWORKS <= {i["net_id"] for i in cloud.interfaces(ONE)}
@@ -132,9 +145,12 @@ def test_completed_continues_exactly_once_under_copies_and_redeliveries(
 
 @pytest.mark.parametrize(("setting", "expected"), [(None, "ABANDON"), ("continue", "CONTINUE")])
 def test_permanent_failure_answers_the_failure_setting(
-    service_for: Callable[..., Service], cloud: AdminClient, tmp_path: Path,
-    setting: str | None, expected: str,
-) -> None:  # fmt: skip
+    service_for: Callable[..., Service],
+    cloud: AdminClient,
+    tmp_path: Path,
+    setting: str | None,
+    expected: str,
+) -> None:
     policy = tmp_path / "ghost.yaml"
     policy.write_text(GHOST_POLICY)
     env = {"NICATTACH_POLICY": str(policy)}
@@ -155,8 +171,12 @@ def test_retryable_failure_holds_then_the_successful_redelivery_continues(
     body = notification(NEW, record["lifecycle_action_key"])
     first = send(service, body)  # still BUILD after NICATTACH_WAIT_ACTIVE_S
     assert first.status == 503 and first.events[0].data["error"]["retryable"]
-    assert lifecycle(first) == {"scaling_group_id": GROUP, "hook": "nic-attach", "result": None,
-                                "detail": "held: the platform redelivers"}  # fmt: skip
+    assert lifecycle(first) == {
+        "scaling_group_id": GROUP,
+        "hook": "nic-attach",
+        "result": None,
+        "detail": "held: the platform redelivers",
+    }
     assert answers(cloud) == []
     cloud.update_server(NEW, status="ACTIVE")
     second = send(service, body)
@@ -198,14 +218,17 @@ def test_a_stale_key_is_replaced_by_the_hooks_current_one(
     assert answers(cloud) == [(ONE, "CONTINUE")]
 
 
-def test_without_key_or_hook_name_the_list_finds_them(service: Service, cloud: AdminClient
-                                                      ) -> None:  # fmt: skip
+def test_without_key_or_hook_name_the_list_finds_them(service: Service, cloud: AdminClient) -> None:
     cloud.autoscaling.hang(GROUP, ONE, "nic-attach")
     event = json.loads(notification())
     event["record"][0]["smn"]["message"] = f"instance_id={ONE} scaling_group_id={GROUP}"
     reply = send(service, json.dumps(event).encode())
-    assert lifecycle(reply) == {"scaling_group_id": GROUP, "hook": "nic-attach",
-                                "result": "CONTINUE", "detail": "released"}  # fmt: skip
+    assert lifecycle(reply) == {
+        "scaling_group_id": GROUP,
+        "hook": "nic-attach",
+        "result": "CONTINUE",
+        "detail": "released",
+    }
 
 
 def test_terminating_continues_at_once_without_nic_calls(
@@ -231,10 +254,12 @@ def test_terminating_continues_at_once_without_nic_calls(
     [
         ("not json {", "names no instance id"),  # the subject names a hook type
         ('{"lifecycle_action_key": "k", "scaling_group_id": "g"}', "names no instance id"),
-        (json.dumps({"instance_id": ONE, "lifecycle_hook_name": "nic-attach"}),
-         "names no scaling group: put {\"scaling_group_id\""),
+        (
+            json.dumps({"instance_id": ONE, "lifecycle_hook_name": "nic-attach"}),
+            'names no scaling group: put {"scaling_group_id"',
+        ),
     ],
-)  # fmt: skip
+)
 def test_unusable_messages_are_ignored_without_any_api_call(
     service: Service, cloud: AdminClient, message: str, reason: str
 ) -> None:
@@ -273,10 +298,15 @@ def test_aksk_signs_the_as_calls(emulator: EmulatorServer, cloud: AdminClient) -
     keystone.access_keys[ak] = (sk, "")
     cloud.autoscaling.hang(GROUP, ONE, "nic-attach", KEY)
     with FakeCloudServer(keystone, emulator.backend, autoscaling=emulator.autoscaling) as front:
-        env = {"NICATTACH_POLICY": str(ROOT / "examples" / "policy.yaml"),
-               "NICATTACH_AUTH": "aksk", "NICATTACH_ECS_ENDPOINT": front.compute_url,
-               "NICATTACH_AS_ENDPOINT": front.url, "HUAWEICLOUD_SDK_AK": ak,
-               "HUAWEICLOUD_SDK_SK": sk, "HUAWEICLOUD_SDK_PROJECT_ID": PROJECT}  # fmt: skip
+        env = {
+            "NICATTACH_POLICY": str(ROOT / "examples" / "policy.yaml"),
+            "NICATTACH_AUTH": "aksk",
+            "NICATTACH_ECS_ENDPOINT": front.compute_url,
+            "NICATTACH_AS_ENDPOINT": front.url,
+            "HUAWEICLOUD_SDK_AK": ak,
+            "HUAWEICLOUD_SDK_SK": sk,
+            "HUAWEICLOUD_SDK_PROJECT_ID": PROJECT,
+        }
         reply = send(build_service(Settings.from_env(env)), notification())
     assert reply.status == 200 and lifecycle(reply)["detail"] == "released"
     assert answers(cloud) == [(ONE, "CONTINUE")] and keystone.rejected == []

@@ -16,9 +16,8 @@ from cloudevents.http import from_http
 from support import PROJECT  # the sample project, defined once (tests/support.py)
 
 from emulator.client import AdminClient
-from emulator.cloud import FakeCloudServer
 from emulator.identity.keystone import FakeKeystone
-from emulator.server import EmulatorServer
+from emulator.server import EmulatorServer, FakeCloudServer
 from function.app.service import Reply, Service
 from function.app.wiring import build_service
 from function.config import ConfigError, Settings
@@ -153,10 +152,10 @@ def test_eventgrid_sink_publishes_signed_structured_events(
         reply = post(service, EVENT)
         assert reply.headers["X-Nicattach-Sink"] == "delivered"
         assert keystone.rejected == []
-        [published] = keystone.published
+        [published] = cloud.eventgrid.published
         assert published["id"] == reply.headers["ce-id"] and published["specversion"] == "1.0"
         assert published["data"]["server_id"] == SERVER
-        signed = keystone.published[0]
+        signed = cloud.eventgrid.published[0]
         assert signed["source"] == "/nic-autoattach"
 
 

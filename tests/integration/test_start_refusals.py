@@ -16,6 +16,7 @@ import pytest
 from functions_framework import create_app
 
 from emulator.server import EmulatorServer
+from function.app.functiongraph import remaining_seconds
 from function.cli import main as cli
 from function.config import ConfigError, Settings
 
@@ -169,14 +170,7 @@ def test_a_deadline_below_the_smallest_that_works_is_refused_at_start(
     )
 
 
-def test_the_platform_margin_is_a_share_of_a_short_remaining_time(
-    emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    for key, value in {**BASE, "NICATTACH_ECS_ENDPOINT": emulator.url}.items():
-        monkeypatch.setenv(key, value)
-    create_app("handle_event", str(ROOT / "function" / "main.py"))
-    import main
-
+def test_the_platform_margin_is_a_share_of_a_short_remaining_time() -> None:
     class Remaining:
         def __init__(self, millis: int) -> None:
             self.millis = millis
@@ -184,5 +178,6 @@ def test_the_platform_margin_is_a_share_of_a_short_remaining_time(
         def getRemainingTimeInMilliSeconds(self) -> int:  # noqa: N802 - FunctionGraph's name
             return self.millis
 
-    assert main.remaining_seconds(Remaining(3000)) == pytest.approx(2.7)  # was 0.5
-    assert main.remaining_seconds(Remaining(60000)) == pytest.approx(57.0)
+    assert remaining_seconds(Remaining(3000)) == pytest.approx(2.7)  # was 0.5
+    assert remaining_seconds(Remaining(60000)) == pytest.approx(57.0)
+    assert remaining_seconds(None) is None and remaining_seconds(Remaining(0)) is None

@@ -7,6 +7,7 @@ import threading
 
 import pytest
 
+from emulator.app import EmulatorApp
 from emulator.compute.models import FakeBackend
 from emulator.compute.records import AttachRequest
 from emulator.core.errors import (
@@ -18,6 +19,8 @@ from emulator.core.errors import (
     ItemNotFound,
     Unauthorized,
 )
+from emulator.core.wire import Request
+from emulator.identity.tokens import TokenStore
 
 PROJECT = "p1"
 NET = "3cb9bc59-5699-4588-a4b1-b87f96708bc6"
@@ -148,7 +151,7 @@ def test_backend_default_build_seconds(clock: FakeClock) -> None:
         ("SHUTOFF", "stopped", True),
         ("ERROR", "error", False),
         ("BUILD", "building", False),
-    ],  # fmt: skip
+    ],
 )
 def test_statuses(backend: FakeBackend, status: str, vm_state: str, attachable: bool) -> None:
     server = backend.create_server(PROJECT, id=GHOST, status=status)
@@ -196,17 +199,29 @@ def test_attach_by_free_port_and_detach_keeps_the_port(backend: FakeBackend) -> 
 
 def _errors() -> list[tuple[AttachRequest, type[FakeApiError], str]]:
     return [
-        (AttachRequest(net_id=NET, port_id=PORT), BadRequest,
-         "Must not input both network_id and port_id"),
-        (AttachRequest(port_id=PORT, ip_address="10.20.0.9"), BadRequest,
-         "Must input network_id when request IP address"),
+        (
+            AttachRequest(net_id=NET, port_id=PORT),
+            BadRequest,
+            "Must not input both network_id and port_id",
+        ),
+        (
+            AttachRequest(port_id=PORT, ip_address="10.20.0.9"),
+            BadRequest,
+            "Must input network_id when request IP address",
+        ),
         (AttachRequest(net_id=GHOST), ItemNotFound, f"Network {GHOST} could not be found."),
         (AttachRequest(port_id=GHOST), ItemNotFound, f"Port id {GHOST} could not be found."),
-        (AttachRequest(net_id=NET, ip_address="10.20.0.1"), Conflict,
-         "Fixed IP 10.20.0.1 is already in use."),
-        (AttachRequest(net_id=NET, ip_address="172.16.5.5"), BadRequest,
-         "Invalid input received: IP address 172.16.5.5 is not a valid IP for the subnet"),
-    ]  # fmt: skip
+        (
+            AttachRequest(net_id=NET, ip_address="10.20.0.1"),
+            Conflict,
+            "Fixed IP 10.20.0.1 is already in use.",
+        ),
+        (
+            AttachRequest(net_id=NET, ip_address="172.16.5.5"),
+            BadRequest,
+            "Invalid input received: IP address 172.16.5.5 is not a valid IP for the subnet",
+        ),
+    ]
 
 
 @pytest.mark.parametrize(("request_", "error", "message"), _errors())
@@ -310,29 +325,32 @@ def test_update_server_ends_build_and_changes_tags(backend: FakeBackend) -> None
     assert (server.status, server.tags) == ("ACTIVE", ("a=b",))
 
 
-def test_tokens_unknown_bound_and_free(backend: FakeBackend) -> None:
-    backend.add_token("free")
-    backend.add_token("bound", projects=["p1"])
-    backend.authorize("free", "anything")
-    backend.authorize("bound", "p1")
+def test_tokens_unknown_bound_and_free() -> None:
+    tokens = TokenStore()
+    tokens.add("free")
+    tokens.add("bound", projects=["p1"])
+    tokens.authorize("free", "anything")
+    tokens.authorize("bound", "p1")
     with pytest.raises(Unauthorized):
-        backend.authorize("nope", "p1")
+        tokens.authorize("nope", "p1")
     with pytest.raises(Unauthorized):
-        backend.authorize(None, "p1")
+        tokens.authorize(None, "p1")
     with pytest.raises(Forbidden):
-        backend.authorize("bound", "p2")
+        tokens.authorize("bound", "p2")
 
 
 def test_reset_keeps_tokens_and_options(backend: FakeBackend) -> None:
-    backend.add_token("secret-token-value")
+    app = EmulatorApp(backend)  # tokens and the request log are the front door's
+    app.tokens.add("secret-token-value")
     backend.nova_errors = True
-    backend.record_request({"method": "GET"})
-    backend.reset()
+    app.requests.record({"method": "GET"})
+    reset = Request("POST", "/_admin/reset", {}, {}, b"", "http://emulator")
+    assert app.handle(reset).status == 200
     state = backend.state()
     assert (state["networks"], state["servers"], state["ports"]) == ([], [], [])
-    assert backend.requests_log() == []
+    assert app.requests.entries() == []
     assert state["options"]["nova_errors"] is True
-    backend.authorize("secret-token-value", "p1")
+    app.tokens.authorize("secret-token-value", "p1")
     assert "secret-token-value" not in str(state)
 
 

@@ -1,8 +1,12 @@
-"""``nic-autoattach demo``: the whole flow on one machine, with nothing to configure.
+"""``make demo``: the whole flow on one machine, with nothing to configure.
 
 Starts the emulator on a free port, seeds it with a server tagged like the
 sample event, runs the function on that event through the same code path as
 the HTTP entry, prints the completion event, and stops the emulator.
+
+It drives both the function and the emulator, so it lives outside both packages:
+``function`` never imports ``emulator`` (an import-linter contract), and the emulator
+never imports the function.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ TOKEN = "emulator-token"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="nic-autoattach demo", description=__doc__)
+    parser = argparse.ArgumentParser(prog="scripts/demo.py", description=__doc__)
     parser.add_argument("--event", type=Path, default=ROOT / "events" / "server-created.json")
     parser.add_argument("--policy", type=Path, default=ROOT / "examples" / "policy.yaml")
     parser.add_argument("--seed", type=Path, default=ROOT / "examples" / "emulator-seed.json")

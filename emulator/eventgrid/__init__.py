@@ -1,0 +1,1 @@
+"""Huawei EventGrid's publish call: the events a sink sent, kept for tests to read."""
