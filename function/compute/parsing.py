@@ -7,12 +7,15 @@ import this.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
 from function.domain.codes import ErrorCode, http_code
 from function.domain.plan import FixedIp, Interface
 from function.transport.api import text
+
+log = logging.getLogger("nicattach.api")
 
 #: Codes worth retrying. A 500 that names a missing network is permanent (Nova answers
 #: an unknown ``net_id`` with 500 NetworkNotFoundClient); a 401 may heal once a
@@ -24,6 +27,7 @@ TEMPORARY_CODES: frozenset[str] = frozenset(
         ErrorCode.THROTTLED,
         ErrorCode.SERVER_ERROR,
         ErrorCode.UNAUTHORIZED,
+        ErrorCode.API_NOT_FOUND,
     }
 )
 
@@ -33,6 +37,13 @@ _BY_STATUS = {
     403: ErrorCode.FORBIDDEN,
     429: ErrorCode.THROTTLED,
 }
+
+
+def report_api_not_found(code: str, what: str, detail: str) -> None:
+    """An ``api_not_found`` answer is a configuration or API error: at ERROR, with the
+    route, so an operator sees it while the platform redelivers."""
+    if code == ErrorCode.API_NOT_FOUND:
+        log.error("%s: 404 that names no server (wrong endpoint or API?): %s", what, detail)
 
 
 def classify(status: int, message: str) -> str:
@@ -50,7 +61,13 @@ def classify(status: int, message: str) -> str:
             return ErrorCode.NETWORK_NOT_FOUND
         if "port" in text_:
             return ErrorCode.PORT_NOT_FOUND
-        return ErrorCode.NOT_FOUND
+        if "interface" in text_ or "attachment" in text_:
+            return ErrorCode.INTERFACE_NOT_FOUND
+        if "instance" in text_ or "server" in text_:
+            return ErrorCode.NOT_FOUND  # the server: "Instance <id> could not be found."
+        # An unknown route, an API gateway's APIGW.0101, a proxy's empty or HTML 404:
+        # the endpoint is wrong, not the server gone. Retried, so an operator sees it.
+        return ErrorCode.API_NOT_FOUND
     if status == 403 and ("quota" in text_ or "maximum number" in text_):
         return ErrorCode.NIC_QUOTA_EXCEEDED
     if status in _BY_STATUS:

@@ -10,10 +10,16 @@ keeps working; another plain-http host needs ``NICATTACH_ALLOW_HTTP=true``.
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 ALLOW_HTTP = "NICATTACH_ALLOW_HTTP"
+#: A version path (``/v2.1``, ``/v1``, ``/v2``) or a project id (32 hex digits) at the
+#: end of an endpoint: each request would then hit an unknown route (404).
+_VERSION_TAIL = re.compile(r"/(v\d+(\.\d+)?|[0-9a-f]{32})/?$", re.IGNORECASE)
+#: Endpoints the function appends the version and the project id to.
+HOST_ONLY = frozenset({"NICATTACH_ECS_ENDPOINT"})
 LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
 
 
@@ -39,6 +45,11 @@ def endpoint_problem(name: str, url: str, *, allow_http: bool) -> str | None:
         return f"{name} is not a valid URL: {url!r}"
     if not host:
         return f"{name} has no host: {url!r}"
+    if name in HOST_ONLY and _VERSION_TAIL.search(parts.path):
+        return (
+            f"{name} must name the host only: drop the path {parts.path!r} "
+            f"(the API version and the project id are added by the function)"
+        )
     if scheme == "http" and not allow_http and not is_loopback(host):
         return (
             f"{name} is plain http:// to {host}: credentials would travel unencrypted; "

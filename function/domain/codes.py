@@ -53,6 +53,7 @@ class ErrorCode(str, Enum):
     THROTTLED = "throttled"
     SERVER_ERROR = "server_error"
     UNAUTHORIZED = "unauthorized"
+    API_NOT_FOUND = "api_not_found"
     AUTH_FAILED = "auth_failed"
     NO_CREDENTIALS = "no_credentials"
     TIMEOUT = "timeout"

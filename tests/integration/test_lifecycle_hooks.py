@@ -310,3 +310,14 @@ def test_aksk_signs_the_as_calls(emulator: EmulatorServer, cloud: AdminClient) -
         reply = send(build_service(Settings.from_env(env)), notification())
     assert reply.status == 200 and lifecycle(reply)["detail"] == "released"
     assert answers(cloud) == [(ONE, "CONTINUE")] and keystone.rejected == []
+
+
+def test_a_wrong_ecs_endpoint_never_continues_the_hook(
+    service_for: Callable[..., Service], emulator: EmulatorServer, cloud: AdminClient
+) -> None:
+    """A 404 from an unknown route is not "server gone": the hook is held, not CONTINUEd."""
+    cloud.autoscaling.hang(GROUP, ONE, "nic-attach", KEY)
+    reply = send(service_for(NICATTACH_ECS_ENDPOINT=emulator.url + "/wrong"), notification())
+    assert reply.status == 503 and reply.events[0].data["error"]["code"] == "api_not_found"
+    assert lifecycle(reply)["result"] is None
+    assert answers(cloud) == []

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from function.compute.parsing import TEMPORARY_CODES, classify
+from function.compute.parsing import TEMPORARY_CODES, classify, report_api_not_found
 from function.domain.codes import ErrorCode
 from function.domain.errors import ApiPermanentError, ApiTemporaryError, ServerBusy
 from function.transport.api import Fault, body_of, cut, raw_text, text
@@ -75,7 +75,8 @@ def read_fault(response: Response, what: str) -> Fault:
     detail = f"{ecs_code + ' ' if ecs_code else ''}{text_}"
     known = ECS_ERRORS.get(ecs_code)
     if status == 429 or status >= 500 or status == 401 or known is None:
-        code = classify(status, f"{what}: HTTP {status}: {detail}")
+        code = classify(status, detail)  # the answer only: a route names servers and ports
+        report_api_not_found(code, what, detail)
         return Fault(code, code in TEMPORARY_CODES, detail)
     return Fault(known[0], known[1], detail)
 

@@ -152,8 +152,10 @@ class _gone_on_404:
         return None
 
     def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> Literal[False]:
+        # Only a 404 naming a thing of the API (``classify``: NOT_FOUND, e.g. "Instance
+        # <id> could not be found."); an unknown route is API_NOT_FOUND, retryable.
         if isinstance(exc, ApiPermanentError) and exc.status == 404:
-            if not self._only_instance or exc.code == ErrorCode.NOT_FOUND:
+            if exc.code == ErrorCode.NOT_FOUND:
                 raise ServerGone() from exc
         return False
 

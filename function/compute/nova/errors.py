@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
-from function.compute.parsing import TEMPORARY_CODES, classify
+from function.compute.parsing import TEMPORARY_CODES, classify, report_api_not_found
 from function.transport.api import MAX_ERROR_TEXT, Fault, body_of, cut, raw_text
 from function.transport.session import Response
 
@@ -15,7 +15,8 @@ def read_fault(response: Response, what: str) -> Fault:
     """The ``FaultReader`` of the Nova API (and of Huawei's ``/v2.1``)."""
     status = response.status_code
     detail = fault_message(response)
-    code = classify(status, f"{what}: HTTP {status}: {detail}")
+    code = classify(status, detail)  # the answer only: a route names servers and ports
+    report_api_not_found(code, what, detail)
     return Fault(code, code in TEMPORARY_CODES, detail)
 
 
