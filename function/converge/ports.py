@@ -15,6 +15,7 @@ from function.domain.codes import ErrorCode
 from function.domain.errors import ApiPermanentError
 from function.domain.ownership import Port, description, port_name, server_of
 from function.domain.policy import NicRequest
+from function.domain.port_profile import Flavour, Subnet, port_fields, subnets_of
 from function.domain.timing import Deadline
 from function.network.client import NetworkClient
 
@@ -24,8 +25,12 @@ log = logging.getLogger("nicattach.ports")
 class PortOwner:
     """The function's ports through ``NetworkClient``; thread-safe, no state."""
 
-    def __init__(self, client: NetworkClient, *, describe: bool = True) -> None:
+    def __init__(
+        self, client: NetworkClient, *, describe: bool = True, flavour: Flavour = Flavour.NEUTRON
+    ) -> None:
         self.client = client
+        self.flavour = flavour
+        """How the network API spells the profile (Huawei's VPC: ``1.1.1.1/0``)."""
         self._describe = describe
         """Write the rules in the port's ``description`` (Neutron has the field; Huawei's
         VPC documents no ``description`` on ``POST /v2.0/ports``, so it is not sent there)."""
@@ -41,7 +46,10 @@ class PortOwner:
 
     def create(self, project_id: str, server_id: str, nic: NicRequest, deadline: Deadline) -> Port:
         """A new port for ``nic``: its network, fixed IP and security groups, the name that
-        makes it the function's, the rules in its description."""
+        makes it the function's, the rules in its description, its profile's fields.
+        Raises ``NoIpv6Subnet`` (permanent) for ``ipv6`` on a network without IPv6."""
+        subnets = self.subnets(project_id, nic, deadline)
+        extra = port_fields(nic.fixed_ip, nic.profile, self.flavour, subnets)
         port = self.client.create_port(
             project_id,
             deadline,
@@ -50,9 +58,16 @@ class PortOwner:
             fixed_ip=nic.fixed_ip,
             security_groups=nic.security_groups,
             description=description(nic) if self._describe else None,
+            extra=extra,
         )
         log.info("created port %s for server %s on net %s", port.id, server_id, nic.net_id)
         return port
+
+    def subnets(self, project_id: str, nic: NicRequest, deadline: Deadline) -> tuple[Subnet, ...]:
+        """The network's subnets, read only when the profile asks for IPv6."""
+        if not nic.profile.ipv6 or not nic.net_id:
+            return ()
+        return subnets_of(self.client.list_subnets(project_id, nic.net_id, deadline))
 
     def delete(self, project_id: str, port_id: str, deadline: Deadline) -> None:
         """Delete one of the function's ports; one already gone is done."""
