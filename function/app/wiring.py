@@ -75,6 +75,7 @@ def build_service(
     ports = port_owner(settings, counted, auth, timing)
     converger = Converger(backend, waiter, prune=settings.prune, ports=ports,
                           ownership=settings.ownership, reads=reads,
+                          fix_drift=settings.fix_drift,
                           write_reserve=reserves.WRITES.of)  # fmt: skip
     flow = Flow(settings, policy, backend, waiter, converger, reads)
     sink = emit.sink_from_settings(settings, session, auth, timing=timing)

@@ -37,6 +37,7 @@ BACKEND = "NICATTACH_BACKEND"
 NETWORK_ENDPOINT = "NICATTACH_NETWORK_ENDPOINT"
 OWNERSHIP = "NICATTACH_OWNERSHIP"
 PRUNE = "NICATTACH_PRUNE"
+FIX_DRIFT = "NICATTACH_FIX_DRIFT"
 CONCURRENCY = "NICATTACH_CONCURRENCY"
 SWEEP_WINDOW_S = "NICATTACH_SWEEP_WINDOW_S"
 EG_ENDPOINT = "NICATTACH_EG_ENDPOINT"
@@ -76,6 +77,7 @@ ENV_VARS = (
     NETWORK_ENDPOINT,
     OWNERSHIP,
     PRUNE,
+    FIX_DRIFT,
     CONCURRENCY,
     SWEEP_WINDOW_S,
     EG_ENDPOINT,
@@ -180,6 +182,10 @@ class Settings:
     endpoint is known."""
     prune: bool = False
     """Detach NICs this function made (marked) that no request wants any more."""
+    fix_drift: bool = True
+    """Put back what a NIC profile asks for when a port of the function's lost it (someone
+    re-enabled the source/destination check, removed a pair or the IPv6 address); false:
+    only report it (``profile_drift`` on the completed event)."""
     concurrency: int = 32
     """The ceiling of the adaptive concurrency (``function/gate.py``): servers of one event
     (and of a sweep) handled at once, and requests in flight to the compute API."""
@@ -237,6 +243,7 @@ class Settings:
             network_endpoint=(env.get(NETWORK_ENDPOINT) or "").strip().rstrip("/") or None,
             ownership=read.choice(OWNERSHIP, OWNERSHIP_MODES, "auto", lower=True),
             prune=read.flag(PRUNE),
+            fix_drift=read.flag(FIX_DRIFT, default=True),
             concurrency=int(read.number(CONCURRENCY, 32, positive=True, limit=64)),
             sweep_window_s=read.number(SWEEP_WINDOW_S, 1200.0, positive=True),
             as_endpoint=(env.get(AS_ENDPOINT) or "").strip().rstrip("/") or None,

@@ -15,7 +15,14 @@ from function.domain.codes import ErrorCode
 from function.domain.errors import ApiPermanentError
 from function.domain.ownership import Port, description, port_name, server_of
 from function.domain.policy import NicRequest
-from function.domain.port_profile import Flavour, Subnet, port_fields, subnets_of
+from function.domain.port_profile import (
+    Flavour,
+    PortDrift,
+    Subnet,
+    port_fields,
+    profile_drift,
+    subnets_of,
+)
 from function.domain.timing import Deadline
 from function.network.client import NetworkClient
 
@@ -68,6 +75,34 @@ class PortOwner:
         if not nic.profile.ipv6 or not nic.net_id:
             return ()
         return subnets_of(self.client.list_subnets(project_id, nic.net_id, deadline))
+
+    def check_profile(
+        self, project_id: str, port_id: str, nic: NicRequest, deadline: Deadline, *, fix: bool
+    ) -> PortDrift | None:
+        """Read the port and compare it with ``nic``'s profile; with ``fix``, put back what it
+        lost (one ``PUT``, only the drifted fields, the port's other pairs kept). ``None``:
+        the port matches. A refused ``PUT`` (403 on a network shared from another project)
+        is reported, not fatal: the NIC is there, only its profile is not."""
+        port = self.client.get_port(project_id, port_id, deadline)
+        drift = profile_drift(
+            port, nic.profile, self.flavour, self.subnets(project_id, nic, deadline)
+        )
+        if not drift.fields:
+            return None
+        corrected = False
+        if fix and drift.body:
+            try:
+                self.client.update_port(project_id, port_id, drift.body, deadline)
+                corrected = True
+            except ApiPermanentError as exc:
+                log.warning("port %s: profile not restored (%s)", port_id, exc.code)
+        log.warning(
+            "port %s drifted from its profile (%s); %s",
+            port_id,
+            ", ".join(drift.fields),
+            "corrected" if corrected else "reported only",
+        )
+        return PortDrift(port_id, drift.fields, corrected)
 
     def delete(self, project_id: str, port_id: str, deadline: Deadline) -> None:
         """Delete one of the function's ports; one already gone is done."""

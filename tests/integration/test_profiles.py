@@ -8,13 +8,16 @@ read back through the emulator's admin view, never what the function says it sen
 from __future__ import annotations
 
 import ipaddress
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import urllib3
+from jsonschema import Draft202012Validator
 from support import PROJECT
-from test_ownership import BOOT, TOKEN, Cloud
+from test_ownership import BOOT, ROOT, TOKEN, Cloud
 
 from emulator.compute.models import FakeBackend
 from emulator.core.clock import AdjustableClock
@@ -149,3 +152,61 @@ def test_ipv6_bandwidth_stays_refused(
         )
         with pytest.raises(PolicyError, match="cannot apply ipv6_bandwidth"):
             cloud.service(policy, ownership=ownership)
+
+
+# -- drift: checked on every delivery, reported, corrected unless NICATTACH_FIX_DRIFT=false
+
+SCHEMA = json.loads((ROOT / "events" / "schemas" / "completed.json").read_text())
+
+
+def strip_pairs(cloud: Cloud, port_id: str) -> None:
+    """An operator (or a script) re-enables the check: the port's pairs are emptied."""
+    http = urllib3.PoolManager()
+    answer = http.request(
+        "PUT",
+        f"{cloud.server.url}/v2.0/ports/{port_id}",
+        body=json.dumps({"port": {"allowed_address_pairs": []}}),
+        headers={
+            "X-Auth-Token": TOKEN,
+            "X-Project-Id": PROJECT,
+            "Content-Type": "application/json",
+        },
+    )
+    assert answer.status == 200, answer.data
+
+
+@pytest.mark.parametrize(("backend", "ownership"), BACKENDS)
+@pytest.mark.parametrize("fix", [True, False])
+def test_a_drifted_profile_is_reported_and_corrected_unless_opted_out(
+    cloud: Cloud,
+    tmp_path: Path,
+    backend: str,
+    ownership: str,
+    fix: bool,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    policy = write_policy(
+        tmp_path, "source_dest_check: false, allowed_address_pairs: [10.90.0.200]"
+    )
+    monkeypatch.setenv("NICATTACH_BACKEND", backend)
+    server = cloud.admin.create_server(PROJECT, tags=["role=db"], interfaces=[{"net_id": BOOT}])
+    status, body = cloud.deliver(policy, server["id"], ownership=ownership)
+    assert status == 200 and "profile_drift" not in body, body
+    port = next(p for p in cloud.admin.ports(network_id=DUAL) if p["device_id"] == server["id"])
+    wanted = pairs(port)
+
+    strip_pairs(cloud, port["id"])
+    status, body = cloud.deliver(policy, server["id"], ownership=ownership, fix_drift=fix)
+    assert status == 200, body
+    Draft202012Validator(SCHEMA).validate(body)
+    assert body["profile_drift"] == [
+        {
+            "port_id": port["id"],
+            "fields": ["source_dest_check", "allowed_address_pairs"],
+            "corrected": fix,
+        }
+    ]
+    after = next(p for p in cloud.admin.ports(network_id=DUAL) if p["id"] == port["id"])
+    assert pairs(after) == (wanted if fix else [])
+    status, body = cloud.deliver(policy, server["id"], ownership=ownership)
+    assert status == 200 and ("profile_drift" in body) is not fix, body
