@@ -120,6 +120,8 @@ def port_owner(
     client = NetworkClient(session, settings.network_endpoint, auth, timing=timing, timeout=timeout)
     huawei = settings.backend == "huawei-v1"
     flavour = Flavour.HUAWEI_VPC if huawei else Flavour.NEUTRON
+    if settings.network_flavour != "auto":
+        flavour = Flavour(settings.network_flavour)
     return PortOwner(client, describe=not huawei, flavour=flavour)
 
 

@@ -210,3 +210,18 @@ def test_a_drifted_profile_is_reported_and_corrected_unless_opted_out(
     assert pairs(after) == (wanted if fix else [])
     status, body = cloud.deliver(policy, server["id"], ownership=ownership)
     assert status == 200 and ("profile_drift" in body) is not fix, body
+
+
+def test_the_network_flavour_can_be_set_for_huaweis_nova_compatible_endpoint(
+    cloud: Cloud, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nova's API on Huawei's cloud: the ports are the VPC's, which wants ``1.1.1.1/0``."""
+    policy = write_policy(tmp_path, "source_dest_check: false")
+    monkeypatch.setenv("NICATTACH_BACKEND", "nova")
+    server = cloud.admin.create_server(PROJECT, tags=["role=db"], interfaces=[{"net_id": BOOT}])
+    status, body = cloud.deliver(
+        policy, server["id"], ownership="port", network_flavour="huawei-vpc"
+    )
+    assert status == 200, body
+    port = next(p for p in cloud.admin.ports(network_id=DUAL) if p["device_id"] == server["id"])
+    assert pairs(port) == ["1.1.1.1/0"]
