@@ -38,6 +38,7 @@ from function.gate import Gate
 from function.lifecycle.client import AsClient
 from function.lifecycle.releaser import Releaser
 from function.network.client import NetworkClient
+from function.network.eips import EipClient
 from function.transport import tls
 from function.transport.session import Counted, HttpSession, Session
 
@@ -122,7 +123,8 @@ def port_owner(
     flavour = Flavour.HUAWEI_VPC if huawei else Flavour.NEUTRON
     if settings.network_flavour != "auto":
         flavour = Flavour(settings.network_flavour)
-    return PortOwner(client, describe=not huawei, flavour=flavour)
+    eips = EipClient(session, settings.network_endpoint, auth, timing=timing, timeout=timeout)
+    return PortOwner(client, describe=not huawei, flavour=flavour, eips=eips if huawei else None)
 
 
 def compute_backend(

@@ -25,6 +25,7 @@ from function import pool
 from function.compute.base import Attached, ComputeBackend
 from function.converge.attempt import Attempt, describe
 from function.converge.ports import PortOwner
+from function.converge.public_ip import ensure_public_ip
 from function.converge.waiter import Waiter
 from function.domain.codes import ErrorCode
 from function.domain.errors import DeadlineExceeded, PermanentError, TemporaryError
@@ -175,7 +176,8 @@ class Converger:
         self, run: Attempt, view: View, desired: tuple[NicRequest, ...], current: Plan
     ) -> tuple[PortDrift, ...]:
         """Every delivery checks the profile of each of the function's ports that carries
-        one (a port is the function's only when it is the request's named port)."""
+        one (a port is the function's only when it is the request's named port), and
+        binds its public IP if it has none."""
         found = []
         for nic, nic_now in zip(desired, current.assigned, strict=True):
             held = view.claims.get(nic)
@@ -188,6 +190,11 @@ class Converger:
             )
             if drift is not None:
                 found.append(drift)
+            if nic.profile.public_ip is not None and run.owner.eips is not None:
+                ensure_public_ip(
+                    run.owner.eips, run.project_id, nic_now.port_id, nic.profile.public_ip,
+                    run.deadline,
+                )  # fmt: skip
         return tuple(found)
 
     def _look(

@@ -25,6 +25,7 @@ from function.domain.port_profile import (
 )
 from function.domain.timing import Deadline
 from function.network.client import NetworkClient
+from function.network.eips import EipClient
 
 log = logging.getLogger("nicattach.ports")
 
@@ -33,9 +34,16 @@ class PortOwner:
     """The function's ports through ``NetworkClient``; thread-safe, no state."""
 
     def __init__(
-        self, client: NetworkClient, *, describe: bool = True, flavour: Flavour = Flavour.NEUTRON
+        self,
+        client: NetworkClient,
+        *,
+        describe: bool = True,
+        flavour: Flavour = Flavour.NEUTRON,
+        eips: EipClient | None = None,
     ) -> None:
         self.client = client
+        self.eips = eips
+        """Huawei's EIP API, for ``public_ip`` (``None``: the backend refuses the key)."""
         self.flavour = flavour
         """How the network API spells the profile (Huawei's VPC: ``1.1.1.1/0``)."""
         self._describe = describe

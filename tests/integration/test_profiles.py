@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import json
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -225,3 +226,101 @@ def test_the_network_flavour_can_be_set_for_huaweis_nova_compatible_endpoint(
     assert status == 200, body
     port = next(p for p in cloud.admin.ports(network_id=DUAL) if p["device_id"] == server["id"])
     assert pairs(port) == ["1.1.1.1/0"]
+
+
+# -- public_ip (huawei-v1: elastic IPs bound to the function's port, never allocated)
+
+
+def eip_api(cloud: Cloud, method: str, path: str, body: Any = None) -> Any:
+    answer = urllib3.PoolManager().request(
+        method,
+        f"{cloud.server.url}{path}",
+        body=None if body is None else json.dumps(body),
+        headers={"X-Auth-Token": TOKEN, "Content-Type": "application/json"},
+    )
+    assert answer.status < 300, answer.data
+    return json.loads(answer.data) if answer.data else None
+
+
+def allocate(cloud: Cloud, pool: str | None = None) -> dict[str, Any]:
+    body = {"publicip": {"type": "5_bgp"}, "bandwidth": {"name": "b", "size": 5}}
+    eip: dict[str, Any] = eip_api(cloud, "POST", f"/v1/{PROJECT}/publicips", body)["publicip"]
+    if pool is not None:
+        tag = {"tag": {"key": "nicattach-pool", "value": pool}}
+        eip_api(cloud, "POST", f"/v2.0/{PROJECT}/publicips/{eip['id']}/tags", tag)
+    return eip
+
+
+def eips(cloud: Cloud) -> dict[str, str | None]:
+    """Every EIP of the project: address → the port it is bound to."""
+    listed = eip_api(cloud, "GET", f"/v1/{PROJECT}/publicips")["publicips"]
+    return {e["public_ip_address"]: e["port_id"] or None for e in listed}
+
+
+def function_port(cloud: Cloud, server_id: str) -> str:
+    ports = [p for p in cloud.admin.ports(network_id=DUAL) if p["device_id"] == server_id]
+    assert len(ports) == 1, ports
+    return str(ports[0]["id"])
+
+
+def test_an_eip_pool_under_three_concurrent_servers_and_release_on_deletion(
+    cloud: Cloud, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NICATTACH_BACKEND", "huawei-v1")
+    pool = [allocate(cloud, "web")["public_ip_address"] for _ in range(3)]
+    allocate(cloud, "db")  # another pool's: never taken
+    policy = write_policy(tmp_path, "public_ip: {pool_tag: nicattach-pool=web}")
+    servers = [
+        cloud.admin.create_server(PROJECT, tags=["role=db"], interfaces=[{"net_id": BOOT}])["id"]
+        for _ in range(3)
+    ]
+    with ThreadPoolExecutor(max_workers=6) as workers:  # two copies of each event at once
+        replies = list(workers.map(lambda s: cloud.deliver(policy, s), servers + servers))
+    assert all(status == 200 for status, _ in replies), replies
+    bound = eips(cloud)
+    ports = {function_port(cloud, s) for s in servers}
+    assert sorted(bound[a] or "" for a in pool) == sorted(ports)  # each one, none shared
+    assert [a for a, p in bound.items() if a not in pool] and all(
+        p is None for a, p in bound.items() if a not in pool
+    )
+
+    fourth = cloud.admin.create_server(PROJECT, tags=["role=db"], interfaces=[{"net_id": BOOT}])
+    status, body = cloud.deliver(policy, fourth["id"])
+    assert status == 422 and body["error"]["code"] == "public_ip_pool_empty", body
+
+    cloud.admin.delete_server(servers[0])  # its port goes with it: the EIP is free again
+    assert sum(1 for a in pool if eips(cloud)[a] is None) == 1
+    status, body = cloud.deliver(policy, fourth["id"])
+    assert status == 200, body
+    assert function_port(cloud, fourth["id"]) in eips(cloud).values()
+
+
+def test_a_given_eip_is_bound_once_and_refused_when_missing_or_taken(
+    cloud: Cloud, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NICATTACH_BACKEND", "huawei-v1")
+    address = allocate(cloud)["public_ip_address"]
+    policy = write_policy(tmp_path, f"public_ip: {{address: {address}}}")
+    first, second = (
+        cloud.admin.create_server(PROJECT, tags=["role=db"], interfaces=[{"net_id": BOOT}])["id"]
+        for _ in range(2)
+    )
+    for _ in range(2):  # a redelivery reads the binding first: nothing to do
+        status, body = cloud.deliver(policy, first)
+        assert status == 200, body
+    assert eips(cloud)[address] == function_port(cloud, first)
+    status, body = cloud.deliver(policy, second)
+    assert status == 422 and body["error"]["code"] == "public_ip_in_use", body
+    missing = write_policy(tmp_path, "public_ip: {address: 203.0.113.250}")
+    status, body = cloud.deliver(missing, second)
+    assert status == 422 and body["error"]["code"] == "public_ip_not_found", body
+
+
+def test_public_ip_stays_refused_on_nova(
+    cloud: Cloud, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Neutron moves a bound floating IP on a PUT: no arbiter between racing servers."""
+    monkeypatch.setenv("NICATTACH_BACKEND", "nova")
+    policy = write_policy(tmp_path, "public_ip: {pool_tag: nicattach-pool=web}")
+    with pytest.raises(PolicyError, match="cannot apply public_ip"):
+        cloud.service(policy, ownership="port")

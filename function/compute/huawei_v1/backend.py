@@ -55,7 +55,11 @@ class HuaweiV1Backend:
         free_nics=True,
         delete_on_termination=True,
         profiles=ProfileSupport(
-            source_dest_check=True, ipv6=True, ipv6_address=True, allowed_address_pairs=True
+            source_dest_check=True,
+            ipv6=True,
+            ipv6_address=True,
+            allowed_address_pairs=True,
+            public_ip=True,
         ),
     )
 
