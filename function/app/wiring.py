@@ -38,7 +38,7 @@ from function.gate import Gate
 from function.lifecycle.client import AsClient
 from function.lifecycle.releaser import Releaser
 from function.network.client import NetworkClient
-from function.network.eips import EipClient
+from function.network.eips import EipClient, FloatingIps, PublicIps
 from function.transport import tls
 from function.transport.session import Counted, HttpSession, Session
 
@@ -123,8 +123,10 @@ def port_owner(
     flavour = Flavour.HUAWEI_VPC if huawei else Flavour.NEUTRON
     if settings.network_flavour != "auto":
         flavour = Flavour(settings.network_flavour)
-    eips = EipClient(session, settings.network_endpoint, auth, timing=timing, timeout=timeout)
-    return PortOwner(client, describe=not huawei, flavour=flavour, eips=eips if huawei else None)
+    eips: PublicIps = FloatingIps(client)
+    if huawei:
+        eips = EipClient(session, settings.network_endpoint, auth, timing=timing, timeout=timeout)
+    return PortOwner(client, describe=not huawei, flavour=flavour, eips=eips)
 
 
 def compute_backend(

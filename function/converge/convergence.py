@@ -25,14 +25,20 @@ from function import pool
 from function.compute.base import Attached, ComputeBackend
 from function.converge.attempt import Attempt, describe
 from function.converge.ports import PortOwner
-from function.converge.public_ip import ensure_public_ip
+from function.converge.public_ip import PoolEmpty, ensure_public_ip
 from function.converge.waiter import Waiter
 from function.domain.codes import ErrorCode
-from function.domain.errors import DeadlineExceeded, PermanentError, TemporaryError
+from function.domain.errors import (
+    ApiPermanentError,
+    DeadlineExceeded,
+    PermanentError,
+    TemporaryError,
+)
 from function.domain.ownership import Claim, Port, State, claim
 from function.domain.plan import MARK_PREFIX, Detach, Interface, Plan, plan
 from function.domain.policy import NicRequest
 from function.domain.port_profile import PortDrift
+from function.domain.profile import PublicIp
 from function.domain.timing import Deadline
 
 log = logging.getLogger("nicattach.converge")
@@ -185,17 +191,34 @@ class Converger:
                 continue
             if held.port is None or held.port.id != nic_now.port_id:
                 continue
-            drift = run.owner.check_profile(
-                run.project_id, nic_now.port_id, nic, run.deadline, fix=self._fix_drift
-            )
+            try:
+                drift = run.owner.check_profile(
+                    run.project_id, nic_now.port_id, nic, run.deadline, fix=self._fix_drift
+                )
+                if nic.profile.public_ip is not None:
+                    self._public_ip(run, run.owner, nic_now.port_id, nic.profile.public_ip)
+            except ApiPermanentError as exc:
+                if exc.code != ErrorCode.PORT_NOT_FOUND:
+                    raise
+                raise TemporaryError(  # a racing copy removed it as an extra: re-read
+                    f"port {nic_now.port_id} went meanwhile", code=ErrorCode.NOT_CONVERGED
+                ) from exc
             if drift is not None:
                 found.append(drift)
-            if nic.profile.public_ip is not None and run.owner.eips is not None:
-                ensure_public_ip(
-                    run.owner.eips, run.project_id, nic_now.port_id, nic.profile.public_ip,
-                    run.deadline,
-                )  # fmt: skip
         return tuple(found)
+
+    def _public_ip(self, run: Attempt, owner: PortOwner, port_id: str, want: PublicIp) -> None:
+        """Bind the port's public IP; a pool full because a racing copy's extra port (soon
+        deleted, its IP with it) holds one is worth a retry, not a permanent failure."""
+        assert owner.eips is not None
+        try:
+            ensure_public_ip(owner.eips, run.project_id, port_id, want, run.deadline)
+        except PoolEmpty as exc:
+            if exc.holders and owner.any_extra(run.project_id, exc.holders, run.deadline):
+                raise TemporaryError(
+                    f"{exc.message}; one is held by a port being removed", code=ErrorCode.CONFLICT
+                ) from exc
+            raise
 
     def _look(
         self, run: Attempt, desired: tuple[NicRequest, ...], first: Attached | None = None

@@ -25,7 +25,7 @@ from function.domain.port_profile import (
 )
 from function.domain.timing import Deadline
 from function.network.client import NetworkClient
-from function.network.eips import EipClient
+from function.network.eips import PublicIps
 
 log = logging.getLogger("nicattach.ports")
 
@@ -39,11 +39,11 @@ class PortOwner:
         *,
         describe: bool = True,
         flavour: Flavour = Flavour.NEUTRON,
-        eips: EipClient | None = None,
+        eips: PublicIps | None = None,
     ) -> None:
         self.client = client
         self.eips = eips
-        """Huawei's EIP API, for ``public_ip`` (``None``: the backend refuses the key)."""
+        """Elastic or floating IPs, for ``public_ip``."""
         self.flavour = flavour
         """How the network API spells the profile (Huawei's VPC: ``1.1.1.1/0``)."""
         self._describe = describe
@@ -111,6 +111,21 @@ class PortOwner:
             "corrected" if corrected else "reported only",
         )
         return PortDrift(port_id, drift.fields, corrected)
+
+    def any_extra(self, project_id: str, port_ids: tuple[str, ...], deadline: Deadline) -> bool:
+        """Whether any of ``port_ids`` is an extra port of the function's (a racing copy made
+        two with one name: all but the lowest id are deleted soon), one left unbound, or one
+        gone since (its IP is free now)."""
+        held = self.client.list_ports(project_id, deadline, ids=port_ids)
+        if len({p.id for p in held}) < len(set(port_ids)):
+            return True  # deleted since the pool was read: its IP is free now
+        named = [p for p in held if server_of(p.name) is not None]
+        if not named:
+            return False
+        if any(not p.device_id for p in named):
+            return True
+        same = self.client.list_ports(project_id, deadline, names=sorted({p.name for p in named}))
+        return any(any(other.name == p.name and other.id < p.id for other in same) for p in named)
 
     def delete(self, project_id: str, port_id: str, deadline: Deadline) -> None:
         """Delete one of the function's ports; one already gone is done."""

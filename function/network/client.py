@@ -45,10 +45,12 @@ class NetworkClient(JsonApi):
         *,
         names: Iterable[str] = (),
         device_id: str | None = None,
+        ids: Iterable[str] = (),
     ) -> list[Port]:
         """The project's ports with any of ``names`` (a filter given twice matches either
-        value), and/or bound to ``device_id`` (``""``: the unbound ones)."""
+        value), and/or bound to ``device_id`` (``""``: the unbound ones), or ``ids``."""
         query: list[tuple[str, str]] = [("name", name) for name in names]
+        query += [("id", ident) for ident in ids]
         if device_id is not None:
             query.append(("device_id", device_id))
         query += [("fields", name) for name in PORT_FIELDS]

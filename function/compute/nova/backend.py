@@ -46,7 +46,11 @@ class NovaBackend:
         free_nics=False,
         delete_on_termination=False,
         profiles=ProfileSupport(
-            source_dest_check=True, ipv6=True, ipv6_address=True, allowed_address_pairs=True
+            source_dest_check=True,
+            ipv6=True,
+            ipv6_address=True,
+            allowed_address_pairs=True,
+            public_ip=True,
         ),
     )
 
