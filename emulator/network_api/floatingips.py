@@ -7,7 +7,9 @@ gateway on that external network and an interface on the port's subnet
 (``FloatingIPPortAlreadyAssociated``). When the port goes (deleted, or with its
 server), the floating IP is disassociated: checked on every read, under the compute
 backend's lock. Tags (``PUT /floatingips/{id}/tags/{tag}``, ``?tags=`` on the list)
-make pools. Simplification: a router interface creates no port here.
+make pools. ``If-Match: revision_number=N`` on a ``PUT`` (Neutron's ``revision_if_match``)
+is a compare-and-swap: 412 ``RevisionNumberConstraintFailed`` when the IP changed since it
+was read. Simplification: a router interface creates no port here.
 
 POST/GET /v2.0/routers, GET/DELETE /v2.0/routers/{id}, PUT .../add_router_interface
 POST/GET /v2.0/floatingips, GET/PUT/DELETE /v2.0/floatingips/{id}, PUT .../tags/{tag}
@@ -162,9 +164,16 @@ class FakeFloatingIps:
 
     def update_ip(self, request: Request, project: str, params: dict[str, str]) -> Response:
         body = _inner(request, "floatingip")
+        expected = _if_match(request.headers.get("if-match"))
         with self.backend.transaction():
             found = self._ip(project, params["id"])
             self._settle(found)
+            if expected is not None and expected != found.revision:
+                raise errors.NeutronError(
+                    412,
+                    "RevisionNumberConstraintFailed",
+                    f"Constrained to {expected}, but current revision is {found.revision}",
+                )
             if "port_id" in body:
                 if body["port_id"] is None:
                     found.port_id = None
@@ -254,6 +263,7 @@ class FakeFloatingIps:
     def _settle(self, fip: FakeFloatingIp) -> None:
         if fip.port_id is not None and fip.port_id not in self.backend.neutron.ports:
             fip.port_id = None
+            fip.revision += 1  # Neutron's disassociation is an update of the IP
 
     def _view(self, fip: FakeFloatingIp) -> dict[str, Any]:
         self._settle(fip)
@@ -296,3 +306,11 @@ def _router_view(router: FakeRouter) -> dict[str, Any]:
         "tenant_id": router.project_id,
         "project_id": router.project_id,
     }
+
+
+def _if_match(header: str | None) -> int | None:
+    """``revision_number=N`` of an ``If-Match`` header (Neutron's only form), else None."""
+    name, _, value = (header or "").strip().partition("=")
+    if name.strip() != "revision_number" or not value.strip().isdigit():
+        return None
+    return int(value.strip())

@@ -32,11 +32,13 @@ from function.delivery import emit
 from function.domain.errors import PolicyError
 from function.domain.lifecycle import Action
 from function.domain.policy import Policy
+from function.domain.port_profile import Flavour
 from function.domain.timing import Timing
 from function.gate import Gate
 from function.lifecycle.client import AsClient
 from function.lifecycle.releaser import Releaser
 from function.network.client import NetworkClient
+from function.network.eips import EipClient, FloatingIps, PublicIps
 from function.transport import tls
 from function.transport.session import Counted, HttpSession, Session
 
@@ -56,7 +58,7 @@ def build_service(
     """Authenticate (``keystone`` does so now: bad credentials stop the start) and assemble.
     ``unscoped_level``: how loudly to say that no project limit is set (see ``auth.bind``)."""
     policy = policy if policy is not None else load_policy(settings.policy_path)
-    refuse_unsupported(policy, settings.backend)
+    refuse_unsupported(policy, settings.backend, port_first=settings.port_first)
     session = session if session is not None else new_session(settings)
     auth = auth_from_settings(settings)
     settings = bind(settings, auth, unscoped_level=unscoped_level)  # keystone: endpoint, project
@@ -74,6 +76,7 @@ def build_service(
     ports = port_owner(settings, counted, auth, timing)
     converger = Converger(backend, waiter, prune=settings.prune, ports=ports,
                           ownership=settings.ownership, reads=reads,
+                          fix_drift=settings.fix_drift,
                           write_reserve=reserves.WRITES.of)  # fmt: skip
     flow = Flow(settings, policy, backend, waiter, converger, reads)
     sink = emit.sink_from_settings(settings, session, auth, timing=timing)
@@ -116,7 +119,14 @@ def port_owner(
         return None
     timeout = (settings.connect_timeout_s, settings.read_timeout_s)
     client = NetworkClient(session, settings.network_endpoint, auth, timing=timing, timeout=timeout)
-    return PortOwner(client, describe=settings.backend != "huawei-v1")
+    huawei = settings.backend == "huawei-v1"
+    flavour = Flavour.HUAWEI_VPC if huawei else Flavour.NEUTRON
+    if settings.network_flavour != "auto":
+        flavour = Flavour(settings.network_flavour)
+    eips: PublicIps = FloatingIps(client)
+    if huawei:
+        eips = EipClient(session, settings.network_endpoint, auth, timing=timing, timeout=timeout)
+    return PortOwner(client, describe=not huawei, flavour=flavour, eips=eips)
 
 
 def compute_backend(
@@ -146,10 +156,12 @@ BACKENDS: dict[str, type[NovaBackend] | type[HuaweiV1Backend]] = {
 }
 
 
-def refuse_unsupported(policy: Policy, backend: str) -> None:
+def refuse_unsupported(policy: Policy, backend: str, *, port_first: bool = True) -> None:
     """A backend that cannot set security groups (``nova``): a policy asking for them is
     refused (one line per rule and field), never silently half-applied. Decided on the
-    backend's capabilities, before anything is built or authenticated."""
+    backend's capabilities, before anything is built or authenticated. ``port_first``:
+    whether the ownership in effect makes every NIC from a port (a NIC profile lives on
+    the port; a Nova attach by ``net_id`` with a device tag cannot carry one)."""
     kind = BACKENDS.get(backend)
     if kind is None:
         return
@@ -161,6 +173,15 @@ def refuse_unsupported(policy: Policy, backend: str) -> None:
         if spec.security_groups and not kind.capabilities.security_groups
     ]
     problems += profile_refusals(policy, backend, kind.capabilities.profiles)
+    if not port_first:
+        problems += [
+            f"{policy.source}: rule {rule.name!r} attach[{index}].{spec.profile.keys[0]}: "
+            f"a NIC profile needs ports first, and the {backend} backend may attach by "
+            f"device tag here (set NICATTACH_OWNERSHIP=port)"
+            for rule in policy.rules
+            for index, spec in enumerate(rule.attach)
+            if spec.profile.keys
+        ]
     if problems:
         raise PolicyError(problems)
 

@@ -37,6 +37,8 @@ BACKEND = "NICATTACH_BACKEND"
 NETWORK_ENDPOINT = "NICATTACH_NETWORK_ENDPOINT"
 OWNERSHIP = "NICATTACH_OWNERSHIP"
 PRUNE = "NICATTACH_PRUNE"
+FIX_DRIFT = "NICATTACH_FIX_DRIFT"
+NETWORK_FLAVOUR = "NICATTACH_NETWORK_FLAVOUR"
 CONCURRENCY = "NICATTACH_CONCURRENCY"
 SWEEP_WINDOW_S = "NICATTACH_SWEEP_WINDOW_S"
 EG_ENDPOINT = "NICATTACH_EG_ENDPOINT"
@@ -76,6 +78,8 @@ ENV_VARS = (
     NETWORK_ENDPOINT,
     OWNERSHIP,
     PRUNE,
+    FIX_DRIFT,
+    NETWORK_FLAVOUR,
     CONCURRENCY,
     SWEEP_WINDOW_S,
     EG_ENDPOINT,
@@ -95,6 +99,7 @@ API_VERSIONS = ("v2.1", "v2")
 BACKENDS = ("nova", "huawei-v1")
 MARK_MODES = ("auto", "on", "off")
 OWNERSHIP_MODES = ("auto", "device-tag", "port")
+NETWORK_FLAVOURS = ("auto", "huawei-vpc", "neutron")
 HOOK_RESULTS = ("abandon", "continue")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 SECRETS = (TOKEN, SDK_AK, SDK_SK, SDK_SECURITY_TOKEN)
@@ -167,6 +172,15 @@ class Settings:
     endpoint is known."""
     prune: bool = False
     """Detach NICs this function made (marked) that no request wants any more."""
+    network_flavour: str = "auto"
+    """How the network API spells a NIC profile: ``huawei-vpc`` (source/destination check
+    off is the pair ``1.1.1.1/0``), ``neutron`` (the pairs ``0.0.0.0/0`` and ``::/0``);
+    ``auto``: ``huawei-vpc`` with ``huawei-v1``, ``neutron`` with ``nova`` (set
+    ``huawei-vpc`` for Huawei's Nova-compatible endpoint)."""
+    fix_drift: bool = True
+    """Put back what a NIC profile asks for when a port of the function's lost it (someone
+    re-enabled the source/destination check, removed a pair or the IPv6 address); false:
+    only report it (``profile_drift`` on the completed event)."""
     concurrency: int = 32
     """The ceiling of the adaptive concurrency (``function/gate.py``): servers of one event
     (and of a sweep) handled at once, and requests in flight to the compute API."""
@@ -224,6 +238,8 @@ class Settings:
             network_endpoint=(env.get(NETWORK_ENDPOINT) or "").strip().rstrip("/") or None,
             ownership=read.choice(OWNERSHIP, OWNERSHIP_MODES, "auto", lower=True),
             prune=read.flag(PRUNE),
+            fix_drift=read.flag(FIX_DRIFT, default=True),
+            network_flavour=read.choice(NETWORK_FLAVOUR, NETWORK_FLAVOURS, "auto", lower=True),
             concurrency=int(read.number(CONCURRENCY, 32, positive=True, limit=64)),
             sweep_window_s=read.number(SWEEP_WINDOW_S, 1200.0, positive=True),
             as_endpoint=(env.get(AS_ENDPOINT) or "").strip().rstrip("/") or None,

@@ -87,9 +87,11 @@ class Reader:
             return value
         return default
 
-    def flag(self, name: str) -> bool:
+    def flag(self, name: str, default: bool = False) -> bool:
         raw = self.env.get(name, "").strip().lower()
-        if raw in ("", "0", "false", "no", "off"):
+        if raw == "":
+            return default
+        if raw in ("0", "false", "no", "off"):
             return False
         if raw in ("1", "true", "yes", "on"):
             return True

@@ -25,12 +25,20 @@ from function import pool
 from function.compute.base import Attached, ComputeBackend
 from function.converge.attempt import Attempt, describe
 from function.converge.ports import PortOwner
+from function.converge.public_ip import PoolEmpty, ensure_public_ip
 from function.converge.waiter import Waiter
 from function.domain.codes import ErrorCode
-from function.domain.errors import DeadlineExceeded, PermanentError, TemporaryError
+from function.domain.errors import (
+    ApiPermanentError,
+    DeadlineExceeded,
+    PermanentError,
+    TemporaryError,
+)
 from function.domain.ownership import Claim, Port, State, claim
 from function.domain.plan import MARK_PREFIX, Detach, Interface, Plan, plan
 from function.domain.policy import NicRequest
+from function.domain.port_profile import PortDrift
+from function.domain.profile import PublicIp
 from function.domain.timing import Deadline
 
 log = logging.getLogger("nicattach.converge")
@@ -46,6 +54,8 @@ class Converged:
     interfaces: tuple[Interface, ...]
     stale: tuple[Interface, ...]
     suspected: tuple[Interface, ...]
+    drift: tuple[PortDrift, ...] = ()
+    """The function's ports found to have lost part of their NIC profile."""
 
 
 @dataclass(frozen=True)
@@ -85,6 +95,7 @@ class Converger:
         ports: PortOwner | None = None,
         ownership: str = "auto",
         reads: ThreadPoolExecutor | None = None,
+        fix_drift: bool = True,
     ) -> None:
         self._backend = backend
         self._waiter = waiter
@@ -96,6 +107,7 @@ class Converger:
         self.ports = ports
         """The function's ports (``None`` without a network endpoint), for the sweep."""
         self._ownership = ownership
+        self._fix_drift = fix_drift
         self._reads = reads or ThreadPoolExecutor(max_workers=4, thread_name_prefix="converge")
 
     def port_first(self, marks: bool | None) -> bool:
@@ -157,13 +169,56 @@ class Converger:
                 "duplicate NICs are left to undo", code=ErrorCode.NOT_CONVERGED
             )
         run.keep_unmarked(current, view.owned)
+        drift = self._drift(run, view, desired, current)
         interfaces = tuple(
             self._waiter.until_port_active(project_id, server_id, i, deadline)
             for i in current.assigned
             if i is not None
         )
         stale = () if self._prune else current.stale
-        return Converged(attached, interfaces, stale, current.suspected)
+        return Converged(attached, interfaces, stale, current.suspected, drift)
+
+    def _drift(
+        self, run: Attempt, view: View, desired: tuple[NicRequest, ...], current: Plan
+    ) -> tuple[PortDrift, ...]:
+        """Every delivery checks the profile of each of the function's ports that carries
+        one (a port is the function's only when it is the request's named port), and
+        binds its public IP if it has none."""
+        found = []
+        for nic, nic_now in zip(desired, current.assigned, strict=True):
+            held = view.claims.get(nic)
+            if run.owner is None or nic_now is None or nic.profile.is_default or held is None:
+                continue
+            if held.port is None or held.port.id != nic_now.port_id:
+                continue
+            try:
+                drift = run.owner.check_profile(
+                    run.project_id, nic_now.port_id, nic, run.deadline, fix=self._fix_drift
+                )
+                if nic.profile.public_ip is not None:
+                    self._public_ip(run, run.owner, nic_now.port_id, nic.profile.public_ip)
+            except ApiPermanentError as exc:
+                if exc.code != ErrorCode.PORT_NOT_FOUND:
+                    raise
+                raise TemporaryError(  # a racing copy removed it as an extra: re-read
+                    f"port {nic_now.port_id} went meanwhile", code=ErrorCode.NOT_CONVERGED
+                ) from exc
+            if drift is not None:
+                found.append(drift)
+        return tuple(found)
+
+    def _public_ip(self, run: Attempt, owner: PortOwner, port_id: str, want: PublicIp) -> None:
+        """Bind the port's public IP; a pool full because a racing copy's extra port (soon
+        deleted, its IP with it) holds one is worth a retry, not a permanent failure."""
+        assert owner.eips is not None
+        try:
+            ensure_public_ip(owner.eips, run.project_id, port_id, want, run.deadline)
+        except PoolEmpty as exc:
+            if exc.holders and owner.any_extra(run.project_id, exc.holders, run.deadline):
+                raise TemporaryError(
+                    f"{exc.message}; one is held by a port being removed", code=ErrorCode.CONFLICT
+                ) from exc
+            raise
 
     def _look(
         self, run: Attempt, desired: tuple[NicRequest, ...], first: Attached | None = None

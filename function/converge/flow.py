@@ -102,7 +102,8 @@ class Flow:
                 nic.net_id,
             )
         return completed(ref.server_id, project, rules, done.attached, done.interfaces,
-                         stale=done.stale, suspected=done.suspected)  # fmt: skip
+                         stale=done.stale, suspected=done.suspected,
+                         drift=done.drift)  # fmt: skip
 
     def release(self, ref: ServerRef, project: str, deadline: Deadline) -> Outcome:
         """A delete event: once the server is gone, delete the function's ports made for it

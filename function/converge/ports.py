@@ -15,8 +15,17 @@ from function.domain.codes import ErrorCode
 from function.domain.errors import ApiPermanentError
 from function.domain.ownership import Port, description, port_name, server_of
 from function.domain.policy import NicRequest
+from function.domain.port_profile import (
+    Flavour,
+    PortDrift,
+    Subnet,
+    port_fields,
+    profile_drift,
+    subnets_of,
+)
 from function.domain.timing import Deadline
 from function.network.client import NetworkClient
+from function.network.eips import PublicIps
 
 log = logging.getLogger("nicattach.ports")
 
@@ -24,8 +33,19 @@ log = logging.getLogger("nicattach.ports")
 class PortOwner:
     """The function's ports through ``NetworkClient``; thread-safe, no state."""
 
-    def __init__(self, client: NetworkClient, *, describe: bool = True) -> None:
+    def __init__(
+        self,
+        client: NetworkClient,
+        *,
+        describe: bool = True,
+        flavour: Flavour = Flavour.NEUTRON,
+        eips: PublicIps | None = None,
+    ) -> None:
         self.client = client
+        self.eips = eips
+        """Elastic or floating IPs, for ``public_ip``."""
+        self.flavour = flavour
+        """How the network API spells the profile (Huawei's VPC: ``1.1.1.1/0``)."""
         self._describe = describe
         """Write the rules in the port's ``description`` (Neutron has the field; Huawei's
         VPC documents no ``description`` on ``POST /v2.0/ports``, so it is not sent there)."""
@@ -41,7 +61,10 @@ class PortOwner:
 
     def create(self, project_id: str, server_id: str, nic: NicRequest, deadline: Deadline) -> Port:
         """A new port for ``nic``: its network, fixed IP and security groups, the name that
-        makes it the function's, the rules in its description."""
+        makes it the function's, the rules in its description, its profile's fields.
+        Raises ``NoIpv6Subnet`` (permanent) for ``ipv6`` on a network without IPv6."""
+        subnets = self.subnets(project_id, nic, deadline)
+        extra = port_fields(nic.fixed_ip, nic.profile, self.flavour, subnets)
         port = self.client.create_port(
             project_id,
             deadline,
@@ -50,9 +73,59 @@ class PortOwner:
             fixed_ip=nic.fixed_ip,
             security_groups=nic.security_groups,
             description=description(nic) if self._describe else None,
+            extra=extra,
         )
         log.info("created port %s for server %s on net %s", port.id, server_id, nic.net_id)
         return port
+
+    def subnets(self, project_id: str, nic: NicRequest, deadline: Deadline) -> tuple[Subnet, ...]:
+        """The network's subnets, read only when the profile asks for IPv6."""
+        if not nic.profile.ipv6 or not nic.net_id:
+            return ()
+        return subnets_of(self.client.list_subnets(project_id, nic.net_id, deadline))
+
+    def check_profile(
+        self, project_id: str, port_id: str, nic: NicRequest, deadline: Deadline, *, fix: bool
+    ) -> PortDrift | None:
+        """Read the port and compare it with ``nic``'s profile; with ``fix``, put back what it
+        lost (one ``PUT``, only the drifted fields, the port's other pairs kept). ``None``:
+        the port matches. A refused ``PUT`` (403 on a network shared from another project)
+        is reported, not fatal: the NIC is there, only its profile is not."""
+        port = self.client.get_port(project_id, port_id, deadline)
+        drift = profile_drift(
+            port, nic.profile, self.flavour, self.subnets(project_id, nic, deadline)
+        )
+        if not drift.fields:
+            return None
+        corrected = False
+        if fix and drift.body:
+            try:
+                self.client.update_port(project_id, port_id, drift.body, deadline)
+                corrected = True
+            except ApiPermanentError as exc:
+                log.warning("port %s: profile not restored (%s)", port_id, exc.code)
+        log.warning(
+            "port %s drifted from its profile (%s); %s",
+            port_id,
+            ", ".join(drift.fields),
+            "corrected" if corrected else "reported only",
+        )
+        return PortDrift(port_id, drift.fields, corrected)
+
+    def any_extra(self, project_id: str, port_ids: tuple[str, ...], deadline: Deadline) -> bool:
+        """Whether any of ``port_ids`` is an extra port of the function's (a racing copy made
+        two with one name: all but the lowest id are deleted soon), one left unbound, or one
+        gone since (its IP is free now)."""
+        held = self.client.list_ports(project_id, deadline, ids=port_ids)
+        if len({p.id for p in held}) < len(set(port_ids)):
+            return True  # deleted since the pool was read: its IP is free now
+        named = [p for p in held if server_of(p.name) is not None]
+        if not named:
+            return False
+        if any(not p.device_id for p in named):
+            return True
+        same = self.client.list_ports(project_id, deadline, names=sorted({p.name for p in named}))
+        return any(any(other.name == p.name and other.id < p.id for other in same) for p in named)
 
     def delete(self, project_id: str, port_id: str, deadline: Deadline) -> None:
         """Delete one of the function's ports; one already gone is done."""

@@ -76,6 +76,8 @@ def event_data(outcome: Outcome, trigger: Trigger) -> dict[str, Any]:
             data["stale_interfaces"] = [_brief(i) for i in outcome.stale]
         if outcome.suspected:
             data["suspected_duplicates"] = [_brief(i) for i in outcome.suspected]
+        if outcome.drift:
+            data["profile_drift"] = [d.to_json() for d in outcome.drift]
     elif outcome.kind is Kind.SKIPPED:
         data["reason"] = outcome.reason
     else:

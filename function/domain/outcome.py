@@ -9,6 +9,7 @@ from enum import Enum
 from function.domain.codes import SkipReason
 from function.domain.lifecycle import Release
 from function.domain.plan import Interface
+from function.domain.port_profile import PortDrift
 
 
 class Kind(str, Enum):
@@ -35,6 +36,8 @@ class Outcome:
     """NICs this function made that no request wants any more (kept: pruning is off)."""
     suspected: tuple[Interface, ...] = ()
     """NICs beyond the one asked for on a policy network, not ours to undo."""
+    drift: tuple[PortDrift, ...] = ()
+    """The function's ports that had lost part of their NIC profile (``profile_drift``)."""
     lifecycle: Release | None = None
     """What became of the Auto Scaling lifecycle hook holding the server, if one does."""
 
@@ -63,10 +66,11 @@ def completed(
     *,
     stale: tuple[Interface, ...] = (),
     suspected: tuple[Interface, ...] = (),
+    drift: tuple[PortDrift, ...] = (),
 ) -> Outcome:
     status = "attached" if attached else "already_attached"
     return Outcome(Kind.COMPLETED, server_id, project_id, rules, status, interfaces,
-                   stale=stale, suspected=suspected)  # fmt: skip
+                   stale=stale, suspected=suspected, drift=drift)  # fmt: skip
 
 
 def skipped(server_id: str, project_id: str | None, reason: SkipReason) -> Outcome:

@@ -36,6 +36,7 @@ __all__ = [
     "Drift",
     "Flavour",
     "NoIpv6Subnet",
+    "PortDrift",
     "Subnet",
     "address_pairs",
     "fixed_ips",
@@ -84,6 +85,20 @@ class Drift:
     ``ipv6_address``; empty when the port matches."""
     body: dict[str, Any] = field(default_factory=dict)
     """``{"port": {...}}`` with only the fields to write; empty when nothing drifted."""
+
+
+@dataclass(frozen=True)
+class PortDrift:
+    """One of the function's ports found to have lost part of its profile (an event field)."""
+
+    port_id: str
+    fields: tuple[str, ...]
+    corrected: bool
+    """Whether this delivery put the profile back (``NICATTACH_FIX_DRIFT``, and the cloud
+    took the ``PUT``)."""
+
+    def to_json(self) -> dict[str, object]:
+        return {"port_id": self.port_id, "fields": list(self.fields), "corrected": self.corrected}
 
 
 def address_pairs(profile: NicProfile, flavour: Flavour) -> list[dict[str, str]]:

@@ -45,10 +45,12 @@ class NetworkClient(JsonApi):
         *,
         names: Iterable[str] = (),
         device_id: str | None = None,
+        ids: Iterable[str] = (),
     ) -> list[Port]:
         """The project's ports with any of ``names`` (a filter given twice matches either
-        value), and/or bound to ``device_id`` (``""``: the unbound ones)."""
+        value), and/or bound to ``device_id`` (``""``: the unbound ones), or ``ids``."""
         query: list[tuple[str, str]] = [("name", name) for name in names]
+        query += [("id", ident) for ident in ids]
         if device_id is not None:
             query.append(("device_id", device_id))
         query += [("fields", name) for name in PORT_FIELDS]
@@ -66,16 +68,37 @@ class NetworkClient(JsonApi):
         fixed_ip: str | None = None,
         security_groups: tuple[str, ...] = (),
         description: str | None = None,
+        extra: Mapping[str, Any] | None = None,
     ) -> Port:
+        """``extra``: the profile's fields (``domain/port_profile.port_fields``); its
+        ``fixed_ips`` replaces the one ``fixed_ip`` makes."""
         port: dict[str, Any] = {"network_id": network_id, "name": name}
         if description is not None:
             port["description"] = description
         if fixed_ip is not None:
             port["fixed_ips"] = [{"ip_address": fixed_ip}]
+        port.update(extra or {})
         if security_groups:
             port["security_groups"] = list(security_groups)
         answer = self._send("POST", project_id, "ports", deadline, body={"port": port})
         return port_from_api(field(answer, "port", dict))
+
+    def get_port(self, project_id: str, port_id: str, deadline: Deadline) -> dict[str, Any]:
+        """The whole port (the inner object), for the profile's drift check."""
+        answer = self._get(project_id, f"ports/{port_id}", deadline)
+        port: dict[str, Any] = field(answer, "port", dict)
+        return port
+
+    def update_port(
+        self, project_id: str, port_id: str, body: Mapping[str, Any], deadline: Deadline
+    ) -> None:
+        """``PUT /v2.0/ports/{id}`` with ``{"port": {...}}`` (only the fields to write)."""
+        self._send("PUT", project_id, f"ports/{port_id}", deadline, body=body)
+
+    def list_subnets(self, project_id: str, network_id: str, deadline: Deadline) -> Any:
+        """The raw ``GET /v2.0/subnets?network_id=`` answer (read by ``subnets_of``)."""
+        query = urlencode([("network_id", network_id)])
+        return self._get(project_id, f"subnets?{query}", deadline)
 
     def delete_port(self, project_id: str, port_id: str, deadline: Deadline) -> None:
         self._send("DELETE", project_id, f"ports/{port_id}", deadline)

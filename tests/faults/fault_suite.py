@@ -53,8 +53,13 @@ from function.config import Settings  # noqa: E402
 from function.transport.session import Response, Session  # noqa: E402
 
 POLICY = ROOT / "examples" / "policy.yaml"
+PROFILE_POLICY = ROOT / "tests" / "faults" / "policy-profiles.yaml"
+"""Ports first: the storage NIC with ``source_dest_check: false``, an ``ipv6`` NIC on
+``DUAL_NET`` (a device-tag attach cannot carry a profile: there, ``POLICY``)."""
 BOOT_NET = "5b1f2c3d-0a4e-4f6b-9c8d-7e6f5a4b3c2d"  # every server boots with a NIC here
 NETWORKS = ("3cb9bc59-5699-4588-a4b1-b87f96708bc6", "0dc714fa-9022-4a03-bb22-9821a396bb9d")
+DUAL_NET = "6d7e8f90-0000-4000-8000-0000000fa017"
+PROFILE_NETWORKS = (NETWORKS[0], DUAL_NET)
 DEFAULT_FAULTS = FaultPlan(
     latency_ms=2, error_rate=0.03, ambiguous_rate=0.03, throttle_rate=0.03, retry_after_s=0.05,
     drop_rate=0.02, busy_rate=0.03, job_fail_rate=0.03, oversize_rate=0.01,
@@ -98,12 +103,14 @@ class Figures:
     ports_left: int = 0
     """The function's ports still there after every server was deleted and a sweep ran."""
     ports_collected: int = 0
+    profile_missing: int = 0
+    """The function's ports without their profile (the check's pair, or an IPv6 address)."""
 
     @property
     def ok(self) -> bool:
         """No duplicate (left or reported), missing, lost or unhandled; no extra port of
         the function, and none left once the servers are gone."""
-        ports = not (self.extra_ports or self.ports_left)
+        ports = not (self.extra_ports or self.ports_left or self.profile_missing)
         return ports and not (
             self.duplicate_nics or self.missing_nics or self.lost_events or self.unhandled
         )
@@ -121,6 +128,7 @@ class Suite:
         self.kill_rate = kill_rate
         self.replays = replays
         self.rng = rng
+        self.policy = PROFILE_POLICY if ports_first(backend, ownership) else POLICY
         self.services = [self._service() for _ in range(copies)]
         self.lock = threading.Lock()
         self.figures = Figures()
@@ -128,7 +136,7 @@ class Suite:
 
     def _service(self, session: Session | None = None) -> Service:
         settings = Settings(
-            policy_path=str(POLICY), ecs_endpoint=self.url, network_endpoint=self.url,
+            policy_path=str(self.policy), ecs_endpoint=self.url, network_endpoint=self.url,
             token="emulator-token",
             wait_active_s=3.0, deadline_s=DEADLINE_S, wait_port_active_s=1.0,
             backend=self.backend, sink=self.sink, ownership=self.ownership,
@@ -252,19 +260,35 @@ def function_ports(admin: AdminClient) -> list[dict[str, Any]]:
     return [p for p in admin.ports() if p["name"].startswith("nicattach-")]
 
 
-def check(admin: AdminClient, servers: list[str], figures: Figures, ports_first: bool) -> None:
+def ports_first(backend: str, ownership: str) -> bool:
+    """Whether every NIC is made from a port up front (then the policy carries profiles)."""
+    return ownership == "port" or (ownership == "auto" and backend != "nova")
+
+
+def profile_missing(port: dict[str, Any]) -> bool:
+    """A port of the profile policy without what its profile asks for."""
+    if port["network_id"] == DUAL_NET:
+        return not any(":" in f["ip_address"] for f in port["fixed_ips"])
+    return not port["allowed_address_pairs"]  # source_dest_check: false
+
+
+def check(
+    admin: AdminClient, servers: list[str], figures: Figures, ports_first: bool, profiles: bool
+) -> None:
     ports = function_ports(admin)
     figures.function_ports = len(ports)
+    networks = PROFILE_NETWORKS if profiles else NETWORKS
+    figures.profile_missing = sum(1 for p in ports if profiles and profile_missing(p))
     for server_id in servers:
         interfaces = admin.interfaces(server_id)
         nets = Counter(i["net_id"] for i in interfaces)
-        counts = [nets.get(n, 0) for n in NETWORKS]
+        counts = [nets.get(n, 0) for n in networks]
         figures.duplicate_nics += sum(max(0, c - 1) for c in counts)
         figures.missing_nics += sum(1 for c in counts if c == 0)
         figures.converged += all(c == 1 for c in counts)
         attached = {i["port_id"] for i in interfaces}
         named = [p for p in ports if p["name"].startswith(f"nicattach-{server_id}-")]
-        wanted = len(NETWORKS) if ports_first else 0
+        wanted = len(networks) if ports_first else 0
         figures.extra_ports += max(0, len(named) - wanted)
         figures.extra_ports += sum(1 for p in named if p["id"] not in attached)
 
@@ -288,6 +312,7 @@ def run(
     with EmulatorServer(faults=faults, latency=Latency(PROFILES[latency])) as emulator:
         admin = AdminClient(emulator.url)
         admin.seed(json.loads((ROOT / "examples" / "emulator-seed.json").read_text()))
+        admin.create_network("10.40.0.0/24", id=DUAL_NET, name="dual", ipv6_cidr="2001:db8:40::/64")
         ids = [str(uuid.UUID(int=rng.getrandbits(128), version=4)) for _ in range(servers)]
         for sid in ids:
             building = rng.random() < 0.3
@@ -321,7 +346,8 @@ def run(
         figures.faults_injected = dict(faults.plan.counts)
         sweeper = suite._service()
         marks = sweeper.backend.discover(sweeper.deadline()).marks
-        check(admin, ids, figures, ownership == "port" or (ownership == "auto" and not marks))
+        first = ownership == "port" or (ownership == "auto" and not marks)
+        check(admin, ids, figures, first, suite.policy == PROFILE_POLICY)
         summary = sweeper.reconcile(PROJECT, full=True)
         figures.reported_duplicates = len(summary.suspected_duplicates)
         for sid in ids:  # the servers go; so must every port the function made
@@ -350,6 +376,7 @@ def report(figures: Figures) -> str:
         ("its ports left after deleting every server and a sweep",
          f"{figures.ports_left} ({figures.ports_collected} collected by the sweep)"),
         ("missing NICs", figures.missing_nics),
+        ("ports without their NIC profile", figures.profile_missing),
         ("lost events", figures.lost_events),
         ("unhandled exceptions", figures.unhandled),
         ("copies killed mid-flight", figures.killed),

@@ -28,6 +28,7 @@ from function.domain.codes import ErrorCode
 from function.domain.errors import ApiPermanentError, ApiTemporaryError, JobPending
 from function.domain.plan import Interface
 from function.domain.policy import NicRequest
+from function.domain.profile import ProfileSupport
 from function.domain.tags import salvage_tags
 from function.domain.timing import Backoff, Deadline
 from function.transport.api import text
@@ -49,7 +50,17 @@ class HuaweiV1Backend:
     name = "huawei-v1"
 
     capabilities = Capabilities(
-        marks=False, security_groups=True, free_nics=True, delete_on_termination=True
+        marks=False,
+        security_groups=True,
+        free_nics=True,
+        delete_on_termination=True,
+        profiles=ProfileSupport(
+            source_dest_check=True,
+            ipv6=True,
+            ipv6_address=True,
+            allowed_address_pairs=True,
+            public_ip=True,
+        ),
     )
 
     def __init__(self, client: HuaweiV1Client, reads: ThreadPoolExecutor | None = None) -> None:

@@ -22,6 +22,7 @@ from function.domain.codes import ErrorCode
 from function.domain.errors import ApiPermanentError, ApiTemporaryError
 from function.domain.plan import Interface
 from function.domain.policy import NicRequest
+from function.domain.profile import ProfileSupport
 from function.domain.tags import salvage_tags
 from function.domain.timing import Deadline
 
@@ -40,7 +41,17 @@ class NovaBackend:
 
     name = "nova"
     capabilities = Capabilities(
-        marks=None, security_groups=False, free_nics=False, delete_on_termination=False
+        marks=None,
+        security_groups=False,
+        free_nics=False,
+        delete_on_termination=False,
+        profiles=ProfileSupport(
+            source_dest_check=True,
+            ipv6=True,
+            ipv6_address=True,
+            allowed_address_pairs=True,
+            public_ip=True,
+        ),
     )
 
     def __init__(self, client: NovaClient, *, marks: str = "auto") -> None:
