@@ -18,7 +18,6 @@ POST/GET /v2.0/floatingips, GET/PUT/DELETE /v2.0/floatingips/{id}, PUT .../tags/
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from emulator.compute.models import FakeBackend
@@ -26,28 +25,15 @@ from emulator.core.ids import new_id
 from emulator.core.wire import Request, Response, Router
 from emulator.network import ipam
 from emulator.network_api import errors
+from emulator.network_api.floatingip_records import (
+    FakeFloatingIp,
+    FakeRouter,
+    if_match,
+    inner,
+    router_view,
+)
 
 Handler = Callable[[Request, str, dict[str, str]], Response]
-
-
-@dataclass
-class FakeRouter:
-    id: str
-    project_id: str
-    name: str
-    gateway: str | None
-    subnets: set[str] = field(default_factory=set)
-
-
-@dataclass
-class FakeFloatingIp:
-    id: str
-    project_id: str
-    network_id: str
-    address: str
-    port_id: str | None = None
-    tags: set[str] = field(default_factory=set)
-    revision: int = 0
 
 
 class FakeFloatingIps:
@@ -76,23 +62,23 @@ class FakeFloatingIps:
     # -- routers -------------------------------------------------------------------------
 
     def create_router(self, request: Request, project: str, _: dict[str, str]) -> Response:
-        body = _inner(request, "router")
+        body = inner(request, "router")
         gateway = (body.get("external_gateway_info") or {}).get("network_id")
         with self.backend.transaction():
             if gateway is not None and not self._external(gateway):
                 raise errors.network_not_found(str(gateway))
             made = FakeRouter(new_id(None), project, str(body.get("name", "")), gateway)
             self.routers[made.id] = made
-            return Response(201, {"router": _router_view(made)})
+            return Response(201, {"router": router_view(made)})
 
     def list_routers(self, _: Request, project: str, __: dict[str, str]) -> Response:
         with self.backend.transaction():
-            mine = [_router_view(r) for r in self.routers.values() if r.project_id == project]
+            mine = [router_view(r) for r in self.routers.values() if r.project_id == project]
         return Response(200, {"routers": mine})
 
     def show_router(self, _: Request, project: str, params: dict[str, str]) -> Response:
         with self.backend.transaction():
-            return Response(200, {"router": _router_view(self._router(project, params["id"]))})
+            return Response(200, {"router": router_view(self._router(project, params["id"]))})
 
     def delete_router(self, _: Request, project: str, params: dict[str, str]) -> Response:
         with self.backend.transaction():
@@ -124,7 +110,7 @@ class FakeFloatingIps:
     # -- floating IPs ---------------------------------------------------------------------
 
     def create_ip(self, request: Request, project: str, _: dict[str, str]) -> Response:
-        body = _inner(request, "floatingip")
+        body = inner(request, "floatingip")
         network_id = str(body.get("floating_network_id"))
         with self.backend.transaction():
             network = self.backend.neutron.networks.get(network_id)
@@ -163,8 +149,8 @@ class FakeFloatingIps:
             return Response(200, {"floatingip": self._view(self._ip(project, params["id"]))})
 
     def update_ip(self, request: Request, project: str, params: dict[str, str]) -> Response:
-        body = _inner(request, "floatingip")
-        expected = _if_match(request.headers.get("if-match"))
+        body = inner(request, "floatingip")
+        expected = if_match(request.headers.get("if-match"))
         with self.backend.transaction():
             found = self._ip(project, params["id"])
             self._settle(found)
@@ -286,31 +272,3 @@ class FakeFloatingIps:
             "tags": sorted(fip.tags),
             "revision_number": fip.revision,
         }
-
-
-def _inner(request: Request, key: str) -> dict[str, Any]:
-    document = request.json()
-    inner = document.get(key) if isinstance(document, dict) else None
-    if not isinstance(inner, dict):
-        raise errors.bad_request(f"Unable to find '{key}' in request body")
-    return inner
-
-
-def _router_view(router: FakeRouter) -> dict[str, Any]:
-    gateway = None if router.gateway is None else {"network_id": router.gateway}
-    return {
-        "id": router.id,
-        "name": router.name,
-        "external_gateway_info": gateway,
-        "status": "ACTIVE",
-        "tenant_id": router.project_id,
-        "project_id": router.project_id,
-    }
-
-
-def _if_match(header: str | None) -> int | None:
-    """``revision_number=N`` of an ``If-Match`` header (Neutron's only form), else None."""
-    name, _, value = (header or "").strip().partition("=")
-    if name.strip() != "revision_number" or not value.strip().isdigit():
-        return None
-    return int(value.strip())

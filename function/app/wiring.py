@@ -22,6 +22,7 @@ from function.compute.huawei_v1.client import HuaweiV1Client
 from function.compute.nova.backend import NovaBackend
 from function.compute.nova.client import NovaClient
 from function.config import ConfigError, Settings
+from function.config.checks import network_problem
 from function.config.policy_file import load_policy
 from function.config.profile_keys import profile_refusals
 from function.converge.convergence import Converger
@@ -107,7 +108,7 @@ def port_owner(
     """The function's ports through the network API, when an ownership mode may use them
     (``NICATTACH_NETWORK_ENDPOINT``, or the Keystone catalog's); refused with one line when
     the chosen ownership needs them and no endpoint is known."""
-    problem = settings.network_problem()
+    problem = network_problem(settings)
     if problem:
         raise ConfigError(problem)
     if settings.port_first and not settings.network_endpoint:

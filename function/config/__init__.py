@@ -205,6 +205,8 @@ class Settings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Read and check every variable; raise one ``ConfigError`` listing every mistake."""
+        from function.config.checks import credentials_project  # beside the checks
+
         env = os.environ if environ is None else environ
         read = Reader(env)
         auth = read.choice(AUTH, AUTH_MODES, "token")
@@ -219,7 +221,7 @@ class Settings:
             auth=auth,
             token=read.secret(TOKEN),
             project_id=env.get(PROJECT_ID, "").strip() or None,
-            credentials_project_id=_credentials_project(env, auth),
+            credentials_project_id=credentials_project(env, auth),
             allowed_projects=csv_values(env.get(ALLOWED_PROJECTS, "")),
             sink=(env.get(SINK) or env.get(K_SINK) or "").strip() or None,
             eg_endpoint=(env.get(EG_ENDPOINT) or "").strip().rstrip("/") or None,
@@ -273,12 +275,6 @@ class Settings:
         (``None`` cases, Nova with ``auto``, are decided once the endpoint is asked)."""
         return self.ownership == "port" or (self.ownership == "auto" and self.backend != "nova")
 
-    def network_problem(self) -> str | None:
-        """The one line that refuses a start where the chosen ownership cannot work."""
-        from function.config.checks import network_problem
-
-        return network_problem(self)
-
     def with_credentials_project(self, project: str | None) -> Settings:
         """These settings with the credentials' project known (from a Keystone token, or
         the environment). ``project_id`` defaults to it; a different ``project_id`` and
@@ -299,12 +295,3 @@ class Settings:
         default = self.credentials_project_id or self.project_id
         allowed = self.allowed_projects or ((default,) if default else ())
         return not allowed or project_id in allowed
-
-
-def _credentials_project(env: Mapping[str, str], auth: str) -> str | None:
-    """The project the credentials name in the environment (Keystone's comes from its token)."""
-    if auth == "aksk":
-        return env.get(SDK_PROJECT_ID) or None
-    if auth == "functiongraph":
-        return env.get(RUNTIME_PROJECT_ID) or env.get(SDK_PROJECT_ID) or None
-    return None

@@ -7,6 +7,7 @@ what makes a combination of them unusable).
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 
 from function.config import (
     API_VERSION,
@@ -89,3 +90,12 @@ def endpoint_lines(settings: Settings) -> list[str]:
         OS_AUTH_URL: dict(settings.openstack).get(OS_AUTH_URL),
     }
     return endpoint_problems(urls, allow_http=settings.allow_http)
+
+
+def credentials_project(env: Mapping[str, str], auth: str) -> str | None:
+    """The project the credentials name in the environment (Keystone's comes from its token)."""
+    if auth == "aksk":
+        return env.get(SDK_PROJECT_ID) or None
+    if auth == "functiongraph":
+        return env.get(RUNTIME_PROJECT_ID) or env.get(SDK_PROJECT_ID) or None
+    return None

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from function.domain.addresses import canonical_network, contains, same_address, version
 from function.domain.codes import ErrorCode
 from function.domain.errors import PermanentError
 from function.domain.profile import AddressPair, NicProfile
@@ -191,17 +192,10 @@ def _ipv6_entry(profile: NicProfile, subnets: Sequence[Subnet]) -> dict[str, str
             raise NoIpv6Subnet("ipv6: true, but the network has no IPv6 subnet")
         return {"subnet_id": v6[0].id}
     address = ipaddress.ip_address(profile.ipv6_address)
-    holding = [s for s in v6 if _contains(s.cidr, address)]
+    holding = [s for s in v6 if contains(s.cidr, address)]
     if subnets and not holding:
         raise NoIpv6Subnet(f"ipv6_address {address}: no IPv6 subnet of the network holds it")
     return {"ip_address": str(address)}
-
-
-def _contains(cidr: str, address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    try:
-        return address in ipaddress.ip_network(cidr, strict=False)
-    except ValueError:
-        return False
 
 
 def _port_pairs(port: Mapping[str, Any]) -> list[tuple[str, str | None]]:
@@ -210,24 +204,11 @@ def _port_pairs(port: Mapping[str, Any]) -> list[tuple[str, str | None]]:
     pairs = []
     for item in items if isinstance(items, list) else []:
         ip = item.get("ip_address") if isinstance(item, Mapping) else None
-        canonical = _canonical(ip) if isinstance(ip, str) else None
+        canonical = canonical_network(ip) if isinstance(ip, str) else None
         if canonical is not None:
             mac = item.get("mac_address")
             pairs.append((canonical, mac.lower() if isinstance(mac, str) else None))
     return pairs
-
-
-def _canonical(text: str) -> str | None:
-    text = text.strip()
-    if text == "1.1.1.1/0":
-        return text  # Huawei's marker keeps its host bits
-    try:
-        network = ipaddress.ip_network(text, strict=False)
-    except ValueError:
-        return None
-    if network.prefixlen == network.max_prefixlen:
-        return str(network.network_address)
-    return str(network)
 
 
 def _has(have: list[tuple[str, str | None]], pair: AddressPair, own_mac: str | None) -> bool:
@@ -270,16 +251,16 @@ def _ipv6_drift(
 ) -> None:
     entries = port.get("fixed_ips")
     current = [e for e in entries if isinstance(e, Mapping)] if isinstance(entries, list) else []
-    v6 = [e for e in current if _version(e.get("ip_address")) == 6]
+    v6 = [e for e in current if version(e.get("ip_address")) == 6]
     if profile.ipv6_address is not None:
-        if any(_same(e.get("ip_address"), profile.ipv6_address) for e in v6):
+        if any(same_address(e.get("ip_address"), profile.ipv6_address) for e in v6):
             return
         drifted.append("ipv6_address")
     elif v6:
         return
     else:
         drifted.append("ipv6")
-    kept = [_fixed_ip_body(e) for e in current if _version(e.get("ip_address")) == 4]
+    kept = [_fixed_ip_body(e) for e in current if version(e.get("ip_address")) == 4]
     try:
         update["fixed_ips"] = kept + [_ipv6_entry(profile, subnets)]
     except NoIpv6Subnet:
@@ -291,16 +272,3 @@ def _fixed_ip_body(entry: Mapping[str, Any]) -> dict[str, str]:
     if isinstance(entry.get("subnet_id"), str):
         body["subnet_id"] = entry["subnet_id"]
     return body
-
-
-def _version(text: object) -> int | None:
-    try:
-        return ipaddress.ip_address(text.strip()).version if isinstance(text, str) else None
-    except ValueError:
-        return None
-
-
-def _same(text: object, address: str) -> bool:
-    if not isinstance(text, str) or _version(text) is None:
-        return False
-    return ipaddress.ip_address(text.strip()) == ipaddress.ip_address(address)
