@@ -3,25 +3,20 @@
 What the compute API backends offer today is checked: the credentials and the endpoint work
 (the project's first page of servers is read), the project is one the function may act in,
 and the backend can do what the policy asks (the same refusal as at start-up). Networks,
-subnets, security groups and ports live in the network API, for which there is no client
-yet: ``NetworkLookup`` is the seam a client will fill; until then each is listed as not
-checked, one line each, so the report never claims more than it checked.
+subnets, ports and security groups are read through the network API (``check_network``);
+without a network endpoint each is listed as not checked, one line each, so the report
+never claims more than it checked.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
 
+from function.app.check_network import network_lines
 from function.app.service import Service
 from function.domain.errors import NicAttachError, TemporaryError
 from function.domain.policy import Policy
-
-
-class NetworkLookup(Protocol):
-    """What ``check`` asks of a network API (Neutron, Huawei VPC); ``None`` = no client."""
-
-    def exists(self, project_id: str, kind: str, resource_id: str) -> bool: ...
+from function.network.client import NetworkClient
 
 
 @dataclass(frozen=True)
@@ -33,24 +28,22 @@ class Line:
         return f"{self.status:9} {self.text}"
 
 
-def named_resources(policy: Policy) -> list[tuple[str, str, str]]:
-    """(kind, id, where) for every network, port and security group the policy names."""
-    found: dict[tuple[str, str], str] = {}
-    for rule in policy.rules:
-        for index, spec in enumerate(rule.attach):
-            where = f"rule {rule.name!r} attach[{index}]"
-            if spec.net_id:
-                found.setdefault(("network", spec.net_id), where)
-            if spec.port_id:
-                found.setdefault(("port", spec.port_id), where)
-            for group in spec.security_groups:
-                found.setdefault(("security group", group), where)
-    return [(kind, rid, where) for (kind, rid), where in found.items()]
+def network_client(service: Service) -> NetworkClient | None:
+    """The network API client (``NICATTACH_NETWORK_ENDPOINT``, or the Keystone catalog's)."""
+    settings = service.settings
+    if not settings.network_endpoint:
+        return None
+    timeout = (settings.connect_timeout_s, settings.read_timeout_s)
+    return NetworkClient(
+        service.session,
+        settings.network_endpoint,
+        service.auth,
+        timing=service.timing,
+        timeout=timeout,
+    )
 
 
-def check(
-    service: Service, policy: Policy, project: str, network: NetworkLookup | None = None
-) -> list[Line]:
+def check(service: Service, policy: Policy, project: str) -> list[Line]:
     """Every check, one line each; reads only."""
     backend = service.backend
     lines = [
@@ -81,15 +74,5 @@ def check(
             f"{len(page.servers)} servers listed{more}",
         )
     )
-    for kind, resource_id, where in named_resources(policy):
-        if network is None:
-            lines.append(
-                Line("unchecked", f"{kind} {resource_id} ({where}): no network API client yet")
-            )
-        elif network.exists(project, kind, resource_id):
-            lines.append(Line("ok", f"{kind} {resource_id} ({where}) exists"))
-        else:
-            lines.append(
-                Line("FAIL", f"{kind} {resource_id} ({where}): not found in project {project}")
-            )
-    return lines
+    found = network_lines(network_client(service), policy, project, service.deadline)
+    return lines + [Line(status, text) for status, text in found]

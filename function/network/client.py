@@ -8,6 +8,7 @@ does). Reads are retried like every GET; writes never (the caller re-reads).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -117,3 +118,44 @@ class NetworkClient(JsonApi):
         sent = {"X-Project-Id": project_id, **(headers or {})}
         with acting_project(project_id):  # AK/SK signs X-Project-Id: the URL names none
             return self._request(method, url, deadline, body=body, headers=sent)
+
+    # Reads for ``nic-autoattach check`` (read-only; a 404 raises the fault reader's error).
+
+    def show_network(self, project_id: str, network_id: str, deadline: Deadline) -> str:
+        """The network's id when it exists and the project sees it."""
+        body = self._get(project_id, f"networks/{network_id}", deadline)
+        return text(field(body, "network", dict).get("id"))
+
+    def list_subnets(self, project_id: str, network_id: str, deadline: Deadline) -> list[Subnet]:
+        query = urlencode([("network_id", network_id)])
+        items = field(self._get(project_id, f"subnets?{query}", deadline), "subnets", list)
+        return [subnet_from_api(s) for s in items if isinstance(s, Mapping) and s.get("id")]
+
+    def show_port(self, project_id: str, port_id: str, deadline: Deadline) -> Port:
+        return port_from_api(
+            field(self._get(project_id, f"ports/{port_id}", deadline), "port", dict)
+        )
+
+    def security_group_ids(
+        self, project_id: str, ids: Iterable[str], deadline: Deadline
+    ) -> set[str]:
+        """Which of ``ids`` are security groups the project sees."""
+        query = urlencode([("id", i) for i in ids] + [("fields", "id")])
+        items = field(
+            self._get(project_id, f"security-groups?{query}", deadline), "security_groups", list
+        )
+        return {text(g.get("id")) for g in items if isinstance(g, Mapping)}
+
+
+@dataclass(frozen=True)
+class Subnet:
+    id: str
+    cidr: str
+    ip_version: int
+
+
+def subnet_from_api(raw: Mapping[str, Any]) -> Subnet:
+    version = raw.get("ip_version")
+    return Subnet(
+        text(raw.get("id")), text(raw.get("cidr")), version if isinstance(version, int) else 4
+    )

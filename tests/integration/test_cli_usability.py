@@ -103,7 +103,7 @@ def test_validate_refuses_what_the_backend_cannot_do(
     assert main(["validate", str(policy)]) == 1
 
 
-def test_check_reads_only_and_says_what_it_could_not_check(
+def test_check_reads_only_and_checks_the_networks(
     backend: str,
     function_env: None,
     admin: AdminClient,
@@ -115,8 +115,9 @@ def test_check_reads_only_and_says_what_it_could_not_check(
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("ok") and f"{backend} backend" in out[0]
     assert out[1].startswith("ok") and "credentials accepted" in out[1]
-    unchecked = [line for line in out if line.startswith("unchecked")]
-    assert {line.split()[2] for line in unchecked} == NETWORKS
+    networks = [line for line in out if line.split()[1] == "network"]
+    assert {line.split()[2] for line in networks} == NETWORKS
+    assert all(line.startswith("ok") for line in networks), out
     assert {r["method"] for r in admin.requests_log()} == {"GET"}
     monkeypatch.setenv("NICATTACH_TOKEN", "wrong-token")
     assert main(["check", "--project", PROJECT]) == 75  # 401: unauthorized, retryable
