@@ -183,7 +183,8 @@ class Session:
             answer.close()
             raise TooLarge(f"answer of {length} bytes exceeds {self._max_bytes}")
         chunks: list[bytes] = []
-        size = 0
+        identity = "Content-Encoding" not in answer.headers  # else the length is not ours
+        size, expected = 0, int(length) if identity and length.isdigit() else -1
         try:
             while True:
                 if total is not None:
@@ -200,6 +201,8 @@ class Session:
                     answer.close()
                     raise TooLarge(f"answer exceeds {self._max_bytes} bytes")
                 chunks.append(chunk)
+                if size == expected:  # all the answer announced: no read to see its end
+                    return b"".join(chunks)
         except Urllib3Error as exc:
             raise _translate(exc, "") from None
 
