@@ -111,7 +111,20 @@ def binary(event: CloudEvent) -> tuple[dict[str, str], bytes]:
     return out, json.dumps(data).encode()
 
 
+_STRUCTURED_ORDER = ("id", "source", "type", "datacontenttype", "dataschema", "subject", "time")
+
+
 def structured_json(event: CloudEvent) -> dict[str, Any]:
+    """The SDK's structured form as a dict, built once (no encode and decode again): the
+    keys in the SDK's order, so the batch reply's bytes are the same."""
+    attributes = event.get_attributes()
+    data = event.get_data()
+    if isinstance(data, dict) and all(isinstance(v, str) for v in attributes.values()):
+        out: dict[str, Any] = {"specversion": attributes["specversion"]}
+        out.update((k, attributes[k]) for k in _STRUCTURED_ORDER if k in attributes)
+        out["data"] = data
+        out.update((k, v) for k, v in attributes.items() if k not in out)
+        return out
     _, body = to_structured(event)
     parsed: dict[str, Any] = json.loads(body)
     return parsed
