@@ -37,7 +37,9 @@ def instructions(bench: Bench, events: int, env: dict[str, str], work: Path) -> 
     command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"]
     command += [f"--log-file={log}", sys.executable, "-c", FUNCTION_RUN, "time"]
     stdin = json.dumps(batch)
-    subprocess.run(command, cwd=ROOT, env=env, input=stdin, capture_output=True, text=True, check=True)
+    subprocess.run(
+        command, cwd=ROOT, env=env, input=stdin, capture_output=True, text=True, check=True
+    )
     found = COLLECTED.search(log.read_text())
     if found is None:
         raise RuntimeError(f"no instruction count in {log}")
