@@ -138,6 +138,7 @@ def _redacted_record(*args: Any, **kwargs: Any) -> logging.LogRecord:
 def configure(level: str = "INFO") -> None:
     """Send the ``nicattach`` loggers to stderr as JSON lines (idempotent)."""
     logging.setLogRecordFactory(_redacted_record)
+    logging._srcfile = None  # no caller-frame walk per record: no field names a file or line
     logger = logging.getLogger("nicattach")
     if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
         handler = _StderrHandler()

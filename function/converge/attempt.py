@@ -90,7 +90,7 @@ class Attempt:
         except ApiTemporaryError as exc:
             self._temporary(nic, exc, attempt)
             return False
-        log.info("attached %s to server %s", describe(nic), self.server_id)
+        log.debug("attached %s to server %s", describe(nic), self.server_id)
         return True
 
     def attach_port(self, nic: NicRequest, found: Claim, free: int | None, attempt: int) -> bool:
@@ -148,7 +148,7 @@ class Attempt:
                 self.started.discard(port.id)
             self._temporary(nic, exc, attempt)
             return False
-        log.info("attached port %s (%s) to server %s", port.id, describe(nic), self.server_id)
+        log.debug("attached port %s (%s) to server %s", port.id, describe(nic), self.server_id)
         self.started.discard(port.id)
         self.keep(port.id)
         return True

@@ -30,6 +30,7 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import urllib3
+from urllib3.connectionpool import HTTPConnectionPool
 from urllib3.exceptions import HTTPError as Urllib3Error
 from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError, SSLError
 from urllib3.exceptions import TimeoutError as Urllib3Timeout
@@ -54,6 +55,7 @@ class TooLarge(TransportError):
 MAX_ANSWER_BYTES = 16 * 1024 * 1024
 """No answer of the APIs we call comes near this; a larger one is refused unread."""
 _CHUNK = 64 * 1024
+_ONCE: dict[str, Any] = {"redirect": False, "preload_content": False}
 
 
 class Response:
@@ -107,6 +109,8 @@ class Session:
         self._proxies = urllib.request.getproxies_environment()  # read once, not per call
         self._via: dict[tuple[str, str], urllib3.PoolManager] = {}
         self._lock = threading.Lock()
+        self._pools: dict[str, HTTPConnectionPool | None] = {}  # origin: its direct pool
+        self._timeouts: dict[Timeout, urllib3.Timeout] = {}
 
     def request(
         self,
@@ -152,11 +156,18 @@ class Session:
     ) -> urllib3.BaseHTTPResponse:
         """Send the request and read the status line and headers (the watchdog's time)."""
         try:
-            return self._manager(url).request(
-                method, url, body=data, headers=dict(headers or {}), redirect=False,
-                timeout=urllib3.Timeout(connect=timeout[0], read=timeout[1]),
-                preload_content=False,
-            )  # fmt: skip
+            seconds = self._timeouts.get(timeout)
+            if seconds is None:
+                if len(self._timeouts) > 64:  # budgets left over vary: keep the cache small
+                    self._timeouts.clear()
+                seconds = self._timeouts[timeout] = urllib3.Timeout(*timeout)
+            pool, path = self._pool(url)
+            if pool is None:  # through a proxy, or a URL the fast path leaves to urllib3
+                via = self._manager(url)
+                return via.request(method, url, data, dict(headers or {}), **_ONCE, timeout=seconds)
+            return pool.urlopen(
+                method, path, data, dict(headers or {}), **_ONCE, timeout=seconds, retries=False
+            )
         except MaxRetryError as exc:  # retries=False wraps the cause
             raise _timed_out(watchdog) or _translate(exc.reason or exc, url) from None
         except Urllib3Error as exc:
@@ -172,7 +183,8 @@ class Session:
             answer.close()
             raise TooLarge(f"answer of {length} bytes exceeds {self._max_bytes}")
         chunks: list[bytes] = []
-        size = 0
+        identity = "Content-Encoding" not in answer.headers  # else the length is not ours
+        size, expected = 0, int(length) if identity and length.isdigit() else -1
         try:
             while True:
                 if total is not None:
@@ -189,10 +201,13 @@ class Session:
                     answer.close()
                     raise TooLarge(f"answer exceeds {self._max_bytes} bytes")
                 chunks.append(chunk)
+                if size == expected:  # all the answer announced: no read to see its end
+                    return b"".join(chunks)
         except Urllib3Error as exc:
             raise _translate(exc, "") from None
 
     def close(self) -> None:
+        self._pools.clear()
         self._direct.clear()
         for pool in self._via.values():
             pool.clear()
@@ -204,6 +219,29 @@ class Session:
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+    def _pool(self, url: str) -> tuple[HTTPConnectionPool | None, str]:
+        """The direct pool of ``url``'s origin and the path to ask it for, without parsing
+        the URL again on every call; ``None`` for a proxy's host or an unusual URL."""
+        start = url.find("://") + 3
+        slash = url.find("/", start)
+        origin, path = (url, "/") if slash < 0 else (url[:slash], url[slash:])
+        if "#" in url or "?" in origin or "@" in origin:
+            return None, url
+        pool = self._pools.get(origin)
+        if pool is None or pool.pool is None:  # new, or closed (evicted by the manager)
+            if origin in self._pools and pool is None:
+                return None, url
+            parts = urlsplit(origin)
+            proxy = self._proxies.get(parts.scheme)
+            if proxy and not _bypass(parts.hostname or "", self._proxies):
+                self._pools[origin] = None
+                return None, url
+            pool = self._direct.connection_from_host(parts.hostname, parts.port, parts.scheme)
+            if len(self._pools) > 32:
+                self._pools.clear()
+            self._pools[origin] = pool
+        return pool, path
 
     def _manager(self, url: str) -> urllib3.PoolManager:
         """The direct pool, or a proxy's for hosts the environment sends through one."""
