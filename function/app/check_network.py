@@ -66,7 +66,7 @@ def _problem(
         found = client.security_group_ids(project, [rid], deadline)
         return "" if rid in found else f"not found in project {project}"
     client.show_network(project, rid, deadline)
-    subnets = client.list_subnets(project, rid, deadline)
+    subnets = client.subnets(project, rid, deadline)
     if kind == "ipv6 network":
         subnets = [s for s in subnets if s.ip_version == 6]
         if not subnets:

@@ -126,7 +126,8 @@ class NetworkClient(JsonApi):
         body = self._get(project_id, f"networks/{network_id}", deadline)
         return text(field(body, "network", dict).get("id"))
 
-    def list_subnets(self, project_id: str, network_id: str, deadline: Deadline) -> list[Subnet]:
+    def subnets(self, project_id: str, network_id: str, deadline: Deadline) -> list[Subnet]:
+        """The network's subnets, parsed (``check``)."""
         query = urlencode([("network_id", network_id)])
         items = field(self._get(project_id, f"subnets?{query}", deadline), "subnets", list)
         return [subnet_from_api(s) for s in items if isinstance(s, Mapping) and s.get("id")]
