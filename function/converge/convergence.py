@@ -161,13 +161,9 @@ class Converger:
             run.raise_if_refused(current.missing, view.claims, view.attached.free)
         run.settle_marks()
         if current.missing:
-            raise run.last_error or TemporaryError(
-                "NICs still missing", code=ErrorCode.NOT_CONVERGED
-            )
+            raise run.last_error or _unfinished("NICs still missing", deadline)
         if self._undo(current) or view.extras:
-            raise run.last_error or TemporaryError(
-                "duplicate NICs are left to undo", code=ErrorCode.NOT_CONVERGED
-            )
+            raise run.last_error or _unfinished("duplicate NICs are left to undo", deadline)
         run.keep_unmarked(current, view.owned)
         drift = self._drift(run, view, desired, current)
         interfaces = tuple(
@@ -268,3 +264,11 @@ def _mark(nic: NicRequest) -> str:
 
 
 __all__ = ["Converged", "Converger", "View", "describe"]
+
+
+def _unfinished(what: str, deadline: Deadline) -> TemporaryError:
+    """Work left after the rounds: when the deadline has passed, that is the reason (the
+    last read predates the last writes); otherwise the rounds ran out."""
+    if deadline.expired:
+        return DeadlineExceeded(f"deadline passed: {what}")
+    return TemporaryError(what, code=ErrorCode.NOT_CONVERGED)

@@ -12,7 +12,14 @@ from function.compute.base import Capabilities
 from function.converge.convergence import Converger, _mark
 from function.converge.waiter import Waiter
 from function.domain.codes import ErrorCode
-from function.domain.errors import ApiPermanentError, PermanentError, ServerBusy, ServerGone
+from function.domain.errors import (
+    ApiPermanentError,
+    DeadlineExceeded,
+    PermanentError,
+    ServerBusy,
+    ServerGone,
+    TemporaryError,
+)
 from function.domain.policy import NicRequest
 from function.domain.timing import Deadline
 
@@ -169,3 +176,36 @@ def test_the_waiter_polls_a_new_port_until_active() -> None:
     assert [i.port_state for i in done.interfaces] == ["ACTIVE"]
     assert backend.names().count("get_interface") == 2
     assert time.slept > 0
+
+
+def test_a_deadline_that_passes_during_an_attach_is_reported_as_the_deadline() -> None:
+    """The attach answers after the event's deadline: the NICs the last read saw missing
+    are missing because time ran out, so the code says so (not ``not_converged``)."""
+
+    def slow(call: Call, cloud: MemoryBackend) -> None:
+        if call.name == "attach":
+            time.sleep(40.0)  # the 30 s deadline passes while the request is out
+
+    backend, time = MemoryBackend(slow), VirtualTime()
+    backend.add_server(S)
+    converger, deadline = wire(backend, time)
+    with pytest.raises(DeadlineExceeded) as raised:
+        converger.converge(P, S, (WANT,), deadline)
+    assert raised.value.code == ErrorCode.DEADLINE_EXCEEDED
+
+
+def test_an_api_that_accepts_but_never_attaches_ends_not_converged_in_time() -> None:
+    """Every attach is accepted and none shows on the server: the rounds run out well
+    before the deadline, and the code says the NICs did not converge."""
+
+    def lost(call: Call, cloud: MemoryBackend) -> None:
+        if call.name == "list_interfaces":
+            cloud.servers[S].interfaces = []
+
+    backend, time = MemoryBackend(lost), VirtualTime()
+    backend.add_server(S)
+    converger, deadline = wire(backend, time)
+    with pytest.raises(TemporaryError) as raised:
+        converger.converge(P, S, (WANT,), deadline)
+    assert raised.value.code == ErrorCode.NOT_CONVERGED and not deadline.expired
+    assert backend.names().count("attach") > 1
