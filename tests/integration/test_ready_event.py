@@ -10,20 +10,28 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 from cloudevents.http import CloudEvent, from_http
 from jsonschema import Draft202012Validator
-from support import PROJECT
+from support import PROJECT, VirtualTime
 from test_ownership import BOOT, ROOT, TOKEN, Cloud
 from test_sink import FakeSink
 
 from emulator.compute.models import FakeBackend
 from emulator.core.clock import AdjustableClock
 from emulator.server import EmulatorServer
+from function.app.ready import ReadyEvents
+from function.auth import TokenAuth
+from function.delivery.emit import Sink
 from function.delivery.ready import READY_TYPE, ready_event_id
+from function.domain.outcome import completed
+from function.domain.plan import Interface
+from function.network.client import NetworkClient
+from function.transport.session import Session
 
 NET = "5e6f7a8b-0000-4000-8000-00000000ead1"
 BACKENDS = [("huawei-v1", "auto"), ("nova", "port"), ("nova", "device-tag")]
@@ -135,3 +143,30 @@ def test_no_ready_event_unless_asked(
     server = cloud.admin.create_server(PROJECT, tags=["role=db"], interfaces=[{"net_id": BOOT}])
     _, ready = deliver(cloud, policy, sink, server["id"], "auto")
     assert ready == []
+
+
+def test_ports_the_network_api_did_not_confirm_get_no_ready_event(
+    cloud: Cloud, sink: FakeSink, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A read the network API refuses (here: credentials it does not accept) confirms
+    nothing: no ready event, a warning; a port it does not show gets none either."""
+    server = cloud.admin.create_server(PROJECT, tags=["role=db"], interfaces=[{"net_id": NET}])
+    [nic] = [i for i in cloud.admin.interfaces(server["id"])]
+    interface = Interface(nic["port_id"], NET, "ACTIVE", nic["mac_addr"], ())
+    outcome = completed(server["id"], PROJECT, ("app",), False, (interface,))
+    ghost = Interface("0f0f0f0f-0000-4000-8000-00000000ab5e", NET, "ACTIVE", "fa:16:3e:0:0:9", ())
+    timing = VirtualTime().timing
+    session = Session()
+    try:
+        deadline = timing.deadline(10.0)
+        to_sink = Sink(session, sink.url, timing=timing)
+        refused = NetworkClient(session, cloud.server.url, TokenAuth("not-a-token"), timing=timing)
+        assert ReadyEvents(to_sink, refused, "/t").send([outcome], deadline) == 0
+        assert "no ready event for 1 server(s): the ports could not be read" in caplog.text
+        assert received(sink) == []
+        network = NetworkClient(session, cloud.server.url, TokenAuth(TOKEN), timing=timing)
+        unseen = replace(outcome, interfaces=(interface, ghost))
+        assert ReadyEvents(to_sink, network, "/t").send([unseen], deadline) == 1
+        assert [e.data["port_id"] for e in received(sink)] == [nic["port_id"]]
+    finally:
+        session.close()
