@@ -23,6 +23,7 @@ from function.app.observe import (
     observe,
     outcome_record,
 )
+from function.app.ready import ReadyEvents
 from function.app.replies import JSON_HEADERS, PACKAGE, outcome_reply, trigger_json
 from function.app.replies import Reply as Reply  # re-exported: the entry points' name
 from function.app.replies import correlation_id_of as correlation_id_of
@@ -75,6 +76,7 @@ class Service:
         timing: Timing,
         releaser: Releaser | None = None,
         compute_calls: Callable[[], int] = lambda: 0,
+        ready: ReadyEvents | None = None,
     ) -> None:
         self.settings = settings
         self.policy = policy
@@ -86,6 +88,7 @@ class Service:
         self.timing = timing
         self.releaser = releaser
         self.compute_calls = compute_calls  # requests sent to the compute API so far
+        self.ready = ready  # NICATTACH_READY_EVENT: nicattach.nic.ready through the sink
         self.smn = SmnGate(session, settings.smn_topics)
         self.cloud = cloud_attributes(settings.ecs_endpoint)
         reserves.check_deadline(settings)
@@ -172,6 +175,8 @@ class Service:
         if self.sink is not None:  # never changes the status: the outcome stands
             sent = [self.sink.send(event, deadline) for event in events]
             reply.headers[SINK_HEADER] = "delivered" if all(sent) else "failed"
+        if self.ready is not None:  # after the completion events, never instead of them
+            self.ready.send(outcomes, deadline, correlation_id, traceparent)
         return reply
 
     def run_all(self, refs: tuple[ServerRef, ...], deadline: Deadline) -> list[Outcome]:

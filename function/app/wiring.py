@@ -14,6 +14,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from function.app import reserves
+from function.app.ready import ReadyEvents
 from function.app.service import Service
 from function.auth import Auth, auth_from_settings, bind
 from function.compute.base import ComputeBackend
@@ -82,8 +83,11 @@ def build_service(
     flow = Flow(settings, policy, backend, waiter, converger, reads)
     sink = emit.sink_from_settings(settings, session, auth, timing=timing)
     releaser = hook_releaser(settings, session, auth, timing, wall)
+    ready = None
+    if settings.ready_event and sink is not None:
+        ready = ReadyEvents(sink, ports.client if ports else None, settings.event_source)
     return Service(settings, policy, auth, backend, flow, sink, session, timing, releaser,
-                   compute_calls=lambda: counted.calls)  # fmt: skip
+                   compute_calls=lambda: counted.calls, ready=ready)  # fmt: skip
 
 
 def hook_releaser(

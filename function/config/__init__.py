@@ -38,6 +38,7 @@ NETWORK_ENDPOINT = "NICATTACH_NETWORK_ENDPOINT"
 OWNERSHIP = "NICATTACH_OWNERSHIP"
 PRUNE = "NICATTACH_PRUNE"
 FIX_DRIFT = "NICATTACH_FIX_DRIFT"
+READY_EVENT = "NICATTACH_READY_EVENT"
 NETWORK_FLAVOUR = "NICATTACH_NETWORK_FLAVOUR"
 CONCURRENCY = "NICATTACH_CONCURRENCY"
 SWEEP_WINDOW_S = "NICATTACH_SWEEP_WINDOW_S"
@@ -79,6 +80,7 @@ ENV_VARS = (
     OWNERSHIP,
     PRUNE,
     FIX_DRIFT,
+    READY_EVENT,
     NETWORK_FLAVOUR,
     CONCURRENCY,
     SWEEP_WINDOW_S,
@@ -181,6 +183,9 @@ class Settings:
     """Put back what a NIC profile asks for when a port of the function's lost it (someone
     re-enabled the source/destination check, removed a pair or the IPv6 address); false:
     only report it (``profile_drift`` on the completed event)."""
+    ready_event: bool = False
+    """After a completed outcome, also send one ``nicattach.nic.ready`` event per policy NIC
+    whose port is ACTIVE (and bound on the host, where the network API shows it) to the sink."""
     concurrency: int = 32
     """The ceiling of the adaptive concurrency (``function/gate.py``): servers of one event
     (and of a sweep) handled at once, and requests in flight to the compute API."""
@@ -205,7 +210,7 @@ class Settings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Read and check every variable; raise one ``ConfigError`` listing every mistake."""
-        from function.config.checks import credentials_project  # beside the checks
+        from function.config.checks import credentials_project, problems  # beside the checks
 
         env = os.environ if environ is None else environ
         read = Reader(env)
@@ -241,6 +246,7 @@ class Settings:
             ownership=read.choice(OWNERSHIP, OWNERSHIP_MODES, "auto", lower=True),
             prune=read.flag(PRUNE),
             fix_drift=read.flag(FIX_DRIFT, default=True),
+            ready_event=read.flag(READY_EVENT),
             network_flavour=read.choice(NETWORK_FLAVOUR, NETWORK_FLAVOURS, "auto", lower=True),
             concurrency=int(read.number(CONCURRENCY, 32, positive=True, limit=64)),
             sweep_window_s=read.number(SWEEP_WINDOW_S, 1200.0, positive=True),
@@ -250,9 +256,9 @@ class Settings:
             allow_http=read.flag(ALLOW_HTTP),
             smn_topics=csv_values(env.get(SMN_TOPICS, "")),
         )
-        problems = read.problems + settings._problems()
-        if problems:
-            raise ConfigError(problems)
+        found = read.problems + problems(settings)
+        if found:
+            raise ConfigError(found)
         for secret in (
             settings.token,
             settings.access_key,
@@ -263,11 +269,6 @@ class Settings:
         ):
             logs.register_secret(secret)
         return settings.with_credentials_project(settings.credentials_project_id)
-
-    def _problems(self) -> list[str]:
-        from function.config.checks import problems  # beside the settings, not inside them
-
-        return problems(self)
 
     @property
     def port_first(self) -> bool:

@@ -20,6 +20,7 @@ from function.config import (
     OS_AUTH_URL,
     OWNERSHIP,
     PROJECT_ID,
+    READY_EVENT,
     RUNTIME_PROJECT_ID,
     SDK_AK,
     SDK_PROJECT_ID,
@@ -51,6 +52,8 @@ def problems(settings: Settings) -> list[str]:
         problems.append(f"an eg:// sink needs {EG_ENDPOINT}")
     if settings.sink and not settings.sink.startswith(("eg://", "http://", "https://")):
         problems.append(f"{SINK} must be an http(s):// URL or eg://<channel id>")
+    if settings.ready_event and not settings.sink:
+        problems.append(f"{READY_EVENT} sends its events to a sink: set {SINK} (or K_SINK)")
     if settings.ca_bundle and not os.path.isfile(settings.ca_bundle):
         problems.append(f"{CA_BUNDLE}: no such file: {settings.ca_bundle!r}")
     problems += endpoint_lines(settings)

@@ -77,7 +77,7 @@ def profile_refusals(policy: Policy, backend: str, support: ProfileSupport) -> l
     """One line per rule and profile key that ``backend`` cannot apply (start-up refusal)."""
     return [
         f"{policy.source}: rule {rule.name!r} attach[{index}].{key}: the {backend} backend "
-        f"cannot apply {key}"
+        f"cannot apply {key}{support.reason(key)}"
         for rule in policy.rules
         for index, spec in enumerate(rule.attach)
         for key in support.refuses(spec.profile)

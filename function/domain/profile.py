@@ -109,10 +109,16 @@ class ProfileSupport:
     ipv6_bandwidth: bool = False
     allowed_address_pairs: bool = False
     public_ip: bool = False
+    why: tuple[tuple[str, str], ...] = ()
+    """(key, reason) for a refused key whose reason is worth a line of its own."""
 
     def refuses(self, profile: NicProfile) -> tuple[str, ...]:
         """The keys ``profile`` sets that this backend cannot apply."""
         return tuple(key for key in profile.keys if not getattr(self, key))
+
+    def reason(self, key: str) -> str:
+        """`` (why)`` for a refused ``key``, when the backend says why; else ``""``."""
+        return next((f" ({why})" for name, why in self.why if name == key), "")
 
 
 def unique_pairs(pairs: Iterable[AddressPair]) -> tuple[AddressPair, ...]:

@@ -14,6 +14,8 @@ from urllib.parse import urlencode
 
 from function.auth import acting_project
 from function.domain.ownership import Port
+from function.domain.readiness import FIELDS as READY_FIELDS
+from function.domain.readiness import Binding, binding_of
 from function.domain.timing import Deadline
 from function.network.errors import read_fault
 from function.transport.api import JsonApi, Signer, field, text
@@ -58,6 +60,20 @@ class NetworkClient(JsonApi):
         body = self._get(project_id, f"ports?{urlencode(query)}", deadline)
         items = field(body, "ports", list)
         return [port_from_api(p) for p in items if isinstance(p, Mapping) and p.get("id")]
+
+    def port_bindings(
+        self, project_id: str, port_ids: Iterable[str], deadline: Deadline
+    ) -> dict[str, Binding]:
+        """The ports ``port_ids`` as far as readiness needs them (status, device, host
+        binding where the caller may see it), by id; one read for all of them."""
+        query = [("id", ident) for ident in port_ids] + [("fields", f) for f in READY_FIELDS]
+        body = self._get(project_id, f"ports?{urlencode(query)}", deadline)
+        items = field(body, "ports", list)
+        return {
+            text(p.get("id")): binding_of(p)
+            for p in items
+            if isinstance(p, Mapping) and p.get("id")
+        }
 
     def create_port(
         self,

@@ -51,6 +51,7 @@ class NovaBackend:
             ipv6_address=True,
             allowed_address_pairs=True,
             public_ip=True,
+            why=(("ipv6_bandwidth", "Neutron has no shared bandwidth"),),
         ),
     )
 
