@@ -206,9 +206,13 @@ def _port_pairs(port: Mapping[str, Any]) -> list[tuple[str, str | None]]:
         ip = item.get("ip_address") if isinstance(item, Mapping) else None
         canonical = canonical_network(ip) if isinstance(ip, str) else None
         if canonical is not None:
-            mac = item.get("mac_address")
-            pairs.append((canonical, mac.lower() if isinstance(mac, str) else None))
+            pairs.append((canonical, _mac(item.get("mac_address"))))
     return pairs
+
+
+def _mac(value: object) -> str | None:
+    """A MAC as compared: one spelling for the port's own and its pairs' (case, blanks)."""
+    return (value.strip().lower() or None) if isinstance(value, str) else None
 
 
 def _has(have: list[tuple[str, str | None]], pair: AddressPair, own_mac: str | None) -> bool:
@@ -228,8 +232,7 @@ def _pairs_drift(
     update: dict[str, Any],
 ) -> None:
     have = _port_pairs(port)
-    own = port.get("mac_address")
-    own_mac = (own.strip().lower() or None) if isinstance(own, str) else None
+    own_mac = _mac(port.get("mac_address"))
     all_ips = () if profile.source_dest_check else ALLOW_ALL[flavour]
     missing_all = [AddressPair(ip) for ip in all_ips if not _has(have, AddressPair(ip), own_mac)]
     missing = [p for p in profile.allowed_address_pairs if not _has(have, p, own_mac)]

@@ -8,7 +8,7 @@ import ipaddress
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from function.domain.port_profile import (
@@ -289,6 +289,7 @@ ports = st.fixed_dictionaries(
 
 
 @given(ports, profiles, st.sampled_from(Flavour))
+@example({"mac_address": "0\r"}, NicProfile(source_dest_check=False), Flavour.HUAWEI_VPC)
 def test_any_port_answer_is_checked_and_one_correction_converges(
     found: dict[str, Any], profile: NicProfile, flavour: Flavour
 ) -> None:
