@@ -26,7 +26,7 @@ from function.config.checks import network_problem
 from function.config.policy_file import load_policy
 from function.config.profile_keys import profile_refusals
 from function.converge.convergence import Converger
-from function.converge.flow import Flow
+from function.converge.flow import Flow, FlowScope
 from function.converge.ports import PortOwner
 from function.converge.waiter import Waiter
 from function.delivery import emit
@@ -79,7 +79,7 @@ def build_service(
                           ownership=settings.ownership, reads=reads,
                           fix_drift=settings.fix_drift,
                           write_reserve=reserves.WRITES.of)  # fmt: skip
-    flow = Flow(settings, policy, backend, waiter, converger, reads)
+    flow = Flow(FlowScope.of(settings), policy, backend, waiter, converger, reads)
     sink = emit.sink_from_settings(settings, session, auth, timing=timing)
     releaser = hook_releaser(settings, session, auth, timing, wall)
     return Service(settings, policy, auth, backend, flow, sink, session, timing, releaser,

@@ -288,10 +288,13 @@ class Settings:
             )
         return replace(self, credentials_project_id=project, project_id=self.project_id or project)
 
-    def project_allowed(self, project_id: str) -> bool:
+    @property
+    def allowed_project_ids(self) -> tuple[str, ...]:
         """The allowlist if set, else only the credentials' project, else ``project_id``;
-        with none of them (``token`` auth), any project the token can act in (a warning
-        is logged at start-up)."""
+        empty with none of them (``token`` auth): any project the token can act in (a
+        warning is logged at start-up)."""
         default = self.credentials_project_id or self.project_id
-        allowed = self.allowed_projects or ((default,) if default else ())
-        return not allowed or project_id in allowed
+        return self.allowed_projects or ((default,) if default else ())
+
+    def project_allowed(self, project_id: str) -> bool:
+        return not self.allowed_project_ids or project_id in self.allowed_project_ids
