@@ -157,9 +157,8 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     finally:
         service.session.close()
     print(json.dumps(summary_json(summary), indent=2))
-    if summary.incomplete:
-        return EXIT_RETRY
-    return EXIT_PERMANENT if summary.failed else EXIT_OK
+    failed = EXIT_PERMANENT if summary.failed else EXIT_OK
+    return EXIT_RETRY if summary.incomplete else failed
 
 
 def cmd_invoke(args: argparse.Namespace) -> int:
