@@ -23,6 +23,7 @@ from typing import Any
 from function import config, logs
 from function.app.check import check
 from function.app.service import Reply, Service
+from function.app.views import summary_json
 from function.app.wiring import build_service, refuse_unsupported
 from function.config.policy_file import load_policy
 from function.delivery import emit
@@ -155,10 +156,9 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
         return _fail(exc.message, EXIT_INPUT)
     finally:
         service.session.close()
-    print(json.dumps(summary.as_dict(), indent=2))
-    if summary.incomplete:
-        return EXIT_RETRY
-    return EXIT_PERMANENT if summary.failed else EXIT_OK
+    print(json.dumps(summary_json(summary), indent=2))
+    failed = EXIT_PERMANENT if summary.failed else EXIT_OK
+    return EXIT_RETRY if summary.incomplete else failed
 
 
 def cmd_invoke(args: argparse.Namespace) -> int:

@@ -6,9 +6,11 @@ context object the function reads, typed (after Powertools' ``LambdaContext``), 
 ``ContextView.read`` the one place that reads it: a getter the object lacks, or one
 that answers something else than expected, reads as absent, never as an error.
 
-The event goes through the same code path as the HTTP entry (``Service.handle``); the
-reply becomes the structured outcome event(s), or ``RetryableFailure`` so the platform
-retries. A TIMER event ``{"nicattach": "reconcile"}`` runs the sweep instead.
+The event, already parsed by the platform, goes to the same code path as the HTTP
+entry's body (``Service.handle_parsed``: no bytes in between); the typed reply becomes
+the structured outcome event(s), its JSON document when it has none, or
+``RetryableFailure`` so the platform retries. A TIMER event
+``{"nicattach": "reconcile"}`` runs the sweep instead.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any, Protocol
 from function import logs, telemetry
 from function.app import reserves
 from function.app.service import Service
+from function.app.views import summary_json
 from function.auth import InvocationCredentials, invocation
 from function.config import PROJECT_ID
 from function.delivery import emit
@@ -107,12 +110,12 @@ def invoke(service: Service, event: dict[str, Any], context: FunctionGraphContex
         if is_reconcile_timer(event):
             with logs.bind(correlation_id=view.request_id or "timer"):
                 return timer_sweep(service, budget)
-        reply = service.handle(headers, encode(event), budget_s=budget)
+        reply = service.handle_parsed(event, headers, budget_s=budget)
     telemetry.flush()  # with OTEL_* only: FunctionGraph may freeze the process once we return
     if reply.verdict.retry:
         raise RetryableFailure(reply.body.decode())
-    if not reply.events:
-        return json.loads(reply.body)
+    if reply.document is not None:  # no outcome event: an error, an ignored event
+        return reply.document
     events = [emit.structured_json(e) for e in reply.events]
     return events[0] if len(events) == 1 else events
 
@@ -136,7 +139,7 @@ def timer_sweep(service: Service, budget: float | None) -> dict[str, Any]:
     """The TIMER sweep's summary; a sweep it cannot start (no project, a project not
     allowed) is answered with the reason, not raised: a retry would not fix it."""
     try:
-        return service.reconcile(full=False, budget_s=budget).as_dict()
+        return summary_json(service.reconcile(full=False, budget_s=budget))
     except NicAttachError as exc:
         if not service.settings.project_id:
             message = f"the TIMER sweep needs a project: set {PROJECT_ID}"
@@ -144,15 +147,6 @@ def timer_sweep(service: Service, budget: float | None) -> dict[str, Any]:
             message = exc.message
         log.error("reconcile not started: %s", message)
         return {"error": {"code": exc.code, "message": logs.redact(message)}}
-
-
-def encode(event: object) -> bytes:
-    """The event as the JSON body the HTTP entry would get; what cannot be JSON (a cycle,
-    nesting beyond any real event, a non-JSON value) becomes a body the parser refuses."""
-    try:
-        return json.dumps(event, allow_nan=False).encode()
-    except (ValueError, TypeError, RecursionError):
-        return b"\x00 not a JSON event"
 
 
 def is_reconcile_timer(event: object) -> bool:

@@ -27,9 +27,14 @@ from function.transport.api import CORRELATION_HEADER
 PACKAGE = "nic-autoattach"
 
 
+JSON_HEADERS = {"Content-Type": "application/json"}
+
+
 @dataclass
 class Reply:
-    """What the entry point sends back."""
+    """What the entry point sends back: the HTTP answer (``status``, ``headers``,
+    ``body``), and the same typed, for an entry that answers otherwise (FunctionGraph's
+    handler): the outcome events, or the JSON ``document`` of a reply that has none."""
 
     status: int
     headers: dict[str, str]
@@ -37,12 +42,20 @@ class Reply:
     verdict: Verdict
     outcomes: list[Outcome] = field(default_factory=list)
     events: list[CloudEvent] = field(default_factory=list)
+    document: dict[str, Any] | None = None
+    """The body as JSON, scrubbed, when the reply carries no outcome event."""
 
     def __post_init__(self) -> None:  # every reply body, whoever built it: one redaction
         self.body = logs.redact_bytes(self.body)
 
+    @classmethod
+    def of_json(cls, status: int, document: dict[str, Any], result: Verdict) -> Reply:
+        """A JSON reply; ``document`` is scrubbed once, for the body and for itself."""
+        scrubbed: dict[str, Any] = logs.scrub(document)
+        body = json.dumps(scrubbed).encode()
+        return cls(status, dict(JSON_HEADERS), body, result, document=scrubbed)
 
-JSON_HEADERS = {"Content-Type": "application/json"}
+
 _SAFE_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
@@ -64,9 +77,8 @@ def correlation_id_of(headers: Mapping[str, str]) -> str:
 
 def error_reply(exc: InputError) -> Reply:
     """400 (413, 405) with ``{"error": {"code", "message"}}``: nothing was done."""
-    body = {"error": {"code": exc.code, "message": exc.message}}  # redacted by Reply
-    return Reply(exc.http_status, dict(JSON_HEADERS), json.dumps(body).encode(),
-                 input_verdict(exc.http_status))  # fmt: skip
+    body = {"error": {"code": exc.code, "message": exc.message}}
+    return Reply.of_json(exc.http_status, body, input_verdict(exc.http_status))
 
 
 def outcome_reply(outcomes: list[Outcome], events: list[CloudEvent]) -> Reply:
@@ -76,8 +88,8 @@ def outcome_reply(outcomes: list[Outcome], events: list[CloudEvent]) -> Reply:
         return Reply(result.http_status, headers, body, result, outcomes, events)
     batch = [emit.structured_json(e) for e in events]
     headers = {"Content-Type": BATCH}
-    return Reply(result.http_status, headers, json.dumps(batch).encode(), result, outcomes,
-                 events)  # fmt: skip
+    body = json.dumps(batch).encode()
+    return Reply(result.http_status, headers, body, result, outcomes, events)
 
 
 def trigger_json(parsed: ParsedEvent) -> dict[str, Any]:

@@ -8,13 +8,13 @@ safe to share between threads. ``main.py`` (HTTP and FunctionGraph) and
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from function import logs, telemetry
 from function.app import reserves
+from function.app.intake import Intake
 from function.app.observe import (
     cloud_attributes,
     faas_attributes,
@@ -24,33 +24,27 @@ from function.app.observe import (
     outcome_record,
 )
 from function.app.ready import ReadyEvents
-from function.app.replies import JSON_HEADERS, PACKAGE, outcome_reply, trigger_json
+from function.app.replies import PACKAGE, outcome_reply, trigger_json
 from function.app.replies import Reply as Reply  # re-exported: the entry points' name
 from function.app.replies import correlation_id_of as correlation_id_of
 from function.app.replies import error_reply as error_reply
 from function.app.replies import package_version as package_version
 from function.app.smn_gate import SmnGate
+from function.app.views import preview_json, summary_json
 from function.auth import Auth
 from function.compute.base import ComputeBackend
 from function.config import Settings
 from function.converge.flow import Flow
-from function.converge.sweep import Summary, reconcile
+from function.converge.sweep import SweepSummary, reconcile
 from function.delivery import emit
-from function.domain.codes import ErrorCode, SkipReason
-from function.domain.errors import BodyTooLarge, InputError
-from function.domain.model import Ignored, ParsedEvent, ServerRef, check_project_id
-from function.domain.outcome import (
-    IGNORED,
-    Outcome,
-    failed,
-    skipped,
-)
+from function.domain.codes import ErrorCode
+from function.domain.errors import InputError
+from function.domain.model import ParsedEvent, ServerRef, check_project_id
+from function.domain.outcome import IGNORED, Outcome, failed
 from function.domain.policy import Policy
 from function.domain.timing import Deadline, Timing
 from function.lifecycle.releaser import Releaser
 from function.pool import map_in_context
-from function.sources.inbound import decode_request
-from function.sources.parse import parse_event
 from function.transport.api import CORRELATION_HEADER
 from function.transport.session import HttpSession
 
@@ -89,7 +83,7 @@ class Service:
         self.releaser = releaser
         self.compute_calls = compute_calls  # requests sent to the compute API so far
         self.ready = ready  # NICATTACH_READY_EVENT: nicattach.nic.ready through the sink
-        self.smn = SmnGate(session, settings.smn_topics)
+        self.intake = Intake(settings.max_body_bytes, SmnGate(session, settings.smn_topics))
         self.cloud = cloud_attributes(settings.ecs_endpoint)
         reserves.check_deadline(settings)
 
@@ -101,7 +95,7 @@ class Service:
             "backend": self.settings.backend,
             "policy_rules": len(self.policy.rules),
         }
-        return Reply(200, dict(JSON_HEADERS), json.dumps(body).encode(), IGNORED)
+        return Reply.of_json(200, body, IGNORED)
 
     def deadline(self, budget_s: float | None = None) -> Deadline:
         """One event's deadline: ``NICATTACH_DEADLINE_S``, or the platform's remaining time
@@ -124,25 +118,39 @@ class Service:
         A correlation id (the caller's ``X-Request-Id`` if usable, else a new one) goes
         into every log line, every API request and every outcome event. ``trusted`` False
         (the HTTP entry): SMN messages must be signed (``app/smn_gate.py``)."""
+        return self._answer(
+            headers,
+            lambda deadline: self.intake.request(headers, body, None if trusted else deadline),
+            budget_s,
+        )
+
+    def handle_parsed(
+        self, event: object, headers: Mapping[str, str], *, budget_s: float | None = None
+    ) -> Reply:
+        """``handle`` for an event the platform already parsed (FunctionGraph's handler):
+        no bytes to decode. The reply's ``events`` (or its ``document``) are the answer."""
+        return self._answer(headers, lambda _: self.intake.parsed(headers, event), budget_s)
+
+    def _answer(
+        self,
+        headers: Mapping[str, str],
+        parse: Callable[[Deadline], ParsedEvent],
+        budget_s: float | None,
+    ) -> Reply:
         deadline = self.deadline(budget_s)
         correlation_id = correlation_id_of(headers)
         with logs.bind(correlation_id=correlation_id):
-            reply = self._handle(headers, body, correlation_id, deadline, trusted)
+            reply = self._handle(parse, correlation_id, deadline)
         reply.headers[CORRELATION_HEADER] = correlation_id
         if self.sink is not None:
             reply.headers.setdefault(SINK_HEADER, "none")
         return reply
 
     def _handle(
-        self,
-        headers: Mapping[str, str],
-        body: bytes,
-        correlation_id: str,
-        deadline: Deadline,
-        trusted: bool,
+        self, parse: Callable[[Deadline], ParsedEvent], correlation_id: str, deadline: Deadline
     ) -> Reply:
         try:
-            parsed = self.parse(headers, body, None if trusted else deadline)
+            parsed = parse(deadline)
         except InputError as exc:
             log.info("rejected input: %s", exc.message, extra={"ctx": {"outcome": "bad_input"}})
             return error_reply(exc)
@@ -181,8 +189,9 @@ class Service:
 
     def run_all(self, refs: tuple[ServerRef, ...], deadline: Deadline) -> list[Outcome]:
         """Every server of one event, ``NICATTACH_CONCURRENCY`` at a time, one deadline."""
-        return list(map_in_context(lambda ref: self._run(ref, deadline), refs,
-                                   concurrency=self.settings.concurrency))  # fmt: skip
+        run = self._run
+        concurrency = self.settings.concurrency
+        return list(map_in_context(lambda ref: run(ref, deadline), refs, concurrency=concurrency))
 
     def release_all(
         self, refs: tuple[ServerRef, ...], outcomes: list[Outcome], deadline: Deadline
@@ -208,7 +217,7 @@ class Service:
         marker: str | None = None,
         budget_s: float | None = None,
         now: str | None = None,
-    ) -> Summary:
+    ) -> SweepSummary:
         """The sweep over one project (default: the configured one); see ``sweep.py``.
         ``full=False`` looks only at servers changed within ``NICATTACH_SWEEP_WINDOW_S``
         before ``now`` (an ISO 8601 time)."""
@@ -217,16 +226,32 @@ class Service:
             raise InputError(f"project {project} is not allowed (NICATTACH_ALLOWED_PROJECTS)")
         changes_since = None if full else sweep_window_start(now, self.settings.sweep_window_s)
         deadline = self.deadline(budget_s)
+        width = concurrency or self.settings.concurrency
         with logs.bind(project_id=project):
-            return reconcile(self.backend, self.flow, project, deadline, dry_run=dry_run,
-                             concurrency=concurrency or self.settings.concurrency,
-                             changes_since=changes_since, marker=marker)  # fmt: skip
+            summary = reconcile(
+                self.backend,
+                self.flow,
+                project,
+                deadline,
+                dry_run=dry_run,
+                concurrency=width,
+                changes_since=changes_since,
+                marker=marker,
+            )
+            body = summary_json(summary)
+            log.info(
+                "reconcile %s: %d checked",
+                project,
+                summary.checked,
+                extra={"ctx": {"summary": body}},
+            )
+        return summary
 
     def dry_run(self, headers: Mapping[str, str], body: bytes) -> list[dict[str, Any]]:
         """Per server: tags, matching rules, what would be attached or undone. Reads only.
 
         Raises ``InputError`` for a body ``handle`` would answer with 400."""
-        parsed = self.parse(headers, body)
+        parsed = self.intake.request(headers, body)
         if parsed.ignored_reason is not None:
             return [{"ignored": parsed.ignored_reason}]
         deadline = self.deadline()
@@ -235,35 +260,19 @@ class Service:
             parsed.servers,
             concurrency=self.settings.concurrency,
         )
-        return [logs.scrub(view) for view in views]
-
-    def parse(
-        self, headers: Mapping[str, str], body: bytes, untrusted: Deadline | None = None
-    ) -> ParsedEvent:
-        """The event; with ``untrusted`` (the deadline of a request that came over HTTP), SMN
-        messages pass ``SmnGate`` first (signed, listed topic; 403 otherwise)."""
-        if len(body) > self.settings.max_body_bytes:
-            raise BodyTooLarge(
-                f"body is {len(body)} bytes; the limit is {self.settings.max_body_bytes}"
-            )
-        trigger, data = decode_request(headers, body)
-        if untrusted is not None:
-            try:
-                data = self.smn.admit(headers, data, untrusted)
-            except Ignored as done:  # a subscription confirmed: nothing else to do
-                return ParsedEvent(trigger=trigger, ignored_reason=done.reason)
-        return parse_event(trigger, data)
+        return [preview_json(view) for view in views]
 
     def _run(self, ref: ServerRef, deadline: Deadline) -> Outcome:
         started = self.timing.clock()
         calls_before = self.compute_calls()
         with logs.bind(server_id=ref.server_id), telemetry.counting() as calls:
             try:
-                outcome = self._terminating(ref) or self.flow.run(ref, deadline)
+                outcome = self.flow.run(ref, deadline)
             except Exception as exc:  # a bug must cost one server, never the whole reply
                 log.exception("server %s: unexpected %s", ref.server_id, type(exc).__name__)
-                outcome = failed(ref.server_id, ref.project_id, ErrorCode.INTERNAL_ERROR,
-                                 f"unexpected {type(exc).__name__}", retryable=True)  # fmt: skip
+                message = f"unexpected {type(exc).__name__}"
+                code = ErrorCode.INTERNAL_ERROR
+                outcome = failed(ref.server_id, ref.project_id, code, message, retryable=True)
             ctx = outcome_record(outcome, (self.timing.clock() - started) * 1000, calls)
             ctx["api_calls"] = self.compute_calls() - calls_before  # the compute API's
             log.log(
@@ -272,21 +281,13 @@ class Service:
             observe(outcome, ctx["duration_ms"])
         return outcome
 
-    def _terminating(self, ref: ServerRef) -> Outcome | None:
-        """A server leaving its scaling group: no NIC work, its hook is answered CONTINUE."""
-        if ref.lifecycle is None or not ref.lifecycle.terminating:
-            return None
-        project = self.flow.project_of(ref)
-        return project if isinstance(project, Outcome) else skipped(
-            ref.server_id, project, SkipReason.INSTANCE_TERMINATING)  # fmt: skip
-
     def _ignored(self, parsed: ParsedEvent) -> Reply:
         reason = parsed.ignored_reason
-        log.info("ignored event %s: %s", parsed.trigger.id, reason,
-                 extra={"ctx": {"event_id": parsed.trigger.id, "outcome": "ignored",
-                                "reason": reason}})  # fmt: skip
+        event_id = parsed.trigger.id
+        ctx = {"event_id": event_id, "outcome": "ignored", "reason": reason}
+        log.info("ignored event %s: %s", event_id, reason, extra={"ctx": ctx})
         body = {"outcome": "ignored", "reason": reason, "trigger": trigger_json(parsed)}
-        return Reply(IGNORED.http_status, dict(JSON_HEADERS), json.dumps(body).encode(), IGNORED)
+        return Reply.of_json(IGNORED.http_status, body, IGNORED)
 
 
 def sweep_window_start(now: str | None, window_s: float) -> str:

@@ -27,7 +27,7 @@ from function.config.checks import network_problem
 from function.config.policy_file import load_policy
 from function.config.profile_keys import profile_refusals
 from function.converge.convergence import Converger
-from function.converge.flow import Flow
+from function.converge.flow import Flow, FlowScope
 from function.converge.ports import PortOwner
 from function.converge.waiter import Waiter
 from function.delivery import emit
@@ -69,25 +69,47 @@ def build_service(
             "NICATTACH_API_VERSION=v2 has no microversions: the API shows no tags, so events "
             "must carry them (else tags_unavailable) and the sweep sees none"
         )
-    reads = ThreadPoolExecutor(max_workers=max(2, settings.concurrency),
-                               thread_name_prefix="nicattach-read")  # fmt: skip
+    reads = ThreadPoolExecutor(
+        max_workers=max(2, settings.concurrency), thread_name_prefix="nicattach-read"
+    )
     counted = Counted(session)  # the compute calls of each event, for its log line
     backend = compute_backend(settings, counted, auth, timing, reads)
-    waiter = Waiter(backend, timing, wait_active_s=settings.wait_active_s,
-                    wait_port_active_s=settings.wait_port_active_s)  # fmt: skip
+    waiter = Waiter(
+        backend,
+        timing,
+        wait_active_s=settings.wait_active_s,
+        wait_port_active_s=settings.wait_port_active_s,
+    )
     ports = port_owner(settings, counted, auth, timing)
-    converger = Converger(backend, waiter, prune=settings.prune, ports=ports,
-                          ownership=settings.ownership, reads=reads,
-                          fix_drift=settings.fix_drift,
-                          write_reserve=reserves.WRITES.of)  # fmt: skip
-    flow = Flow(settings, policy, backend, waiter, converger, reads)
+    converger = Converger(
+        backend,
+        waiter,
+        prune=settings.prune,
+        ports=ports,
+        ownership=settings.ownership,
+        reads=reads,
+        fix_drift=settings.fix_drift,
+        write_reserve=reserves.WRITES.of,
+    )
+    flow = Flow(FlowScope.of(settings), policy, backend, waiter, converger, reads)
     sink = emit.sink_from_settings(settings, session, auth, timing=timing)
     releaser = hook_releaser(settings, session, auth, timing, wall)
     ready = None
     if settings.ready_event and sink is not None:
         ready = ReadyEvents(sink, ports.client if ports else None, settings.event_source)
-    return Service(settings, policy, auth, backend, flow, sink, session, timing, releaser,
-                   compute_calls=lambda: counted.calls, ready=ready)  # fmt: skip
+    return Service(
+        settings,
+        policy,
+        auth,
+        backend,
+        flow,
+        sink,
+        session,
+        timing,
+        releaser,
+        compute_calls=lambda: counted.calls,
+        ready=ready,
+    )
 
 
 def hook_releaser(
@@ -102,8 +124,12 @@ def hook_releaser(
     if settings.as_endpoint:
         timeout = (settings.connect_timeout_s, settings.read_timeout_s)
         client = AsClient(session, settings.as_endpoint, auth, timing=timing, timeout=timeout)
-    return Releaser(client, on_failure=Action(settings.hook_on_failure.upper()),
-                    extend_within_s=settings.hook_extend_within_s, wall=wall)  # fmt: skip
+    return Releaser(
+        client,
+        on_failure=Action(settings.hook_on_failure.upper()),
+        extend_within_s=settings.hook_extend_within_s,
+        wall=wall,
+    )
 
 
 def port_owner(
@@ -142,14 +168,24 @@ def compute_backend(
     reads: ThreadPoolExecutor | None = None,
 ) -> ComputeBackend:
     if settings.backend == "nova":
-        client = NovaClient(session, settings.ecs_endpoint, auth, api_version=settings.api_version,
-                           timeout=(settings.connect_timeout_s, settings.read_timeout_s),
-                           timing=timing)  # fmt: skip
+        client = NovaClient(
+            session,
+            settings.ecs_endpoint,
+            auth,
+            api_version=settings.api_version,
+            timeout=(settings.connect_timeout_s, settings.read_timeout_s),
+            timing=timing,
+        )
         client.limiter = Gate(settings.concurrency, timing)  # adaptive; the setting is its ceiling
         return NovaBackend(client, marks=settings.device_tags)
     if settings.backend == "huawei-v1":
-        v1 = HuaweiV1Client(session, settings.ecs_endpoint, auth, timing=timing,
-                      timeout=(settings.connect_timeout_s, settings.read_timeout_s))  # fmt: skip
+        v1 = HuaweiV1Client(
+            session,
+            settings.ecs_endpoint,
+            auth,
+            timing=timing,
+            timeout=(settings.connect_timeout_s, settings.read_timeout_s),
+        )
         v1.limiter = Gate(settings.concurrency, timing)
         return HuaweiV1Backend(v1, reads)
     raise ConfigError(f"backend {settings.backend!r} is not available")

@@ -247,8 +247,11 @@ def _note_unscoped(level: int) -> None:
     if _UNSCOPED_NOTED.is_set():
         return
     _UNSCOPED_NOTED.set()
-    log.log(level, "neither NICATTACH_ALLOWED_PROJECTS nor NICATTACH_PROJECT_ID is set: events "
-            "may name any project the token can act in")  # fmt: skip
+    log.log(
+        level,
+        "neither NICATTACH_ALLOWED_PROJECTS nor NICATTACH_PROJECT_ID is set: events "
+        "may name any project the token can act in",
+    )
 
 
 def invocation(

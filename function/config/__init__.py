@@ -1,9 +1,6 @@
-"""Settings, read once from the environment (the README's "Configuration" table).
-
-Every knob is a field of one frozen dataclass with a documented default;
-the variable names are constants so the CLI, the tests and serverless.yml
-can name them without typos.
-"""
+"""Settings, read once from the environment (docs/configuration.md): every knob a field of
+one frozen dataclass with a documented default; the variable names are constants so the
+CLI, the tests and serverless.yml can name them without typos."""
 
 from __future__ import annotations
 
@@ -289,10 +286,13 @@ class Settings:
             )
         return replace(self, credentials_project_id=project, project_id=self.project_id or project)
 
-    def project_allowed(self, project_id: str) -> bool:
+    @property
+    def allowed_project_ids(self) -> tuple[str, ...]:
         """The allowlist if set, else only the credentials' project, else ``project_id``;
-        with none of them (``token`` auth), any project the token can act in (a warning
-        is logged at start-up)."""
+        empty with none of them (``token`` auth): any project the token can act in (a
+        warning is logged at start-up)."""
         default = self.credentials_project_id or self.project_id
-        allowed = self.allowed_projects or ((default,) if default else ())
-        return not allowed or project_id in allowed
+        return self.allowed_projects or ((default,) if default else ())
+
+    def project_allowed(self, project_id: str) -> bool:
+        return not self.allowed_project_ids or project_id in self.allowed_project_ids

@@ -9,24 +9,66 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from dataclasses import dataclass, replace
 
 from function import pool
 from function.compute.base import Attached, ComputeBackend, Server
 from function.config import Settings
 from function.converge.convergence import Converger
 from function.converge.ports import PortOwner
+from function.converge.preview import Preview, PreviewError
 from function.converge.waiter import READY, Waiter
 from function.domain.codes import ErrorCode, SkipReason
 from function.domain.errors import NicAttachError, PermanentError, ServerGone, TemporaryError
 from function.domain.model import ServerRef
 from function.domain.outcome import Outcome, completed, failed, skipped
 from function.domain.plan import plan
-from function.domain.policy import NicRequest, Policy, evaluate
+from function.domain.policy import Policy, evaluate
 from function.domain.tags import Tags
 from function.domain.timing import Deadline
 
 log = logging.getLogger("nicattach.flow")
+
+
+@dataclass(frozen=True)
+class FlowScope:
+    """What the flow reads of the settings: where to act, and the API it talks to."""
+
+    default_project: str | None
+    """``NICATTACH_PROJECT_ID``: the project of an event that names none."""
+    allowed_projects: tuple[str, ...]
+    """The projects it may act in; empty: any (``Settings.allowed_project_ids``)."""
+    api_version: str
+
+    @classmethod
+    def of(cls, settings: Settings) -> FlowScope:
+        return cls(settings.project_id, settings.allowed_project_ids, settings.api_version)
+
+    def decide(self, ref: ServerRef) -> ProjectDecision:
+        """The one project decision for a server, before any call."""
+        project = ref.project_id or self.default_project
+        if project is None:
+            refusal = failed(
+                ref.server_id,
+                None,
+                ErrorCode.NO_PROJECT,
+                "the event names no project and NICATTACH_PROJECT_ID is not set",
+                retryable=False,
+            )
+            return ProjectDecision("", refusal)
+        if self.allowed_projects and project not in self.allowed_projects:
+            refused = skipped(ref.server_id, project, SkipReason.PROJECT_NOT_ALLOWED)
+            return ProjectDecision(project, refused)
+        return ProjectDecision(project)
+
+
+@dataclass(frozen=True)
+class ProjectDecision:
+    """The project a server is acted on in, or the outcome that ends its run first."""
+
+    project_id: str
+    """The project to act in (empty when refused: ``refusal`` says why)."""
+    refusal: Outcome | None = None
 
 
 class Flow:
@@ -34,14 +76,14 @@ class Flow:
 
     def __init__(
         self,
-        settings: Settings,
+        scope: FlowScope,
         policy: Policy,
         backend: ComputeBackend,
         waiter: Waiter,
         converger: Converger,
         reads: ThreadPoolExecutor,
     ) -> None:
-        self._settings = settings
+        self._scope = scope
         self._policy = policy
         self._backend = backend
         self._waiter = waiter
@@ -53,28 +95,26 @@ class Flow:
         """The function's ports through the network API, when one is configured."""
         return self._converger.ports
 
-    def project_of(self, ref: ServerRef) -> str | Outcome:
-        """The project to act in, or the outcome that ends the run before any call."""
-        project = ref.project_id or self._settings.project_id
-        if project is None:
-            return failed(ref.server_id, None, ErrorCode.NO_PROJECT,
-                          "the event names no project and NICATTACH_PROJECT_ID is not set",
-                          retryable=False)  # fmt: skip
-        if not self._settings.project_allowed(project):
-            return skipped(ref.server_id, project, SkipReason.PROJECT_NOT_ALLOWED)
-        return project
-
     def run(self, ref: ServerRef, deadline: Deadline) -> Outcome:
-        project = self.project_of(ref)
-        if isinstance(project, Outcome):
-            return project
+        """The server's one outcome. A server leaving its scaling group gets no NIC work
+        (its lifecycle hook is answered CONTINUE)."""
+        decision = self._scope.decide(ref)
+        if decision.refusal is not None:
+            return decision.refusal
+        project = decision.project_id
+        if ref.lifecycle is not None and ref.lifecycle.terminating:
+            return skipped(ref.server_id, project, SkipReason.INSTANCE_TERMINATING)
         if ref.deleted:
             return self.release(ref, project, deadline)
         rules: tuple[str, ...] = ()
         if deadline.expired:  # a batch larger than one deadline: the rest is redelivered
-            return failed(ref.server_id, project, ErrorCode.DEADLINE_EXCEEDED,
-                          "the event's deadline passed before this server's turn",
-                          retryable=True)  # fmt: skip
+            return failed(
+                ref.server_id,
+                project,
+                ErrorCode.DEADLINE_EXCEEDED,
+                "the event's deadline passed before this server's turn",
+                retryable=True,
+            )
         try:
             self._backend.discover(deadline)  # what the API can do: read once per process
             status, tags, first = self._status_and_tags(project, ref, deadline)
@@ -84,16 +124,19 @@ class Flow:
                 return skipped(ref.server_id, project, SkipReason.NO_RULE_MATCHED)
             if status and self._waiter.until_ready(project, ref.server_id, status, deadline):
                 first = None  # read while it was building: stale
-            done = self._converger.converge(project, ref.server_id, desired.nics, deadline,
-                                            first=first)  # fmt: skip
+            done = self._converger.converge(
+                project, ref.server_id, desired.nics, deadline, first=first
+            )
         except ServerGone:
             return skipped(ref.server_id, project, SkipReason.SERVER_GONE)
         except TemporaryError as exc:
-            return failed(ref.server_id, project, exc.code, exc.message, retryable=True,
-                          rules=rules)  # fmt: skip
+            return failed(
+                ref.server_id, project, exc.code, exc.message, retryable=True, rules=rules
+            )
         except PermanentError as exc:
-            return failed(ref.server_id, project, exc.code, exc.message, retryable=False,
-                          rules=rules)  # fmt: skip
+            return failed(
+                ref.server_id, project, exc.code, exc.message, retryable=False, rules=rules
+            )
         for nic in done.suspected:
             log.warning(
                 "server %s: NIC %s is beyond the one asked for on net %s (not ours: never touched)",
@@ -101,9 +144,16 @@ class Flow:
                 nic.port_id,
                 nic.net_id,
             )
-        return completed(ref.server_id, project, rules, done.attached, done.interfaces,
-                         stale=done.stale, suspected=done.suspected,
-                         drift=done.drift)  # fmt: skip
+        return completed(
+            ref.server_id,
+            project,
+            rules,
+            done.attached,
+            done.interfaces,
+            stale=done.stale,
+            suspected=done.suspected,
+            drift=done.drift,
+        )
 
     def release(self, ref: ServerRef, project: str, deadline: Deadline) -> Outcome:
         """A delete event: once the server is gone, delete the function's ports made for it
@@ -131,44 +181,40 @@ class Flow:
             log.info("server %s: deleted %d port(s) of the function", ref.server_id, len(released))
         return skipped(ref.server_id, project, SkipReason.SERVER_DELETED)
 
-    def preview(self, ref: ServerRef, deadline: Deadline) -> dict[str, Any]:
+    def preview(self, ref: ServerRef, deadline: Deadline) -> Preview:
         """Reads only: the tags, the matching rules and what ``run`` would do now."""
-        view: dict[str, Any] = {"server_id": ref.server_id}
-        project = self.project_of(ref)
-        if isinstance(project, Outcome):
-            view["project_id"] = project.project_id
-            key = "skipped" if project.reason else "error"
-            reason = project.reason or {"code": project.error_code,
-                                        "message": project.error_message}  # fmt: skip
-            return {**view, key: reason}
-        view["project_id"] = project
+        decision = self._scope.decide(ref)
+        if decision.refusal is not None:
+            return _refused(decision.refusal)
+        project = decision.project_id
         if ref.deleted:
-            return {**view, "skipped": SkipReason.SERVER_DELETED}
+            return Preview(ref.server_id, project, skipped=SkipReason.SERVER_DELETED)
+        read: Preview | None = None
         try:
             self._backend.discover(deadline)
             status, tags, first = self._status_and_tags(project, ref, deadline)
             desired = evaluate(self._policy, tags)
-            view.update(status=status, tags=tags.as_strings(), rules=list(desired.rules))
+            read = Preview(
+                ref.server_id, project, status, tuple(tags.as_strings()), rules=desired.rules
+            )
             if not desired.nics:
-                return {**view, "would_attach": [], "would_detach": []}
+                return replace(read, would_attach=())
             if status and status.upper() not in READY:
-                return {**view, "pending": f"server is {status}"}
+                return replace(read, pending=f"server is {status}")
             current = first or self._backend.list_interfaces(project, ref.server_id, deadline)
-            interfaces = current.interfaces
-            result = plan(desired.nics, interfaces)  # reads only: marks, no port listing
+            result = plan(desired.nics, current.interfaces)  # reads only: no port listing
         except ServerGone:
-            return {**view, "skipped": SkipReason.SERVER_GONE}
+            return replace(read or Preview(ref.server_id, project), skipped=SkipReason.SERVER_GONE)
         except NicAttachError as exc:
-            retryable = isinstance(exc, TemporaryError)
-            return {**view, "error": {"code": exc.code, "message": exc.message,
-                                      "retryable": retryable}}  # fmt: skip
-        return {
-            **view,
-            "would_attach": [_request_json(nic) for nic in result.missing],
-            "would_detach": [d.port_id for d in result.duplicates],
-            "stale": [i.port_id for i in result.stale],
-            "suspected_duplicates": [i.port_id for i in result.suspected],
-        }
+            error = PreviewError(exc.code, exc.message, isinstance(exc, TemporaryError))
+            return replace(read or Preview(ref.server_id, project), error=error)
+        return replace(
+            read,
+            would_attach=tuple(result.missing),
+            would_detach=tuple(d.port_id for d in result.duplicates),
+            stale=tuple(i.port_id for i in result.stale),
+            suspected_duplicates=tuple(i.port_id for i in result.suspected),
+        )
 
     def _status_and_tags(
         self, project: str, ref: ServerRef, deadline: Deadline
@@ -191,19 +237,27 @@ class Flow:
     def _usable_tags(self, server: Server) -> Tags:
         if server.tags is None:
             raise PermanentError(
-                f"the compute API ({self._settings.api_version}) does not show tags; send them "
-                "in the event, or use v2.1", code=ErrorCode.TAGS_UNAVAILABLE,
-            )  # fmt: skip
+                f"the compute API ({self._scope.api_version}) does not show tags; send them "
+                "in the event, or use v2.1",
+                code=ErrorCode.TAGS_UNAVAILABLE,
+            )
         if server.ignored_tags:
-            log.warning("server %s: ignoring %d tag(s) that cannot be used", server.id,
-                        len(server.ignored_tags),
-                        extra={"ctx": {"ignored_tags": list(server.ignored_tags)}})  # fmt: skip
+            log.warning(
+                "server %s: ignoring %d tag(s) that cannot be used",
+                server.id,
+                len(server.ignored_tags),
+                extra={"ctx": {"ignored_tags": list(server.ignored_tags)}},
+            )
         return server.tags
 
 
-def _request_json(nic: NicRequest) -> dict[str, str]:
-    fields = {"net_id": nic.net_id, "port_id": nic.port_id, "fixed_ip": nic.fixed_ip}
-    return {k: v for k, v in fields.items() if v is not None}
+def _refused(refusal: Outcome) -> Preview:
+    """The preview of a server whose project decision ended it before any call."""
+    if refusal.reason is not None:
+        return Preview(refusal.server_id, refusal.project_id, skipped=refusal.reason)
+    code, message = refusal.error_code or "", refusal.error_message or ""
+    error = PreviewError(code, message, refusal.retryable)
+    return Preview(refusal.server_id, refusal.project_id, error=error)
 
 
 def _result(listing: Future[Attached]) -> Attached | None:

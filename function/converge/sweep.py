@@ -14,12 +14,12 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
 
 from function import logs, telemetry
 from function.compute.base import ComputeBackend, Server
 from function.converge.flow import Flow
 from function.converge.ports import PortOwner
+from function.converge.preview import Preview
 from function.domain.errors import NicAttachError, ServerGone
 from function.domain.model import ServerRef
 from function.domain.outcome import Kind, Outcome, failed
@@ -33,9 +33,29 @@ PAGE_RESERVE_S = 2.0
 """A new page is started only with this much of the deadline left."""
 
 
+@dataclass(frozen=True)
+class Failure:
+    """A server the sweep could not bring to the policy (``server_id`` None: the listing)."""
+
+    server_id: str | None
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class NicSeen:
+    """A NIC the sweep reports on a server (a suspected duplicate, a stale NIC)."""
+
+    server_id: str
+    port_id: str
+    net_id: str | None = None
+    """Known when the server was converged; a dry run names the port only."""
+
+
 @dataclass
-class Summary:
-    """Every listed server is counted once: ``checked`` = the sum of the others."""
+class SweepSummary:
+    """Every listed server is counted once: ``checked`` = the sum of the others. Its JSON
+    form is made at the edge (``app/views.summary_json``)."""
 
     project_id: str
     dry_run: bool = False
@@ -51,18 +71,12 @@ class Summary:
     marker: str | None = None
     """Resume here (``reconcile --marker``) when ``incomplete``."""
     tags_unavailable: bool = False
-    planned: list[dict[str, Any]] = field(default_factory=list)
-    failures: list[dict[str, str | None]] = field(default_factory=list)
-    suspected_duplicates: list[dict[str, str]] = field(default_factory=list)
-    stale_interfaces: list[dict[str, str]] = field(default_factory=list)
+    planned: list[Preview] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
+    suspected_duplicates: list[NicSeen] = field(default_factory=list)
+    stale_interfaces: list[NicSeen] = field(default_factory=list)
     ports_collected: int = 0
     """The function's ports whose server is gone, deleted by this sweep."""
-
-    def as_dict(self) -> dict[str, Any]:
-        body = {k: v for k, v in self.__dict__.items() if v or isinstance(v, int)}
-        body["project_id"] = self.project_id
-        scrubbed: dict[str, Any] = logs.scrub(body)  # CLI output, TIMER return value, logs
-        return scrubbed
 
 
 def reconcile(
@@ -75,8 +89,8 @@ def reconcile(
     concurrency: int = 8,
     changes_since: str | None = None,
     marker: str | None = None,
-) -> Summary:
-    summary = Summary(project_id, dry_run=dry_run)
+) -> SweepSummary:
+    summary = SweepSummary(project_id, dry_run=dry_run)
     fields = {"correlation_id": logs.bound("correlation_id") or f"sweep-{uuid.uuid4()}"}
     with logs.bind(**fields):
         while True:
@@ -84,8 +98,9 @@ def reconcile(
                 summary.incomplete, summary.marker = True, marker
                 break
             try:
-                page = backend.list_servers(project_id, deadline, marker=marker,
-                                            changes_since=changes_since)  # fmt: skip
+                page = backend.list_servers(
+                    project_id, deadline, marker=marker, changes_since=changes_since
+                )
             except Exception as exc:  # a sweep never raises: it reports where to resume
                 code, message = _error(exc)
                 log.warning(
@@ -95,7 +110,7 @@ def reconcile(
                     exc_info=not isinstance(exc, NicAttachError),
                 )
                 summary.incomplete, summary.marker = True, marker
-                summary.failures.append({"server_id": None, "code": code, "message": message})
+                summary.failures.append(Failure(None, code, message))
                 break
             _sweep_page(summary, flow, page.servers, deadline, dry_run, concurrency)
             if page.next_marker is None:  # an empty page may have more behind it (v1)
@@ -104,8 +119,6 @@ def reconcile(
         if flow.ports is not None and not dry_run and not summary.incomplete:
             summary.ports_collected = collect_ports(flow.ports, backend, project_id, deadline)
             telemetry.get().count(telemetry.PORTS_COLLECTED, summary.ports_collected)
-    log.info("reconcile %s: %d checked", project_id, summary.checked,
-             extra={"ctx": {"summary": summary.as_dict()}})  # fmt: skip
     return summary
 
 
@@ -141,7 +154,7 @@ def collect_ports(
 
 
 def _sweep_page(
-    summary: Summary,
+    summary: SweepSummary,
     flow: Flow,
     servers: tuple[Server, ...],
     deadline: Deadline,
@@ -158,7 +171,7 @@ def _sweep_page(
     ]
     summary.skipped += len(swept) - len(refs)  # tags not visible (API v2): reported above
 
-    def one(ref: ServerRef) -> Outcome | dict[str, Any]:
+    def one(ref: ServerRef) -> Outcome | Preview:
         with logs.bind(server_id=ref.server_id):
             try:
                 return flow.preview(ref, deadline) if dry_run else flow.run(ref, deadline)
@@ -170,7 +183,7 @@ def _sweep_page(
                 return failed(ref.server_id, ref.project_id, code, message, retryable=True)
 
     for result in map_in_context(one, refs, concurrency=concurrency):
-        if isinstance(result, dict):
+        if isinstance(result, Preview):
             _count_preview(summary, result)
         else:
             _count(summary, result)
@@ -184,26 +197,24 @@ def _error(exc: Exception) -> tuple[str, str]:
     return "internal_error", f"unexpected {type(exc).__name__}"
 
 
-def _count_preview(summary: Summary, view: dict[str, Any]) -> None:
-    if "error" in view:
+def _count_preview(summary: SweepSummary, view: Preview) -> None:
+    if view.error is not None:
         summary.failed += 1
-        error = view["error"]
-        summary.failures.append({"server_id": view["server_id"], "code": error.get("code"),
-                                 "message": error.get("message")})  # fmt: skip
-    elif view.get("would_attach") or view.get("would_detach"):
+        summary.failures.append(Failure(view.server_id, view.error.code, view.error.message))
+    elif view.changes:
         summary.would_attach += 1
         summary.planned.append(view)
-    elif "skipped" in view or not view.get("rules"):
+    elif view.skipped is not None or not view.rules:
         summary.skipped += 1
     else:
         summary.already += 1
-    for port in view.get("suspected_duplicates", ()):
-        summary.suspected_duplicates.append({"server_id": view["server_id"], "port_id": port})
-    for port in view.get("stale", ()):
-        summary.stale_interfaces.append({"server_id": view["server_id"], "port_id": port})
+    for port in view.suspected_duplicates:
+        summary.suspected_duplicates.append(NicSeen(view.server_id, port))
+    for port in view.stale or ():
+        summary.stale_interfaces.append(NicSeen(view.server_id, port))
 
 
-def _count(summary: Summary, outcome: Outcome) -> None:
+def _count(summary: SweepSummary, outcome: Outcome) -> None:
     if outcome.kind is Kind.COMPLETED:
         if outcome.status == "attached":
             summary.attached += 1
@@ -213,15 +224,15 @@ def _count(summary: Summary, outcome: Outcome) -> None:
         summary.skipped += 1
     else:
         summary.failed += 1
-        summary.failures.append(
-            {"server_id": outcome.server_id, "code": outcome.error_code,
-             "message": outcome.error_message}
-        )  # fmt: skip
+        code, message = outcome.error_code or "", outcome.error_message or ""
+        summary.failures.append(Failure(outcome.server_id, code, message))
     for nic in outcome.suspected:
-        entry = {"server_id": outcome.server_id, "port_id": nic.port_id, "net_id": nic.net_id}
-        summary.suspected_duplicates.append(entry)
-        log.warning("reconcile: server %s has NIC %s beyond the one asked for on net %s",
-                    outcome.server_id, nic.port_id, nic.net_id)  # fmt: skip
+        summary.suspected_duplicates.append(NicSeen(outcome.server_id, nic.port_id, nic.net_id))
+        log.warning(
+            "reconcile: server %s has NIC %s beyond the one asked for on net %s",
+            outcome.server_id,
+            nic.port_id,
+            nic.net_id,
+        )
     for nic in outcome.stale:
-        entry = {"server_id": outcome.server_id, "port_id": nic.port_id, "net_id": nic.net_id}
-        summary.stale_interfaces.append(entry)
+        summary.stale_interfaces.append(NicSeen(outcome.server_id, nic.port_id, nic.net_id))

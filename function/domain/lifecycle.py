@@ -103,7 +103,10 @@ def seconds_left(timeout: str | None, now: float) -> float | None:
 
 def pick(records: list[Hanging], instance_id: str, hook_name: str | None) -> Hanging | None:
     """The record for this instance (and hook, when known); a HANGING one first."""
-    mine = [r for r in records if r.instance_id == instance_id
-            and (hook_name is None or r.hook_name == hook_name)]  # fmt: skip
+    mine = [
+        r
+        for r in records
+        if r.instance_id == instance_id and (hook_name is None or r.hook_name == hook_name)
+    ]
     hanging = [r for r in mine if r.status == HANGING]
     return (hanging or mine)[0] if mine else None

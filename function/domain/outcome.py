@@ -69,8 +69,17 @@ def completed(
     drift: tuple[PortDrift, ...] = (),
 ) -> Outcome:
     status = "attached" if attached else "already_attached"
-    return Outcome(Kind.COMPLETED, server_id, project_id, rules, status, interfaces,
-                   stale=stale, suspected=suspected, drift=drift)  # fmt: skip
+    return Outcome(
+        Kind.COMPLETED,
+        server_id,
+        project_id,
+        rules,
+        status,
+        interfaces,
+        stale=stale,
+        suspected=suspected,
+        drift=drift,
+    )
 
 
 def skipped(server_id: str, project_id: str | None, reason: SkipReason) -> Outcome:

@@ -36,19 +36,40 @@ class AsClient(JsonApi):
     401, retries with ``API_BACKOFF``) is the transport layer's ``JsonApi``."""
 
     def __init__(
-        self, session: HttpSession, endpoint: str, auth: Signer, *, timing: Timing,
-        timeout: tuple[float, float] = (3.05, 20.0), attempts: int = 3,
-    ) -> None:  # fmt: skip
-        super().__init__(session, endpoint, auth, read_fault, api_version=API_ROOT,
-                         timeout=timeout, get_attempts=attempts, timing=timing)  # fmt: skip
+        self,
+        session: HttpSession,
+        endpoint: str,
+        auth: Signer,
+        *,
+        timing: Timing,
+        timeout: tuple[float, float] = (3.05, 20.0),
+        attempts: int = 3,
+    ) -> None:
+        super().__init__(
+            session,
+            endpoint,
+            auth,
+            read_fault,
+            api_version=API_ROOT,
+            timeout=timeout,
+            get_attempts=attempts,
+            timing=timing,
+        )
 
     def check(self, response: Response, what: str) -> Any:
         return super().check(response, f"AS {what}")
 
     def callback(
-        self, project_id: str, group_id: str, action: Action, deadline: Deadline, *,
-        key: str | None = None, instance_id: str | None = None, hook_name: str | None = None,
-    ) -> None:  # fmt: skip
+        self,
+        project_id: str,
+        group_id: str,
+        action: Action,
+        deadline: Deadline,
+        *,
+        key: str | None = None,
+        instance_id: str | None = None,
+        hook_name: str | None = None,
+    ) -> None:
         """Answer the hook: by ``key``, else by ``instance_id`` + ``hook_name``. Repeated
         after a lost answer, the API refuses it as "not hanging": the releaser then reads
         the list, so retrying it is safe."""
@@ -66,8 +87,7 @@ class AsClient(JsonApi):
         self, project_id: str, group_id: str, instance_id: str, deadline: Deadline
     ) -> list[Hanging]:
         """The instance's hook records (``instance_hanging_info``); malformed items dropped."""
-        path = (f"scaling_instance_hook/{quote(group_id)}/list"
-                f"?instance_id={quote(instance_id)}")  # fmt: skip
+        path = f"scaling_instance_hook/{quote(group_id)}/list?instance_id={quote(instance_id)}"
         answer = self._get(project_id, path, deadline)
         items = answer.get("instance_hanging_info") if isinstance(answer, Mapping) else None
         if not isinstance(items, list):
@@ -105,9 +125,18 @@ def as_error(response: Response) -> tuple[str, str]:
 def hanging_from_api(raw: object) -> Hanging | None:
     if not isinstance(raw, Mapping):
         return None
-    text = {k: raw.get(k) for k in ("instance_id", "scaling_group_id", "lifecycle_hook_name",
-                                    "lifecycle_action_key", "lifecycle_hook_status",
-                                    "timeout", "default_result")}  # fmt: skip
+    text = {
+        k: raw.get(k)
+        for k in (
+            "instance_id",
+            "scaling_group_id",
+            "lifecycle_hook_name",
+            "lifecycle_action_key",
+            "lifecycle_hook_status",
+            "timeout",
+            "default_result",
+        )
+    }
     if not all(isinstance(v, str) or v is None for v in text.values()):
         return None
     if not (text["instance_id"] and text["lifecycle_action_key"]):

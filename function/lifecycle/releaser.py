@@ -32,9 +32,13 @@ class Releaser:
     """``client`` None (no ``NICATTACH_AS_ENDPOINT``): hooks are reported, not answered."""
 
     def __init__(
-        self, client: AsClient | None, *, on_failure: Action = Action.ABANDON,
-        extend_within_s: float = 600.0, wall: Callable[[], float],
-    ) -> None:  # fmt: skip
+        self,
+        client: AsClient | None,
+        *,
+        on_failure: Action = Action.ABANDON,
+        extend_within_s: float = 600.0,
+        wall: Callable[[], float],
+    ) -> None:
         self.client = client
         self.on_failure = on_failure
         self.extend_within_s = extend_within_s
@@ -46,16 +50,24 @@ class Releaser:
             return outcome
         result = self._release(ref.server_id, ref.lifecycle, outcome, deadline)
         level = logging.WARNING if result.result is None and not outcome.retryable else logging.INFO
-        log.log(level, "server %s: lifecycle hook %s: %s", ref.server_id, result.hook or "?",
-                result.detail, extra={"ctx": {"lifecycle": result.to_json()}})  # fmt: skip
+        log.log(
+            level,
+            "server %s: lifecycle hook %s: %s",
+            ref.server_id,
+            result.hook or "?",
+            result.detail,
+            extra={"ctx": {"lifecycle": result.to_json()}},
+        )
         return replace(outcome, lifecycle=result)
 
-    def _release(self, server_id: str, hook: Lifecycle, outcome: Outcome, deadline: Deadline
-                 ) -> Release:  # fmt: skip
+    def _release(
+        self, server_id: str, hook: Lifecycle, outcome: Outcome, deadline: Deadline
+    ) -> Release:
         group = hook.scaling_group_id
         if outcome.reason == SkipReason.PROJECT_NOT_ALLOWED or outcome.project_id is None:
-            return Release(group, hook.hook_name, None, f"not released: "
-                           f"{outcome.reason or outcome.error_code}")  # fmt: skip
+            return Release(
+                group, hook.hook_name, None, f"not released: {outcome.reason or outcome.error_code}"
+            )
         if self.client is None:
             return Release(group, hook.hook_name, None, NOT_CONFIGURED)
         call = _Call(self.client, outcome.project_id, server_id, hook, deadline)
@@ -65,8 +77,13 @@ class Releaser:
                 return self._hold(call, outcome)
             return call.answer(action)
         except TemporaryError as exc:
-            return Release(group, hook.hook_name, None, f"callback failed ({exc.code}); "
-                           "the platform redelivers", retry=True)  # fmt: skip
+            return Release(
+                group,
+                hook.hook_name,
+                None,
+                f"callback failed ({exc.code}); the platform redelivers",
+                retry=True,
+            )
         except PermanentError as exc:
             return Release(group, hook.hook_name, None, f"callback refused: {exc.message}")
 
@@ -82,15 +99,20 @@ class Releaser:
         if not should_extend(outcome, left, self.extend_within_s):
             return replace(held, hook=record.hook_name)
         call.send(Action.EXTEND, record.action_key)
-        return Release(call.group, record.hook_name, Action.EXTEND,
-                       f"extended by an hour ({left:.0f} s were left)")  # fmt: skip
+        return Release(
+            call.group,
+            record.hook_name,
+            Action.EXTEND,
+            f"extended by an hour ({left:.0f} s were left)",
+        )
 
 
 class _Call:
     """One hook's callback, with the list lookup that makes it idempotent."""
 
-    def __init__(self, client: AsClient, project: str, server_id: str, hook: Lifecycle,
-                 deadline: Deadline) -> None:  # fmt: skip
+    def __init__(
+        self, client: AsClient, project: str, server_id: str, hook: Lifecycle, deadline: Deadline
+    ) -> None:
         self.client, self.project, self.server_id = client, project, server_id
         self.hook, self.group, self.deadline = hook, hook.scaling_group_id, deadline
 
@@ -116,8 +138,15 @@ class _Call:
         return Release(self.group, record.hook_name, action, "released")
 
     def send(self, action: Action, key: str | None, name: str | None = None) -> None:
-        self.client.callback(self.project, self.group, action, self.deadline, key=key,
-                             instance_id=self.server_id, hook_name=name)  # fmt: skip
+        self.client.callback(
+            self.project,
+            self.group,
+            action,
+            self.deadline,
+            key=key,
+            instance_id=self.server_id,
+            hook_name=name,
+        )
 
     def lookup(self) -> Hanging | None:
         records = self.client.hanging(self.project, self.group, self.server_id, self.deadline)
@@ -132,5 +161,6 @@ def settled(group: str, name: str | None, action: Action, record: Hanging | None
     if record.status == action.value:
         return Release(group, hook, action, "already released")
     found = Action(record.status) if record.status in Action.__members__ else None
-    return Release(group, hook, found, f"already released as {record.status} (not by this "
-                   "delivery's outcome)")  # fmt: skip
+    return Release(
+        group, hook, found, f"already released as {record.status} (not by this delivery's outcome)"
+    )

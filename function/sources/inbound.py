@@ -27,19 +27,36 @@ BARE_TYPE = "bare-json"
 
 def decode_request(headers: Mapping[str, str], body: bytes) -> tuple[Trigger, Any]:
     """Decode one inbound event; raise ``InputError`` saying what is wrong."""
+    lowered, content_type = _headers(headers)
+    if "ce-specversion" in lowered:
+        return _decode_binary(lowered, body)
+    return _decode_document(lowered, content_type, _load_json(body), body)
+
+
+def decode_parsed(headers: Mapping[str, str], document: Any, text: bytes) -> tuple[Trigger, Any]:
+    """Decode an event a platform already parsed (FunctionGraph's ``handler``), as a JSON
+    body of the same content would be; ``text`` is its JSON text, a bare event's identity."""
+    lowered, content_type = _headers(headers)
+    return _decode_document(lowered, content_type, document, text)
+
+
+def _headers(headers: Mapping[str, str]) -> tuple[dict[str, str], str]:
     lowered = {k.lower(): v for k, v in headers.items()}
     content_type = lowered.get("content-type", "").split(";")[0].strip().lower()
     if content_type == BATCH:
         raise InputError("CloudEvents batch mode is not supported: send one event per request")
-    if "ce-specversion" in lowered:
-        return _decode_binary(lowered, body)
-    document = _load_json(body)
+    return lowered, content_type
+
+
+def _decode_document(
+    headers: Mapping[str, str], content_type: str, document: Any, text: bytes
+) -> tuple[Trigger, Any]:
     if isinstance(document, Mapping) and "specversion" in document:
         return _decode_structured(document)
     if content_type == STRUCTURED:
         raise InputError("structured CloudEvent without 'specversion'")
-    trigger = _bare_trigger(body, document)
-    return _traced(trigger, lowered.get("traceparent")), document
+    trigger = _bare_trigger(text, document)
+    return _traced(trigger, headers.get("traceparent")), document
 
 
 def _decode_binary(headers: Mapping[str, str], body: bytes) -> tuple[Trigger, Any]:

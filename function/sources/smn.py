@@ -48,8 +48,12 @@ _MAX_DEPTH = 8
 
 def is_smn(data: Mapping[str, Any]) -> bool:
     records = data.get("record")
-    return (isinstance(records, list) and bool(records) and isinstance(records[0], Mapping)
-            and (records[0].get("event_source") == "smn" or "smn" in records[0]))  # fmt: skip
+    return (
+        isinstance(records, list)
+        and bool(records)
+        and isinstance(records[0], Mapping)
+        and (records[0].get("event_source") == "smn" or "smn" in records[0])
+    )
 
 
 def parse_smn(data: Mapping[str, Any]) -> list[ServerRef]:
@@ -74,8 +78,10 @@ def parse_record(record: object) -> ServerRef:
     text = " ".join(s for s in (message, subject) if isinstance(s, str))
     hook_type = _hook_type(found, text)
     if not any(found.get(k) for k in (*GROUP_KEYS, *HOOK_KEYS, *ACTION_KEY_KEYS)) and not hook_type:
-        raise Ignored(f"SMN message is not an Auto Scaling lifecycle hook notification "
-                      f"(topic {_short(smn.get('topic_urn'))})")  # fmt: skip
+        raise Ignored(
+            f"SMN message is not an Auto Scaling lifecycle hook notification "
+            f"(topic {_short(smn.get('topic_urn'))})"
+        )
     server_id = _first(found, INSTANCE_KEYS, _uuid)
     if server_id is None:
         raise Ignored("lifecycle hook notification names no instance id (a UUID)")
@@ -131,8 +137,9 @@ def _json(text: str) -> object | None:
 
 
 def _hook_type(found: dict[str, list[object]], text: str) -> str | None:
-    named = _first(found, TYPE_KEYS, lambda v: v.strip().upper() if v.strip().upper()
-                   in HOOK_TYPES else None)  # fmt: skip
+    named = _first(
+        found, TYPE_KEYS, lambda v: v.strip().upper() if v.strip().upper() in HOOK_TYPES else None
+    )
     if named is not None:
         return named
     present = [t for t in HOOK_TYPES if t in text]

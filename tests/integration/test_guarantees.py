@@ -173,7 +173,7 @@ def test_without_marks_duplicates_are_reported_never_touched(
     made = _killed_copies(emulator, None)
     svc = service(emulator.url, project_id=PROJECT, device_tags="off")
     summary = svc.reconcile(PROJECT)
-    assert [d["port_id"] for d in summary.suspected_duplicates] == [made[1]]
+    assert [d.port_id for d in summary.suspected_duplicates] == [made[1]]
     assert sorted(i["port_id"] for i in on(seeded, SERVER, STORAGE)) == made
     status, body = deliver(svc, event(tags=["role=db", "env=prod"]))
     assert status == 200 and body["suspected_duplicates"] == [

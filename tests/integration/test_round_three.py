@@ -18,6 +18,8 @@ from test_reliability import PROJECT, ROOT, SERVER, deliver, make_service
 
 from emulator.client import AdminClient
 from emulator.server import EmulatorServer
+from function.app.views import summary_json
+from function.converge.sweep import Failure
 from function.transport.session import Session, TransportTimeout
 
 V6_NET = "6e6e6e6e-0000-4000-8000-000000000006"
@@ -56,8 +58,8 @@ def test_a_v1_server_without_a_time_zone_in_updated_costs_nothing_in_the_sweep(
     admin.set_faults(zoneless_times=True)  # `updated` as some v1 answers have it: no zone
     service = make_service(emulator, backend="huawei-v1", project_id=PROJECT)
     summary = service.reconcile(full=False)
-    assert not summary.incomplete and summary.failures == [], summary.as_dict()
-    assert summary.checked == summary.attached == 4, summary.as_dict()  # read as UTC
+    assert not summary.incomplete and summary.failures == [], summary_json(summary)
+    assert summary.checked == summary.attached == 4, summary_json(summary)  # read as UTC
 
 
 @pytest.mark.parametrize("dry_run", [False, True])
@@ -79,10 +81,8 @@ def test_one_server_whose_data_breaks_a_parser_is_one_failure_and_the_sweep_goes
 
     monkeypatch.setattr(service.backend, "list_interfaces", unparsable)
     summary = service.reconcile(dry_run=dry_run)
-    assert summary.failed == 1 and not summary.incomplete, summary.as_dict()
-    assert summary.failures == [
-        {"server_id": SERVER, "code": "internal_error", "message": "unexpected TypeError"}
-    ]
+    assert summary.failed == 1 and not summary.incomplete, summary_json(summary)
+    assert summary.failures == [Failure(SERVER, "internal_error", "unexpected TypeError")]
     assert summary.checked == 4
 
 
@@ -97,10 +97,8 @@ def test_a_listing_that_breaks_a_parser_ends_the_sweep_with_a_marker_not_a_raise
 
     monkeypatch.setattr(service.backend, "list_servers", unparsable)
     summary = service.reconcile(marker="m-1")
-    assert summary.incomplete and summary.marker == "m-1", summary.as_dict()
-    assert summary.failures == [
-        {"server_id": None, "code": "internal_error", "message": "unexpected AttributeError"}
-    ]
+    assert summary.incomplete and summary.marker == "m-1", summary_json(summary)
+    assert summary.failures == [Failure(None, "internal_error", "unexpected AttributeError")]
 
 
 STATUS_LINE = b"HTTP/1.1 200 OK\r\n"

@@ -125,7 +125,7 @@ def client(
     import main
 
     local = smn[0] + "/"  # the test's certificate server: allowlisted for this test only
-    main.SERVICE.smn = SmnGate(
+    main.SERVICE.intake.smn = SmnGate(
         main.SERVICE.session,
         (TOPIC,),
         cert_url_allowed=lambda url: url.startswith(local),
