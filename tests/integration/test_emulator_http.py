@@ -37,8 +37,9 @@ def cloud(admin: AdminClient) -> None:
     admin.create_network("10.30.0.0/24", id=OTHER_NET, name="backup")
     admin.create_port(NET, id=FREE_PORT)  # 10.20.0.2
     admin.create_port(NET, id=BUSY_PORT)  # 10.20.0.3; SERVER's boot NIC gets .4
-    admin.create_server(PROJECT, id=SERVER, tags=["role=db", "env=prod"],
-                        interfaces=[{"net_id": NET}])  # fmt: skip
+    admin.create_server(
+        PROJECT, id=SERVER, tags=["role=db", "env=prod"], interfaces=[{"net_id": NET}]
+    )
     admin.create_server(PROJECT, id=BUILDING, build_seconds=3600)
     admin.create_server(PROJECT, id=BROKEN, status="ERROR")
     admin.create_server(PROJECT, id=OTHER, interfaces=[{"port_id": BUSY_PORT}])
@@ -49,9 +50,16 @@ class Api:
         self.http, self.url, self.token = http, url, token
 
     def __call__(
-        self, method: str, path: str, *, version: str | None = None, token: str | None = None,
-        project: str = PROJECT, api: str = "v2.1", **kwargs: Any,
-    ) -> requests.Response:  # fmt: skip
+        self,
+        method: str,
+        path: str,
+        *,
+        version: str | None = None,
+        token: str | None = None,
+        project: str = PROJECT,
+        api: str = "v2.1",
+        **kwargs: Any,
+    ) -> requests.Response:
         headers = {"X-Auth-Token": token or self.token, **kwargs.pop("headers", {})}
         if version is not None:
             headers["X-OpenStack-Nova-API-Version"] = version
@@ -77,47 +85,154 @@ def fault(kind: str, code: int, message: str) -> dict[str, Any]:
 
 ATTACH_CASES = [
     ("no body", SERVER, None, None, 400, fault("badRequest", 400, "None is not of type 'object'")),
-    ("unknown key", SERVER, {"net_id": NET, "foo": "bar"}, None, 400,
-     "Additional properties are not allowed ('foo' was unexpected)"),
-    ("tag before 2.49", SERVER, {"net_id": NET, "tag": "x"}, None, 400,
-     "Additional properties are not allowed ('tag' was unexpected)"),
-    ("both ids", SERVER, {"net_id": NET, "port_id": FREE_PORT}, None, 400,
-     fault("badRequest", 400, "Must not input both network_id and port_id")),
-    ("ip without net", SERVER, {"fixed_ips": [{"ip_address": "10.20.0.9"}]}, None, 400,
-     fault("badRequest", 400, "Must input network_id when request IP address")),
-    ("two fixed ips", SERVER,
-     {"net_id": NET, "fixed_ips": [{"ip_address": "10.20.0.80"}, {"ip_address": "10.20.0.81"}]},
-     None, 400, "Invalid input for field/attribute fixed_ips. Value: [{'ip_address': "
-     "'10.20.0.80'}, {'ip_address': '10.20.0.81'}]. [{'ip_address': '10.20.0.80'}, "
-     "{'ip_address': '10.20.0.81'}] is too long"),
-    ("bad ip", SERVER, {"net_id": NET, "fixed_ips": [{"ip_address": "not-an-ip"}]}, None, 400,
-     "Invalid input for field/attribute ip_address. Value: not-an-ip. 'not-an-ip' is not "
-     "valid under any of the given schemas"),
-    ("net not uuid", SERVER, {"net_id": "private"}, None, 400,
-     "Invalid input for field/attribute net_id. Value: private. 'private' is not a 'uuid'"),
+    (
+        "unknown key",
+        SERVER,
+        {"net_id": NET, "foo": "bar"},
+        None,
+        400,
+        "Additional properties are not allowed ('foo' was unexpected)",
+    ),
+    (
+        "tag before 2.49",
+        SERVER,
+        {"net_id": NET, "tag": "x"},
+        None,
+        400,
+        "Additional properties are not allowed ('tag' was unexpected)",
+    ),
+    (
+        "both ids",
+        SERVER,
+        {"net_id": NET, "port_id": FREE_PORT},
+        None,
+        400,
+        fault("badRequest", 400, "Must not input both network_id and port_id"),
+    ),
+    (
+        "ip without net",
+        SERVER,
+        {"fixed_ips": [{"ip_address": "10.20.0.9"}]},
+        None,
+        400,
+        fault("badRequest", 400, "Must input network_id when request IP address"),
+    ),
+    (
+        "two fixed ips",
+        SERVER,
+        {"net_id": NET, "fixed_ips": [{"ip_address": "10.20.0.80"}, {"ip_address": "10.20.0.81"}]},
+        None,
+        400,
+        "Invalid input for field/attribute fixed_ips. Value: [{'ip_address': "
+        "'10.20.0.80'}, {'ip_address': '10.20.0.81'}]. [{'ip_address': '10.20.0.80'}, "
+        "{'ip_address': '10.20.0.81'}] is too long",
+    ),
+    (
+        "bad ip",
+        SERVER,
+        {"net_id": NET, "fixed_ips": [{"ip_address": "not-an-ip"}]},
+        None,
+        400,
+        "Invalid input for field/attribute ip_address. Value: not-an-ip. 'not-an-ip' is not "
+        "valid under any of the given schemas",
+    ),
+    (
+        "net not uuid",
+        SERVER,
+        {"net_id": "private"},
+        None,
+        400,
+        "Invalid input for field/attribute net_id. Value: private. 'private' is not a 'uuid'",
+    ),
     ("port not uuid", SERVER, {"port_id": " " + FREE_PORT}, None, 400, "is not a 'uuid'"),
-    ("unknown network", SERVER, {"net_id": GHOST}, None, 404,
-     fault("itemNotFound", 404, f"Network {GHOST} could not be found.")),
-    ("ip outside subnet", SERVER, {"net_id": NET, "fixed_ips": [{"ip_address": "172.16.5.5"}]},
-     None, 400, "IP address 172.16.5.5 is not a valid IP"),
-    ("unknown port", SERVER, {"port_id": GHOST}, None, 404,
-     fault("itemNotFound", 404, f"Port id {GHOST} could not be found.")),
-    ("port in use", SERVER, {"port_id": BUSY_PORT}, None, 409,
-     fault("conflictingRequest", 409, f"Port {BUSY_PORT} is still in use.")),
-    ("ambiguous network", SERVER, {}, None, 400, fault("badRequest", 400,
-     "Multiple possible networks found, use a Network ID to be more specific.")),
-    ("building", BUILDING, {"net_id": NET}, None, 409, fault("conflictingRequest", 409,
-     f"Cannot 'attach_interface' instance {BUILDING} while it is in vm_state building")),
-    ("error state", BROKEN, {"net_id": NET}, None, 409, fault("conflictingRequest", 409,
-     f"Cannot 'attach_interface' instance {BROKEN} while it is in vm_state error")),
-    ("unknown server", GHOST, {"net_id": NET}, None, 404,
-     fault("itemNotFound", 404, f"Instance {GHOST} could not be found.")),
+    (
+        "unknown network",
+        SERVER,
+        {"net_id": GHOST},
+        None,
+        404,
+        fault("itemNotFound", 404, f"Network {GHOST} could not be found."),
+    ),
+    (
+        "ip outside subnet",
+        SERVER,
+        {"net_id": NET, "fixed_ips": [{"ip_address": "172.16.5.5"}]},
+        None,
+        400,
+        "IP address 172.16.5.5 is not a valid IP",
+    ),
+    (
+        "unknown port",
+        SERVER,
+        {"port_id": GHOST},
+        None,
+        404,
+        fault("itemNotFound", 404, f"Port id {GHOST} could not be found."),
+    ),
+    (
+        "port in use",
+        SERVER,
+        {"port_id": BUSY_PORT},
+        None,
+        409,
+        fault("conflictingRequest", 409, f"Port {BUSY_PORT} is still in use."),
+    ),
+    (
+        "ambiguous network",
+        SERVER,
+        {},
+        None,
+        400,
+        fault(
+            "badRequest",
+            400,
+            "Multiple possible networks found, use a Network ID to be more specific.",
+        ),
+    ),
+    (
+        "building",
+        BUILDING,
+        {"net_id": NET},
+        None,
+        409,
+        fault(
+            "conflictingRequest",
+            409,
+            f"Cannot 'attach_interface' instance {BUILDING} while it is in vm_state building",
+        ),
+    ),
+    (
+        "error state",
+        BROKEN,
+        {"net_id": NET},
+        None,
+        409,
+        fault(
+            "conflictingRequest",
+            409,
+            f"Cannot 'attach_interface' instance {BROKEN} while it is in vm_state error",
+        ),
+    ),
+    (
+        "unknown server",
+        GHOST,
+        {"net_id": NET},
+        None,
+        404,
+        fault("itemNotFound", 404, f"Instance {GHOST} could not be found."),
+    ),
     ("tag at 2.49", SERVER, {"net_id": NET, "tag": "nicattach"}, "2.49", 200, None),
     ("net only", SERVER, {"net_id": NET}, None, 200, None),
-    ("fixed ip", SERVER, {"net_id": NET, "fixed_ips": [{"ip_address": "10.20.0.77"}]}, None,
-     200, None),
+    (
+        "fixed ip",
+        SERVER,
+        {"net_id": NET, "fixed_ips": [{"ip_address": "10.20.0.77"}]},
+        None,
+        200,
+        None,
+    ),
     ("free port", SERVER, {"port_id": FREE_PORT}, None, 200, None),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(
@@ -126,9 +241,13 @@ ATTACH_CASES = [
     ids=[case[0] for case in ATTACH_CASES],
 )
 def test_attach_answers(
-    api: Api, server: str, attachment: dict[str, Any] | None, version: str | None,
-    status: int, expected: dict[str, Any] | str | None,
-) -> None:  # fmt: skip
+    api: Api,
+    server: str,
+    attachment: dict[str, Any] | None,
+    version: str | None,
+    status: int,
+    expected: dict[str, Any] | str | None,
+) -> None:
     body = None if attachment is None else {"interfaceAttachment": attachment}
     response = api("POST", attach_path(server), version=version, json=body)
     assert response.status_code == status, response.text
@@ -139,8 +258,12 @@ def test_attach_answers(
         assert expected in response.json()["badRequest"]["message"]
     else:
         assert set(response.json()["interfaceAttachment"]) == {
-            "port_state", "fixed_ips", "port_id", "net_id", "mac_addr"
-        }  # fmt: skip
+            "port_state",
+            "fixed_ips",
+            "port_id",
+            "net_id",
+            "mac_addr",
+        }
 
 
 @pytest.mark.parametrize(
@@ -185,9 +308,14 @@ def test_two_nics_on_one_network_are_allowed(api: Api) -> None:
 
 @pytest.mark.parametrize(
     ("attachment", "cls"),
-    [({"net_id": GHOST}, "neutronclient.common.exceptions.NetworkNotFoundClient"),
-     ({"net_id": NET, "fixed_ips": [{"ip_address": "172.16.5.5"}]}, "nova.exception.InvalidInput")],
-)  # fmt: skip
+    [
+        ({"net_id": GHOST}, "neutronclient.common.exceptions.NetworkNotFoundClient"),
+        (
+            {"net_id": NET, "fixed_ips": [{"ip_address": "172.16.5.5"}]},
+            "nova.exception.InvalidInput",
+        ),
+    ],
+)
 def test_nova_errors_answers_500_like_real_nova(
     api: Api, admin: AdminClient, attachment: dict[str, Any], cls: str
 ) -> None:
@@ -215,25 +343,51 @@ def test_get_server(api: Api) -> None:
 @pytest.mark.parametrize(
     ("path", "version", "status", "expected"),
     [
-        (f"/servers/{GHOST}", None, 404, fault("itemNotFound", 404,
-         f"Instance {GHOST} could not be found.")),
-        (f"/servers/{SERVER}/tags", None, 404, fault("itemNotFound", 404,
-         "The resource could not be found.")),
+        (
+            f"/servers/{GHOST}",
+            None,
+            404,
+            fault("itemNotFound", 404, f"Instance {GHOST} could not be found."),
+        ),
+        (
+            f"/servers/{SERVER}/tags",
+            None,
+            404,
+            fault("itemNotFound", 404, "The resource could not be found."),
+        ),
         (f"/servers/{SERVER}/tags", "2.25", 404, None),
         (f"/servers/{SERVER}/tags", "2.26", 200, {"tags": ["role=db", "env=prod"]}),
         (f"/servers/{GHOST}/tags", "2.26", 404, None),
         (f"/servers/{BUILDING}/os-interface", None, 200, {"interfaceAttachments": []}),
-        (f"/servers/{GHOST}/os-interface", None, 404, fault("itemNotFound", 404,
-         f"Instance {GHOST} could not be found.")),
-        (f"/servers/{SERVER}/os-interface/{FREE_PORT}", None, 404, fault("itemNotFound", 404,
-         f"Instance {SERVER} does not have a port with id {FREE_PORT}")),
-        (f"/servers/{SERVER}/os-interface/{GHOST}", None, 404, fault("itemNotFound", 404,
-         f"Port id {GHOST} could not be found.")),
-        ("/servers/nope/nothing/here", None, 404, fault("itemNotFound", 404,
-         "The resource could not be found.")),
+        (
+            f"/servers/{GHOST}/os-interface",
+            None,
+            404,
+            fault("itemNotFound", 404, f"Instance {GHOST} could not be found."),
+        ),
+        (
+            f"/servers/{SERVER}/os-interface/{FREE_PORT}",
+            None,
+            404,
+            fault(
+                "itemNotFound", 404, f"Instance {SERVER} does not have a port with id {FREE_PORT}"
+            ),
+        ),
+        (
+            f"/servers/{SERVER}/os-interface/{GHOST}",
+            None,
+            404,
+            fault("itemNotFound", 404, f"Port id {GHOST} could not be found."),
+        ),
+        (
+            "/servers/nope/nothing/here",
+            None,
+            404,
+            fault("itemNotFound", 404, "The resource could not be found."),
+        ),
         ("/flavors", None, 404, None),
     ],
-)  # fmt: skip
+)
 def test_read_answers(
     api: Api, path: str, version: str | None, status: int, expected: dict[str, Any] | None
 ) -> None:
@@ -299,9 +453,12 @@ def test_unknown_token_is_401(api: Api) -> None:
     response = api("GET", f"/servers/{SERVER}", token="wrong")
     assert response.status_code == 401
     assert response.json() == {
-        "error": {"code": 401, "title": "Unauthorized",
-                  "message": "The request you have made requires authentication."}
-    }  # fmt: skip
+        "error": {
+            "code": 401,
+            "title": "Unauthorized",
+            "message": "The request you have made requires authentication.",
+        }
+    }
 
 
 def test_missing_token_is_401(http: requests.Session, emulator: EmulatorServer) -> None:
@@ -326,8 +483,11 @@ def test_token_bound_to_other_projects_is_403(api: Api, admin: AdminClient) -> N
         ({}, 200, "2.1"),
         ({"X-OpenStack-Nova-API-Version": "2.26"}, 200, "2.26"),
         ({"OpenStack-API-Version": "compute 2.70"}, 200, "2.70"),
-        ({"OpenStack-API-Version": "compute 2.60", "X-OpenStack-Nova-API-Version": "2.3"}, 200,
-         "2.60"),
+        (
+            {"OpenStack-API-Version": "compute 2.60", "X-OpenStack-Nova-API-Version": "2.3"},
+            200,
+            "2.60",
+        ),
         ({"X-OpenStack-Nova-API-Version": "latest"}, 200, "2.96"),
         ({"OpenStack-API-Version": "compute latest"}, 200, "2.96"),
         ({"X-OpenStack-Nova-API-Version": "2.97"}, 406, None),
@@ -336,7 +496,7 @@ def test_token_bound_to_other_projects_is_403(api: Api, admin: AdminClient) -> N
         ({"X-OpenStack-Nova-API-Version": "two"}, 400, None),
         ({"OpenStack-API-Version": "compute 2.x"}, 400, None),
     ],
-)  # fmt: skip
+)
 def test_microversions(api: Api, headers: dict[str, str], status: int, echoed: str | None) -> None:
     response = api("GET", f"/servers/{SERVER}", headers=headers)
     assert response.status_code == status
@@ -417,9 +577,15 @@ def test_paging_follows_next_links(api: Api, listing: str, http: requests.Sessio
 
 
 @pytest.mark.parametrize(
-    ("query", "status"), [("?marker=nope", 400), ("?limit=-1", 400), ("?limit=abc", 400),
-                          ("?limit=0", 200), ("?limit=5000", 200)],
-)  # fmt: skip
+    ("query", "status"),
+    [
+        ("?marker=nope", 400),
+        ("?limit=-1", 400),
+        ("?limit=abc", 400),
+        ("?limit=0", 200),
+        ("?limit=5000", 200),
+    ],
+)
 def test_paging_errors(api: Api, query: str, status: int) -> None:
     response = api("GET", f"/servers/detail{query}")
     assert response.status_code == status
@@ -439,7 +605,7 @@ def test_request_log_records_calls_without_the_token(api: Api, admin: AdminClien
     assert [tuple(entry[field] for field in fields) for entry in log] == [
         ("GET", f"/v2.1/{PROJECT}/servers/{SERVER}", 200, "2.26", False),
         ("POST", f"/v2.1/{PROJECT}/servers/{SERVER}/os-interface", 200, "2.1", True),
-    ]  # fmt: skip
+    ]
     assert log[0]["x_request_id"] == "trace-1" and log[1]["x_request_id"] is None
     assert api.token not in str(log)
     admin.clear_requests()
@@ -455,11 +621,15 @@ def test_admin_server_shows_interfaces(admin: AdminClient, cloud: None) -> None:
 
 def test_admin_state_seed_and_reset(admin: AdminClient, emulator: EmulatorServer) -> None:
     created = admin.seed(
-        {"networks": [{"id": NET, "cidr": "10.20.0.0/24"}],
-         "ports": [{"id": FREE_PORT, "net_id": NET, "fixed_ip": "10.20.0.50"}],
-         "servers": [{"id": SERVER, "project_id": PROJECT, "interfaces": [{"port_id": FREE_PORT}]}],
-         "tokens": ["seeded-token", {"token": "bound", "projects": [PROJECT]}]}
-    )  # fmt: skip
+        {
+            "networks": [{"id": NET, "cidr": "10.20.0.0/24"}],
+            "ports": [{"id": FREE_PORT, "net_id": NET, "fixed_ip": "10.20.0.50"}],
+            "servers": [
+                {"id": SERVER, "project_id": PROJECT, "interfaces": [{"port_id": FREE_PORT}]}
+            ],
+            "tokens": ["seeded-token", {"token": "bound", "projects": [PROJECT]}],
+        }
+    )
     assert created["servers"][0]["interfaces"][0]["fixed_ips"][0]["ip_address"] == "10.20.0.50"
     state = admin.state()
     assert [len(state[k]) for k in ("networks", "ports", "servers")] == [1, 1, 1]
@@ -483,7 +653,7 @@ def test_admin_state_seed_and_reset(admin: AdminClient, emulator: EmulatorServer
         (lambda a: a.seed({"servers": [{"project_id": PROJECT, "tags": "role=db"}]}), 400),
         (lambda a: a.set_options(nova_errors="yes"), 400),
     ],
-)  # fmt: skip
+)
 def test_admin_errors_raise_admin_error(admin: AdminClient, call: Any, status: int) -> None:
     with pytest.raises(AdminError) as caught:
         call(admin)

@@ -195,8 +195,9 @@ def test_a_port_request_and_a_network_request_on_its_network_get_two_nics(
         "  - name: port\n    when: {role: db}\n    attach: [{port_id_from_tag: port}]\n"
     )
     seeded.clear_requests()
-    status, body = deliver(service(emulator.url, policy=policy),
-                           event(tags=["role=db", f"port={port}"]))  # fmt: skip
+    status, body = deliver(
+        service(emulator.url, policy=policy), event(tags=["role=db", f"port={port}"])
+    )
     assert status == 200, body
     on_storage = {i["port_id"] for i in on(seeded, SERVER, STORAGE)}
     assert port in on_storage and len(on_storage) == 2
@@ -212,8 +213,9 @@ def test_building_servers_of_one_event_share_one_deadline(
 ) -> None:
     ids = [f"00000000-0000-4000-8000-{n:012d}" for n in range(5)]
     for sid in ids:
-        seeded.create_server(PROJECT, tags=["role=db", "env=prod"], id=sid, status="BUILD",
-                             build_seconds=3600)  # fmt: skip
+        seeded.create_server(
+            PROJECT, tags=["role=db", "env=prod"], id=sid, status="BUILD", build_seconds=3600
+        )
     clock = VirtualTime()
     svc = service(emulator.url, timing=clock.timing, deadline_s=3.0, wait_active_s=120.0)
     started = clock.clock()
@@ -285,8 +287,9 @@ def test_the_sweep_follows_next_links_when_the_api_caps_page_size(
     emulator: EmulatorServer, seeded: AdminClient
 ) -> None:
     for n in range(7):
-        seeded.create_server(PROJECT, tags=["role=db", "env=prod"],
-                             id=f"00000000-0000-4000-8000-{n:012d}")  # fmt: skip
+        seeded.create_server(
+            PROJECT, tags=["role=db", "env=prod"], id=f"00000000-0000-4000-8000-{n:012d}"
+        )
     seeded.set_options(max_limit=3)
     total = len(seeded.state()["servers"])
     summary = service(emulator.url, project_id=PROJECT).reconcile(PROJECT)
@@ -301,27 +304,35 @@ def test_an_ip_held_by_another_server_fails_after_one_post_and_one_reread(
 ) -> None:
     other = seeded.create_server(PROJECT, tags=[])["id"]
     NovaClient(Session(), emulator.url, TokenAuth(TOKEN)).attach(
-        PROJECT, other, {"interfaceAttachment": {"net_id": STORAGE,
-                                                 "fixed_ips": [{"ip_address": "10.20.0.50"}]}}
-    )  # fmt: skip
+        PROJECT,
+        other,
+        {"interfaceAttachment": {"net_id": STORAGE, "fixed_ips": [{"ip_address": "10.20.0.50"}]}},
+    )
     policy = tmp_path / "policy.yaml"
-    policy.write_text("version: 1\nrules:\n  - name: ip\n    when: {role: db}\n"
-                      f"    attach: [{{net_id: {STORAGE}, fixed_ip_from_tag: ip}}]\n")  # fmt: skip
+    policy.write_text(
+        "version: 1\nrules:\n  - name: ip\n    when: {role: db}\n"
+        f"    attach: [{{net_id: {STORAGE}, fixed_ip_from_tag: ip}}]\n"
+    )
     seeded.clear_requests()
-    status, body = deliver(service(emulator.url, policy=policy),
-                           event(tags=["role=db", "ip=10.20.0.50"]))  # fmt: skip
+    status, body = deliver(
+        service(emulator.url, policy=policy), event(tags=["role=db", "ip=10.20.0.50"])
+    )
     assert status == 422 and body["error"]["code"] == "fixed_ip_in_use"
     log = [r for r in seeded.requests_log() if "os-interface" in r["path"]]
     assert [r["method"] for r in log] == ["GET", "POST", "GET"]
 
 
-def test_an_ipv6_zone_in_a_tag_is_refused(emulator: EmulatorServer, seeded: AdminClient,
-                                          tmp_path: Path) -> None:  # fmt: skip
+def test_an_ipv6_zone_in_a_tag_is_refused(
+    emulator: EmulatorServer, seeded: AdminClient, tmp_path: Path
+) -> None:
     policy = tmp_path / "policy.yaml"
-    policy.write_text("version: 1\nrules:\n  - name: ip\n    when: {role: db}\n"
-                      f"    attach: [{{net_id: {STORAGE}, fixed_ip_from_tag: ip}}]\n")  # fmt: skip
-    status, body = deliver(service(emulator.url, policy=policy),
-                           event(tags=["role=db", "ip=fe80::1%eth0"]))  # fmt: skip
+    policy.write_text(
+        "version: 1\nrules:\n  - name: ip\n    when: {role: db}\n"
+        f"    attach: [{{net_id: {STORAGE}, fixed_ip_from_tag: ip}}]\n"
+    )
+    status, body = deliver(
+        service(emulator.url, policy=policy), event(tags=["role=db", "ip=fe80::1%eth0"])
+    )
     assert status == 422 and body["error"]["code"] == "policy_conflict"
     assert on(seeded, SERVER, STORAGE) == []
 
@@ -345,16 +356,20 @@ def test_a_nic_no_request_wants_any_more_is_reported_then_pruned(
     emulator: EmulatorServer, seeded: AdminClient, tmp_path: Path
 ) -> None:
     policy = tmp_path / "policy.yaml"
-    policy.write_text("version: 1\nrules:\n  - name: ip\n    when: {role: db}\n"
-                      f"    attach: [{{net_id: {STORAGE}, fixed_ip_from_tag: ip}}]\n")  # fmt: skip
+    policy.write_text(
+        "version: 1\nrules:\n  - name: ip\n    when: {role: db}\n"
+        f"    attach: [{{net_id: {STORAGE}, fixed_ip_from_tag: ip}}]\n"
+    )
     deliver(service(emulator.url, policy=policy), event(tags=["role=db", "ip=10.20.0.60"]))
     old = on(seeded, SERVER, STORAGE)[0]["port_id"]
-    status, body = deliver(service(emulator.url, policy=policy),
-                           event(tags=["role=db", "ip=10.20.0.61"]))  # fmt: skip
+    status, body = deliver(
+        service(emulator.url, policy=policy), event(tags=["role=db", "ip=10.20.0.61"])
+    )
     assert status == 200 and body["stale_interfaces"] == [{"port_id": old, "net_id": STORAGE}]
     assert len(on(seeded, SERVER, STORAGE)) == 2
-    status, body = deliver(service(emulator.url, policy=policy, prune=True),
-                           event(tags=["role=db", "ip=10.20.0.61"]))  # fmt: skip
+    status, body = deliver(
+        service(emulator.url, policy=policy, prune=True), event(tags=["role=db", "ip=10.20.0.61"])
+    )
     assert status == 200 and "stale_interfaces" not in body
     assert [i["fixed_ips"][0]["ip_address"] for i in on(seeded, SERVER, STORAGE)] == ["10.20.0.61"]
 

@@ -81,9 +81,13 @@ def _network(net_id: str, name: str, subnet_id: str, cidr: str) -> tuple[dict[st
     first, last = str(net.network_address + 1), str(net.broadcast_address - 1)
     subnet = {
         **copy.deepcopy(base.subnet_1),
-        "id": subnet_id, "name": f"{name}-subnet", "network_id": net_id, "cidr": cidr,
-        "gateway_ip": first, "allocation_pools": [{"start": first, "end": last}],
-    }  # fmt: skip
+        "id": subnet_id,
+        "name": f"{name}-subnet",
+        "network_id": net_id,
+        "cidr": cidr,
+        "gateway_ip": first,
+        "allocation_pools": [{"start": first, "end": last}],
+    }
     return network, subnet
 
 
@@ -274,8 +278,15 @@ class TokenMiddleware:
 
 def _json(start_response: StartResponse, status: int, body: Any) -> list[bytes]:
     data = json.dumps(body).encode()
-    reason = {200: "OK", 201: "Created", 204: "No Content", 401: "Unauthorized",
-              404: "Not Found", 400: "Bad Request", 500: "Internal Server Error"}  # fmt: skip
+    reason = {
+        200: "OK",
+        201: "Created",
+        204: "No Content",
+        401: "Unauthorized",
+        404: "Not Found",
+        400: "Bad Request",
+        500: "Internal Server Error",
+    }
     start_response(
         f"{status} {reason.get(status, 'Status')}",
         [("Content-Type", "application/json"), ("Content-Length", str(len(data)))],
@@ -334,8 +345,13 @@ class HarnessApp:
         if hold:
             self.env.holds[name] = threading.Event()
         networks = body.get("networks") or [{"uuid": nova_fixtures.NeutronFixture.network_1["id"]}]
-        request = {"name": name, "imageRef": IMAGE_ID, "flavorRef": "1",
-                   "networks": networks, "tags": list(body.get("tags", []))}  # fmt: skip
+        request = {
+            "name": name,
+            "imageRef": IMAGE_ID,
+            "flavorRef": "1",
+            "networks": networks,
+            "tags": list(body.get("tags", [])),
+        }
         server: dict[str, Any] = self.env.api.post_server({"server": request})
         if hold:
             return server
@@ -412,8 +428,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://{args.host}:{server.server_address[1]}"
-    print(json.dumps({"url": url, "boot_seconds": round(time.monotonic() - started, 2),
-                      **info()}), flush=True)  # fmt: skip
+    print(
+        json.dumps({"url": url, "boot_seconds": round(time.monotonic() - started, 2), **info()}),
+        flush=True,
+    )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     threading.Thread(target=lambda: (sys.stdin.read(), stop.set()), daemon=True).start()
