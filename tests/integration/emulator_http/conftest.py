@@ -6,11 +6,21 @@ from collections.abc import Iterator
 
 import pytest
 import requests
-from nova_http import BROKEN, BUILDING, BUSY_PORT, FREE_PORT, NET, OTHER, OTHER_NET, SERVER, Api
 from support import PROJECT
 
 from emulator.client import AdminClient
 from emulator.server import EmulatorServer
+from emulator_http.nova_http import (
+    BROKEN,
+    BUILDING,
+    BUSY_PORT,
+    FREE_PORT,
+    NET,
+    OTHER,
+    OTHER_NET,
+    SERVER,
+    Api,
+)
 
 
 @pytest.fixture

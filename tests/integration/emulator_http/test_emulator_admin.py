@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 import requests
-from nova_http import BUILDING, FREE_PORT, GHOST, NET, SERVER, Api, attach_path
 from support import PROJECT
 
 from emulator.client import AdminClient, AdminError
 from emulator.server import EmulatorServer
+from emulator_http.nova_http import BUILDING, FREE_PORT, GHOST, NET, SERVER, Api, attach_path
 
 
 def test_request_log_records_calls_without_the_token(api: Api, admin: AdminClient) -> None:

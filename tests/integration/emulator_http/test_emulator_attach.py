@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from nova_http import (
+
+from emulator.client import AdminClient
+from emulator_http.nova_http import (
     BROKEN,
     BUILDING,
     BUSY_PORT,
@@ -17,8 +19,6 @@ from nova_http import (
     attach_path,
     fault,
 )
-
-from emulator.client import AdminClient
 
 # -- attach: every answer of NOVA_BEHAVIOUR.md rows 7-21 and 30 -------------------------------
 

@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import pytest
 import requests
-from nova_http import BROKEN, BUILDING, GHOST, OTHER, REQUEST_ID, SERVER, Api, attach_path, fault
 from support import PROJECT
 
 from emulator.client import AdminClient
 from emulator.server import EmulatorServer
+from emulator_http.nova_http import (
+    BROKEN,
+    BUILDING,
+    GHOST,
+    OTHER,
+    REQUEST_ID,
+    SERVER,
+    Api,
+    attach_path,
+    fault,
+)
 
 
 def test_unknown_token_is_401(api: Api) -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from nova_http import BUILDING, FREE_PORT, GHOST, NET, SERVER, Api, attach_path, fault
 from support import PROJECT
 
 from emulator.client import AdminClient
+from emulator_http.nova_http import BUILDING, FREE_PORT, GHOST, NET, SERVER, Api, attach_path, fault
 
 
 def test_get_server(api: Api) -> None:
