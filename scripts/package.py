@@ -119,17 +119,24 @@ def install_dependencies(dest: Path, python_version: str, platform: str) -> None
     with tempfile.TemporaryDirectory() as tmp:
         constraints = Path(tmp) / "constraints.txt"
         constraints.write_text("".join(f"{pin}\n" for pin in _installed_pins()))
+        pip = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+        where = ["--no-compile", "--target", str(dest), "--constraint", str(constraints)]
+        wheels = ["--only-binary=:all:", "--implementation", "cp", "--platform", platform]
         command = [
-            sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-            "--no-compile", "--target", str(dest), "--constraint", str(constraints),
-            "--only-binary=:all:", "--implementation", "cp",
-            "--python-version", python_version, "--platform", platform,
+            *pip,
+            *where,
+            *wheels,
+            "--python-version",
+            python_version,
             *runtime_requirements(),
-        ]  # fmt: skip
+        ]
         subprocess.run(
-            command, check=True, capture_output=True, text=True,
+            command,
+            check=True,
+            capture_output=True,
+            text=True,
             env={**os.environ, "PIP_NO_INPUT": "1"},
-        )  # fmt: skip
+        )
     shutil.rmtree(dest / "bin", ignore_errors=True)  # console scripts: useless in a function
     for cache in dest.rglob("__pycache__"):
         shutil.rmtree(cache)
@@ -143,8 +150,8 @@ def compile_bytecode(dest: Path, python_version: str) -> bool:
     """
     if python_version != "{}.{}".format(*sys.version_info[:2]):
         return False
-    command = [sys.executable, "-m", "compileall", "-q", "--invalidation-mode", "unchecked-hash",
-               str(dest)]  # fmt: skip
+    compileall = [sys.executable, "-m", "compileall", "-q"]
+    command = [*compileall, "--invalidation-mode", "unchecked-hash", str(dest)]
     subprocess.run(command, check=True, capture_output=True, text=True)
     return True
 
@@ -181,8 +188,11 @@ def build(
         install_dependencies(fresh, version, platform)
         if not compile_bytecode(fresh, version):
             here = "{}.{}".format(*sys.version_info[:2])
-            print(f"package: no .pyc files (this is Python {here}, the runtime {version}): "
-                  "the first import compiles every module", file=sys.stderr)  # fmt: skip
+            print(
+                f"package: no .pyc files (this is Python {here}, the runtime {version}): "
+                "the first import compiles every module",
+                file=sys.stderr,
+            )
         partial = output.with_name(f".{output.name}.partial")
         try:
             size = write_zip(fresh, partial)
@@ -243,9 +253,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         version = args.python_version or target_python()
         size = build(
-            args.staging, args.output, policy=args.policy, python_version=version,
+            args.staging,
+            args.output,
+            policy=args.policy,
+            python_version=version,
             platform=args.platform,
-        )  # fmt: skip
+        )
     except (PackageError, OSError, subprocess.CalledProcessError) as exc:
         print(f"package: failed, nothing replaced: {_one_line(exc)}", file=sys.stderr)
         return 1

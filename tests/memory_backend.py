@@ -111,8 +111,9 @@ class MemoryBackend:
         for nic in server.interfaces:
             if nic.port_id == port_id:
                 return nic
-        raise ApiPermanentError("no such NIC", code=ErrorCode.NOT_FOUND, status=404,
-                                request_id=None)  # fmt: skip
+        raise ApiPermanentError(
+            "no such NIC", code=ErrorCode.NOT_FOUND, status=404, request_id=None
+        )
 
     def attach(
         self,

@@ -182,7 +182,7 @@ class NovaTarget(Target):
                 "mac_addr": p["mac_address"],
                 "fixed_ips": p["fixed_ips"],
                 "port_state": p["status"],
-            }  # fmt: skip
+            }
             for p in ports
         ]
 

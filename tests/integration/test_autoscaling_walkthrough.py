@@ -41,8 +41,9 @@ def emulator_url() -> Iterator[str]:
     assert command[:3] == [".venv/bin/nic-autoattach", "emulator", "--port"] and command[-1] == "&"
     args = [CLI, *command[1:-1]]
     args[args.index("--port") + 1] = "0"
-    process = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True)  # fmt: skip
+    process = subprocess.Popen(
+        args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     try:
         assert process.stdout is not None
         line = process.stdout.readline()
@@ -64,8 +65,13 @@ def run(command: list[str], url: str, env: dict[str, str]) -> Any:
         method = command[command.index("-X") + 1] if "-X" in command else "GET"
         target = next(c for c in command if ":8774" in c)
         data = command[command.index("-d") + 1] if "-d" in command else None
-        answer = requests.request(method, "http://" + here(target), data=data, timeout=10,
-                                  headers={"Content-Type": "application/json"})  # fmt: skip
+        answer = requests.request(
+            method,
+            "http://" + here(target),
+            data=data,
+            timeout=10,
+            headers={"Content-Type": "application/json"},
+        )
         assert answer.ok, answer.text
         return answer.json()
     if command[0] == "export":
@@ -74,8 +80,9 @@ def run(command: list[str], url: str, env: dict[str, str]) -> Any:
             env[name] = value
         return None
     assert command[:2] == [".venv/bin/nic-autoattach", "invoke"]
-    done = subprocess.run([CLI, *command[1:]], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=60)  # fmt: skip
+    done = subprocess.run(
+        [CLI, *command[1:]], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 
@@ -87,19 +94,27 @@ def test_the_walkthrough_as_written(emulator_url: str) -> None:
     group, hanging, _, first, again, log, state = results
     assert group["scaling_group"]["hooks"][0]["lifecycle_hook_name"] == "nic-attach"
     assert hanging["instance_hanging_info"]["lifecycle_hook_status"] == "HANGING"
-    assert (first["type"], first["data"]["status"]) == ("nicattach.attachment.completed",
-                                                        "attached")  # fmt: skip
-    assert first["data"]["lifecycle"] == {"scaling_group_id": GROUP, "hook": "nic-attach",
-                                          "result": "CONTINUE", "detail": "released"}  # fmt: skip
+    assert (first["type"], first["data"]["status"]) == (
+        "nicattach.attachment.completed",
+        "attached",
+    )
+    assert first["data"]["lifecycle"] == {
+        "scaling_group_id": GROUP,
+        "hook": "nic-attach",
+        "result": "CONTINUE",
+        "detail": "released",
+    }
     assert again["data"]["status"] == "already_attached"
     assert again["data"]["lifecycle"]["detail"] == "already released"
     calls = [(r["method"], r["path"], r["status"]) for r in log["requests"]]
     attaches = [c for c in calls if c[0] == "POST" and c[1].endswith("/os-interface")]
     autoscaling = [c for c in calls if c[1].startswith("/autoscaling-api/")]
     assert len(attaches) == 2
-    assert autoscaling == [("PUT", f"{CALLBACK}/callback", 204),
-                           ("PUT", f"{CALLBACK}/callback", 400),
-                           ("GET", f"{CALLBACK}/list", 200)]  # fmt: skip
+    assert autoscaling == [
+        ("PUT", f"{CALLBACK}/callback", 204),
+        ("PUT", f"{CALLBACK}/callback", 400),
+        ("GET", f"{CALLBACK}/list", 200),
+    ]
     assert calls.index(autoscaling[0]) > max(calls.index(a) for a in attaches)
     callback = next(r for r in log["requests"] if r["status"] == 204)
     assert json.loads(callback["body"])["lifecycle_action_result"] == "CONTINUE"

@@ -46,8 +46,14 @@ def test_http_start_prints_each_problem_on_its_own_line() -> None:
         "NICATTACH_TOKEN": SECRET + "\ninner",
         **WRONG,
     }
-    done = subprocess.run([sys.executable, "-c", "import function.main"], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-c", "import function.main"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 1
     lines = done.stderr.splitlines()
     logged = [json.loads(line)["message"] for line in lines if line.startswith("{")]

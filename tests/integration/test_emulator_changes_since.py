@@ -92,8 +92,11 @@ def test_updated_follows_the_injected_clock_on_every_change(cloud: Cloud) -> Non
     assert cloud.since(start) == []
     cloud.admin.update_server(servers["tags"], tags=["role=db"])
     cloud.admin.update_server(servers["status"], status="SHUTOFF")
-    attached = cloud.call("POST", f"/servers/{servers['attach']}/os-interface",
-                          json={"interfaceAttachment": {"net_id": NET}})  # fmt: skip
+    attached = cloud.call(
+        "POST",
+        f"/servers/{servers['attach']}/os-interface",
+        json={"interfaceAttachment": {"net_id": NET}},
+    )
     assert attached.status_code == 200
     detached = cloud.call("DELETE", f"/servers/{servers['detach']}/os-interface/{port}")
     assert detached.status_code == 202
@@ -125,9 +128,15 @@ def test_a_delayed_detach_and_a_timed_build_change_updated_when_they_finish(
 
 @pytest.mark.parametrize(
     "text",
-    ["2026-11-30T10:00:00Z", "2026-11-30T18:00:00+08:00", "2026-11-30T10:00:00",
-     "2026-11-30T10:00:00.000001Z", "2026-11-30T10:00Z", "2026-11-30"],
-)  # fmt: skip
+    [
+        "2026-11-30T10:00:00Z",
+        "2026-11-30T18:00:00+08:00",
+        "2026-11-30T10:00:00",
+        "2026-11-30T10:00:00.000001Z",
+        "2026-11-30T10:00Z",
+        "2026-11-30",
+    ],
+)
 def test_iso_8601_forms_are_accepted_and_naive_times_are_utc(cloud: Cloud, text: str) -> None:
     response = cloud.call("GET", "/servers/detail", params={"changes-since": text})
     assert response.status_code == 200, response.text
@@ -171,8 +180,9 @@ def test_paging_keeps_the_filter_and_the_marker_may_be_outside_it(cloud: Cloud) 
             assert "changes-since=" in links[0]["href"]
     assert seen == new[::-1]
     # Nova looks the marker up by id, whatever the filter: the newest old server as marker
-    response = cloud.call("GET", "/servers/detail",
-                          params={"changes-since": stamp(start), "marker": old[-1]})  # fmt: skip
+    response = cloud.call(
+        "GET", "/servers/detail", params={"changes-since": stamp(start), "marker": old[-1]}
+    )
     assert response.status_code == 200 and response.json()["servers"] == []
 
 

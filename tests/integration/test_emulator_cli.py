@@ -18,8 +18,11 @@ SEED = ROOT / "examples" / "emulator-seed.json"
 def run(*args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "emulator", "--port", "0", *args],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
@@ -33,9 +36,10 @@ def test_serves_the_seed_until_signalled(tmp_path: Path, stop: signal.Signals) -
         assert line.startswith("emulator listening on http://127.0.0.1:")
         url = line.split()[-1]
         answer = requests.get(
-            f"{url}/v2.1/{project}/servers/{server}", headers={"X-Auth-Token": "cli-token"},
+            f"{url}/v2.1/{project}/servers/{server}",
+            headers={"X-Auth-Token": "cli-token"},
             timeout=5,
-        )  # fmt: skip
+        )
         assert answer.status_code == 200
     finally:
         process.send_signal(stop)
@@ -70,8 +74,14 @@ def test_latency_options_set_the_profile_at_start() -> None:
     finally:
         process.send_signal(signal.SIGTERM)
         process.communicate(timeout=10)
-    assert profile == {"profile": "custom", "read_ms": 100.0, "attach_ms": [500.0, 1500.0],
-                       "detach_ms": 1000.0, "jitter": 0.2, "seed": 7}  # fmt: skip
+    assert profile == {
+        "profile": "custom",
+        "read_ms": 100.0,
+        "attach_ms": [500.0, 1500.0],
+        "detach_ms": 1000.0,
+        "jitter": 0.2,
+        "seed": 7,
+    }
 
 
 @pytest.mark.parametrize(

@@ -50,9 +50,15 @@ def test_the_plan_reads_back_with_defaults_and_patches_keep_other_fields(
 
 @pytest.mark.parametrize(
     "body",
-    [{"error_rate": 1.5}, {"drop_rate": -0.1}, {"latency_ms": -1}, {"nonsense": 1},
-     {"error_rate": 0.5, "throttle_rate": 2}, {"seed": "x"}],
-)  # fmt: skip
+    [
+        {"error_rate": 1.5},
+        {"drop_rate": -0.1},
+        {"latency_ms": -1},
+        {"nonsense": 1},
+        {"error_rate": 0.5, "throttle_rate": 2},
+        {"seed": "x"},
+    ],
+)
 def test_a_bad_plan_is_refused_whole(admin: AdminClient, body: dict[str, object]) -> None:
     with pytest.raises(AdminError) as refused:
         admin.set_faults(**body)

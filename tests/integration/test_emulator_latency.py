@@ -59,8 +59,9 @@ def test_each_call_kind_sleeps_its_own_delay(slow: EmulatorServer, recorder: Rec
     admin.set_latency("cloud", seed=5)
     with requests.Session() as http:
         assert http.get(slow.url + INTERFACES, headers=TOKEN).status_code == 200
-        attach = http.post(slow.url + INTERFACES, headers=TOKEN,
-                           json={"interfaceAttachment": {"net_id": NET}})  # fmt: skip
+        attach = http.post(
+            slow.url + INTERFACES, headers=TOKEN, json={"interfaceAttachment": {"net_id": NET}}
+        )
         port = attach.json()["interfaceAttachment"]["port_id"]
         assert http.delete(f"{slow.url}{INTERFACES}/{port}", headers=TOKEN).status_code == 202
         http.get(f"{slow.url}/v2.1/")  # discovery and the admin API are never slowed
@@ -76,8 +77,12 @@ def test_an_attach_shows_when_its_post_answers_not_before(
     admin.set_latency(attach_ms=2000)
     seen_while_sleeping: list[int] = []
     recorder.during = lambda: seen_while_sleeping.append(len(admin.interfaces(SERVER)))
-    answer = requests.post(slow.url + INTERFACES, headers=TOKEN, timeout=10,
-                           json={"interfaceAttachment": {"net_id": NET}})  # fmt: skip
+    answer = requests.post(
+        slow.url + INTERFACES,
+        headers=TOKEN,
+        timeout=10,
+        json={"interfaceAttachment": {"net_id": NET}},
+    )
     assert answer.status_code == 200 and recorder.slept == [2.0]
     assert seen_while_sleeping == [0]
     assert len(admin.interfaces(SERVER)) == 1
@@ -87,8 +92,12 @@ def test_a_faulted_answer_takes_a_read_s_time(slow: EmulatorServer, recorder: Re
     admin = AdminClient(slow.url)
     admin.set_latency(read_ms=50, attach_ms=2000)
     admin.set_faults(busy_rate=1)
-    answer = requests.post(slow.url + INTERFACES, headers=TOKEN, timeout=10,
-                           json={"interfaceAttachment": {"net_id": NET}})  # fmt: skip
+    answer = requests.post(
+        slow.url + INTERFACES,
+        headers=TOKEN,
+        timeout=10,
+        json={"interfaceAttachment": {"net_id": NET}},
+    )
     assert answer.status_code == 409 and recorder.slept == [0.05]
 
 
@@ -97,8 +106,10 @@ def test_put_replaces_patch_changes_and_bad_bodies_change_nothing(admin: AdminCl
     assert admin.set_latency("cloud") == PROFILES["cloud"].as_dict()
     changed = admin.update_latency(read_ms=250)
     assert (changed["profile"], changed["read_ms"], changed["attach_ms"]) == (
-        "custom", 250.0, [1000.0, 3000.0],
-    )  # fmt: skip
+        "custom",
+        250.0,
+        [1000.0, 3000.0],
+    )
     assert admin.set_latency(detach_ms=5)["attach_ms"] == [0.0, 0.0]  # PUT starts from none
     for bad in ({"jitter": 2}, {"attach_ms": [3000, 1000]}, {"profile": "slow"}, {"x": 1}):
         with pytest.raises(AdminError) as refused:

@@ -37,8 +37,9 @@ def conn(
     admin.create_network("10.20.0.0/24", id=NET, name="storage")
     admin.create_network("10.30.0.0/24", id=OTHER_NET, name="backup")
     admin.create_port(NET, id=FREE_PORT, fixed_ip="10.20.0.50")
-    admin.create_server(PROJECT, id=SERVER, tags=["role=db", "env=prod"],
-                        interfaces=[{"net_id": NET}])  # fmt: skip
+    admin.create_server(
+        PROJECT, id=SERVER, tags=["role=db", "env=prod"], interfaces=[{"net_id": NET}]
+    )
     admin.create_server(PROJECT, id=BUILDING, build_seconds=3600)
     endpoint = f"{emulator.url}/v2.1/{PROJECT}"
     session = ks_session.Session(auth=token_endpoint.Token(endpoint, emulator_token))
@@ -108,11 +109,14 @@ def test_list_servers_pages(conn: connection.Connection, admin: AdminClient) -> 
         (SERVER, {"net_id": GHOST}, exceptions.NotFoundException),
         (SERVER, {"net_id": NET, "port_id": FREE_PORT}, exceptions.BadRequestException),
         (SERVER, {"net_id": "private"}, exceptions.BadRequestException),
-        (SERVER, {"net_id": NET, "fixed_ips": [{"ip_address": "10.20.0.2"}]},
-         exceptions.ConflictException),
+        (
+            SERVER,
+            {"net_id": NET, "fixed_ips": [{"ip_address": "10.20.0.2"}]},
+            exceptions.ConflictException,
+        ),
         (BUILDING, {"net_id": NET}, exceptions.ConflictException),
     ],
-)  # fmt: skip
+)
 def test_errors_become_sdk_exceptions(
     conn: connection.Connection, server: str, attrs: dict[str, object], error: type[Exception]
 ) -> None:

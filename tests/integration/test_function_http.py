@@ -212,8 +212,9 @@ def test_project_not_allowed_is_403_before_any_call(
 
 def test_building_server_is_waited_for(backend: str, post: Post, admin: AdminClient) -> None:
     building = "7e2a1d3c-4b5f-4a6e-8d9c-0b1a2c3d4e5f"
-    admin.create_server(PROJECT, tags=["role=db", "env=prod"], id=building, status="BUILD",
-                        build_seconds=1.0)  # fmt: skip
+    admin.create_server(
+        PROJECT, tags=["role=db", "env=prod"], id=building, status="BUILD", build_seconds=1.0
+    )
     response = post({"server_id": building, "project_id": PROJECT, "tags": ["role=db", "env=prod"]})
     assert reply_data(response)["status"] == "attached"
     assert nets(admin, building) == sorted([STORAGE, BACKUP])

@@ -74,9 +74,13 @@ def test_arbitrary_json_without_a_valid_server(client: FlaskClient, value: objec
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=SUPPRESS)
-@given(st.dictionaries(st.sampled_from(["ce-specversion", "ce-id", "ce-source", "ce-type",
-                                        "Content-Type"]), st.text(max_size=12)),
-       st.binary(max_size=50))  # fmt: skip
+@given(
+    st.dictionaries(
+        st.sampled_from(["ce-specversion", "ce-id", "ce-source", "ce-type", "Content-Type"]),
+        st.text(max_size=12),
+    ),
+    st.binary(max_size=50),
+)
 def test_arbitrary_cloudevent_headers(
     client: FlaskClient, headers: dict[str, str], body: bytes
 ) -> None:

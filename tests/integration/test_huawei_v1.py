@@ -33,14 +33,19 @@ def seeded(admin: AdminClient) -> AdminClient:
 
 def one_nic_policy(tmp_path: Path, extra: str = "") -> Path:
     path = tmp_path / "one.yaml"
-    path.write_text(f"version: 1\nrules:\n  - name: one\n    when: {{role: db}}\n    attach:\n"
-                    f"      - {{net_id: {STORAGE}{extra}}}\n")  # fmt: skip
+    path.write_text(
+        f"version: 1\nrules:\n  - name: one\n    when: {{role: db}}\n    attach:\n"
+        f"      - {{net_id: {STORAGE}{extra}}}\n"
+    )
     return path
 
 
 def adds(admin: AdminClient) -> list[dict[str, Any]]:
-    return [json.loads(r["body"]) for r in admin.requests_log()
-            if r["method"] == "POST" and r["path"].endswith("/nics")]  # fmt: skip
+    return [
+        json.loads(r["body"])
+        for r in admin.requests_log()
+        if r["method"] == "POST" and r["path"].endswith("/nics")
+    ]
 
 
 def test_a_job_running_at_the_deadline_is_retryable_and_never_makes_a_second_nic(
@@ -69,13 +74,22 @@ def test_a_job_running_at_the_deadline_is_retryable_and_never_makes_a_second_nic
 
 @pytest.mark.parametrize(
     ("code", "status", "ours"),
-    [("Ecs.0217", 503, "attach_failed"), ("Ecs.1002", 503, "openstack_timeout"),
-     ("Ecs.0050", 422, "nic_quota_exceeded"), ("Ecs.0010", 422, "fixed_ip_in_use")],
-)  # fmt: skip
+    [
+        ("Ecs.0217", 503, "attach_failed"),
+        ("Ecs.1002", 503, "openstack_timeout"),
+        ("Ecs.0050", 422, "nic_quota_exceeded"),
+        ("Ecs.0010", 422, "fixed_ip_in_use"),
+    ],
+)
 def test_a_failed_job_is_classified_by_its_error_code(
-    emulator: EmulatorServer, v1: AdminClient, tmp_path: Path, caplog: pytest.LogCaptureFixture,
-    code: str, status: int, ours: str,
-) -> None:  # fmt: skip
+    emulator: EmulatorServer,
+    v1: AdminClient,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    code: str,
+    status: int,
+    ours: str,
+) -> None:
     v1.set_faults(job_fail_rate=1.0, job_fail_code=code)
     service = make_service(emulator, one_nic_policy(tmp_path), deadline_s=3.0)
     got, body = deliver(service, event())

@@ -157,8 +157,8 @@ def test_a_failed_build_says_why_in_one_line_and_replaces_nothing(
     staging, output = previous
     before = snapshot(tmp_path)
     platform = "no_such_platform" if policy == "examples/policy.yaml" else "manylinux2014_x86_64"
-    done = run_packager("--policy", policy, "--staging", str(staging), "--output", str(output),
-                        "--python-version", HERE, "--platform", platform)  # fmt: skip
+    paths = ["--policy", policy, "--staging", str(staging), "--output", str(output)]
+    done = run_packager(*paths, "--python-version", HERE, "--platform", platform)
     assert done.returncode == 1
     assert done.stdout == ""
     assert len(done.stderr.splitlines()) == 1, done.stderr
@@ -170,8 +170,8 @@ def test_a_good_build_replaces_the_staging_folder_and_the_zip(
     previous: tuple[Path, Path], tmp_path: Path
 ) -> None:
     staging, output = previous
-    done = run_packager("--policy", "examples/policy.yaml", "--staging", str(staging),
-                        "--output", str(output), "--python-version", HERE)  # fmt: skip
+    paths = ["--policy", "examples/policy.yaml", "--staging", str(staging), "--output", str(output)]
+    done = run_packager(*paths, "--python-version", HERE)
     if done.returncode != 0 and "pip exited" in done.stderr:  # pragma: no cover - offline
         pytest.skip(f"pip could not install the dependencies: {done.stderr}")
     assert done.returncode == 0, done.stderr

@@ -100,11 +100,11 @@ class Cloud:
         self.admin.create_network("10.30.0.0/16", id=BACKUP_NET, name="backup")
 
     def new_servers(self, n: int, tags: list[str] = TAGS) -> list[str]:
-        return [
-            str(self.admin.create_server(PROJECT, tags=tags,
-                                         interfaces=[{"net_id": PRIVATE_NET}])["id"])
-            for _ in range(n)
-        ]  # fmt: skip
+        first_nic = [{"net_id": PRIVATE_NET}]
+        servers = [
+            self.admin.create_server(PROJECT, tags=tags, interfaces=first_nic) for _ in range(n)
+        ]
+        return [str(server["id"]) for server in servers]
 
     def nets(self, server_id: str) -> list[str]:
         return sorted(i["net_id"] for i in self.admin.interfaces(server_id))
@@ -120,9 +120,14 @@ def cloud() -> Iterator[Cloud]:
 
 
 def invoke(
-    code: Path, cloud: Cloud, event: dict[str, Any], backend: str, *, token: str = TOKEN,
+    code: Path,
+    cloud: Cloud,
+    event: dict[str, Any],
+    backend: str,
+    *,
+    token: str = TOKEN,
     remaining_ms: int = 60_000,
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     env = {
         "NICATTACH_BACKEND": backend,
         "PATH": "/usr/bin:/bin",
@@ -136,12 +141,20 @@ def invoke(
         "NICATTACH_LOG_LEVEL": "WARNING",
         "RUNTIME_CODE_ROOT": str(code),
     }
-    spec = {"token": token, "project_id": PROJECT, "request_id": f"req-{time.time_ns()}",
-            "remaining_ms": remaining_ms}  # fmt: skip
+    spec = {
+        "token": token,
+        "project_id": PROJECT,
+        "request_id": f"req-{time.time_ns()}",
+        "remaining_ms": remaining_ms,
+    }
     done = subprocess.run(
         [sys.executable, "-I", "-S", "-c", PROBE, str(code), json.dumps(event), json.dumps(spec)],
-        cwd=code.parent, env=env, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        cwd=code.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     report: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     outside = [p for p in report["path"] if not _is_stdlib(p) and p != str(code)]
@@ -163,17 +176,21 @@ def cts_trace(sample: str, server_ids: list[str]) -> dict[str, Any]:
     trace["project_id"] = PROJECT
     if len(server_ids) == 1:
         trace["resource_id"] = server_ids[0]
-        trace["response"] = json.dumps({"status": "SUCCESS",
-                                        "entities": {"server_id": server_ids[0]}})  # fmt: skip
+        trace["response"] = json.dumps(
+            {"status": "SUCCESS", "entities": {"server_id": server_ids[0]}}
+        )
     else:
         trace["response"] = {"job_id": "ff8080829361a5c2019371b5f0e17b22", "serverIds": server_ids}
     return event
 
 
 TIMER = {
-    "version": "v1.0", "time": "2026-11-30T10:00:00+08:00", "trigger_type": "TIMER",
-    "trigger_name": "nic_autoattach_reconcile", "user_event": '{"nicattach": "reconcile"}',
-}  # fmt: skip
+    "version": "v1.0",
+    "time": "2026-11-30T10:00:00+08:00",
+    "trigger_type": "TIMER",
+    "trigger_name": "nic_autoattach_reconcile",
+    "user_event": '{"nicattach": "reconcile"}',
+}
 
 
 def test_a_cts_create_trace(code_folder: Path, cloud: Cloud, backend: str) -> None:

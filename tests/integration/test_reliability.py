@@ -39,9 +39,11 @@ def seeded(admin: AdminClient) -> AdminClient:
 
 
 def make_service(
-    emulator: EmulatorServer, policy: Path | None = None, session: Session | None = None,
+    emulator: EmulatorServer,
+    policy: Path | None = None,
+    session: Session | None = None,
     **settings: Any,
-) -> Service:  # fmt: skip
+) -> Service:
     base = Settings(
         policy_path=str(policy or ROOT / "examples" / "policy.yaml"),
         ecs_endpoint=emulator.url,
@@ -113,8 +115,9 @@ def _faulty(**plan: Any) -> Setup:
 def _server(status: str, build_seconds: float | None = None) -> Setup:
     def setup(emu: EmulatorServer, admin: AdminClient, tmp: Path) -> tuple[Service, dict[str, Any]]:
         sid = "5e0f5a4b-3c2d-4e1f-8a9b-0c1d2e3f4a5b"
-        admin.create_server(PROJECT, tags=DB_TAGS, id=sid, status=status,
-                            build_seconds=build_seconds)  # fmt: skip
+        admin.create_server(
+            PROJECT, tags=DB_TAGS, id=sid, status=status, build_seconds=build_seconds
+        )
         return make_service(emu, wait_active_s=0.5), event(sid, tags=None)
 
     return setup
@@ -134,10 +137,12 @@ def _fixed_ip_taken(emu: EmulatorServer, admin: AdminClient, tmp: Path) -> Any:
     admin.create_server(PROJECT, id=other, interfaces=[])
     requests.post(
         f"{emu.url}/v2.1/{PROJECT}/servers/{other}/os-interface",
-        json={"interfaceAttachment": {"net_id": STORAGE,
-                                      "fixed_ips": [{"ip_address": "10.20.0.50"}]}},
-        headers={"X-Auth-Token": "emulator-token"}, timeout=5,
-    ).raise_for_status()  # fmt: skip
+        json={
+            "interfaceAttachment": {"net_id": STORAGE, "fixed_ips": [{"ip_address": "10.20.0.50"}]}
+        },
+        headers={"X-Auth-Token": "emulator-token"},
+        timeout=5,
+    ).raise_for_status()
     return make_service(emu, fixed_ip_policy(tmp)), event()
 
 
@@ -171,16 +176,22 @@ def _conflicting_tags(emu: EmulatorServer, admin: AdminClient, tmp: Path) -> Any
             "throttled",
             503,
             id="throttled",
-        ),  # fmt: skip
+        ),
         pytest.param(_faulty(error_rate=1.0), "failed", "server_error", 503, id="5xx"),
         pytest.param(_faulty(drop_rate=1.0), "failed", "connection_error", 503, id="dropped"),
         pytest.param(_deadline, "failed", "deadline_exceeded", 503, id="deadline"),
     ],
 )
 def test_classification(
-    backend: str, emulator: EmulatorServer, seeded: AdminClient, tmp_path: Path,
-    setup: Setup, kind: str, code: str, status: int,
-) -> None:  # fmt: skip
+    backend: str,
+    emulator: EmulatorServer,
+    seeded: AdminClient,
+    tmp_path: Path,
+    setup: Setup,
+    kind: str,
+    code: str,
+    status: int,
+) -> None:
     service, data = setup(emulator, seeded, tmp_path)
     try:
         got_status, body = deliver(service, data)
@@ -235,12 +246,15 @@ def test_device_tags_mark_the_nics_this_function_made(
     svc.session.close()
     assert status == 200
     posts = [json.loads(r["body"]) for r in seeded.requests_log() if r["method"] == "POST"]
-    assert {p["interfaceAttachment"]["tag"] for p in posts} == {"nicattach:db-storage",
-                                                                "nicattach:db-backup"}  # fmt: skip
+    assert {p["interfaceAttachment"]["tag"] for p in posts} == {
+        "nicattach:db-storage",
+        "nicattach:db-backup",
+    }
     gets = [
-        r for r in seeded.requests_log()
+        r
+        for r in seeded.requests_log()
         if r["method"] == "GET" and r["path"].endswith("/os-interface")
-    ]  # fmt: skip
+    ]
     assert {r["microversion"] for r in gets} == {"2.70"}
 
 
@@ -303,8 +317,11 @@ def test_two_racing_copies_converge_on_one_nic(
     for copy in (0, 1):
         assert results[copy]["status"] == "attached"
         assert {i["port_id"] for i in results[copy]["interfaces"]} <= survivors
-    deletes = [r for r in seeded.requests_log()
-               if r["method"] == "DELETE" or r["path"].endswith("/nics/delete")]  # fmt: skip
+    deletes = [
+        r
+        for r in seeded.requests_log()
+        if r["method"] == "DELETE" or r["path"].endswith("/nics/delete")
+    ]
     assert deletes, "the losing copy's NICs were detached"
 
 

@@ -70,8 +70,13 @@ SMN_TRIGGER = ["smn-as-hook-launching.json", "ignored-smn-other-message.json"]
 def outcomes(response: Any) -> list[dict[str, Any]]:
     """The outcome events of a reply: one binary-mode event, or a batch of structured ones."""
     if response.headers.get("ce-specversion"):
-        return [{"type": response.headers["ce-type"], "subject": response.headers["ce-subject"],
-                 "data": response.get_json()}]  # fmt: skip
+        return [
+            {
+                "type": response.headers["ce-type"],
+                "subject": response.headers["ce-subject"],
+                "data": response.get_json(),
+            }
+        ]
     assert response.headers["Content-Type"] == "application/cloudevents-batch+json"
     batch: list[dict[str, Any]] = response.get_json()
     return batch
@@ -81,8 +86,9 @@ def outcomes(response: Any) -> list[dict[str, Any]]:
 def test_sample_attaches_per_policy(
     client: FlaskClient, admin: AdminClient, name: str, servers: list[str]
 ) -> None:
-    response = client.post("/", data=(EVENTS / name).read_bytes(),
-                           headers={"Content-Type": "application/json"})  # fmt: skip
+    response = client.post(
+        "/", data=(EVENTS / name).read_bytes(), headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 200, response.get_data(as_text=True)
     events = outcomes(response)
     assert [e["subject"] for e in events] == servers
@@ -97,8 +103,9 @@ def test_sample_is_ignored_without_any_api_call(
     client: FlaskClient, admin: AdminClient, name: str
 ) -> None:
     admin.clear_requests()
-    response = client.post("/", data=(EVENTS / name).read_bytes(),
-                           headers={"Content-Type": "application/json"})  # fmt: skip
+    response = client.post(
+        "/", data=(EVENTS / name).read_bytes(), headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 200
     assert response.get_json()["outcome"] == "ignored"
     assert admin.requests_log() == []
@@ -142,8 +149,9 @@ class FunctionGraphContext:
 def test_functiongraph_handler_runs_the_same_code(client: FlaskClient, admin: AdminClient) -> None:
     import main  # the module functions-framework loaded for this test's app
 
-    result = main.handler(json.loads((EVENTS / "cts-create-servers-batch.json").read_text()),
-                          FunctionGraphContext())  # fmt: skip
+    result = main.handler(
+        json.loads((EVENTS / "cts-create-servers-batch.json").read_text()), FunctionGraphContext()
+    )
     assert [e["subject"] for e in result] == BATCH
     assert {e["type"] for e in result} == {"nicattach.attachment.completed"}
     ignored = main.handler(json.loads((EVENTS / IGNORED[1]).read_text()), FunctionGraphContext())
@@ -158,8 +166,9 @@ def test_functiongraph_handler_raises_on_retryable_failure(
     import main
 
     building = "1e2d3c4b-5a69-4788-9a0b-1c2d3e4f5a6b"
-    admin.create_server(PROJECT, tags=["role=db", "env=prod"], id=building, status="BUILD",
-                        build_seconds=3600)  # fmt: skip
+    admin.create_server(
+        PROJECT, tags=["role=db", "env=prod"], id=building, status="BUILD", build_seconds=3600
+    )
     event = {"server_id": building, "project_id": PROJECT, "tags": ["role=db", "env=prod"]}
     with pytest.raises(main.RetryableFailure, match="server_not_ready"):
         main.handler(event, FunctionGraphContext())
@@ -169,8 +178,13 @@ def test_functiongraph_handler_raises_on_retryable_failure(
 def test_timer_trigger_runs_the_reconcile_sweep(client: FlaskClient, admin: AdminClient) -> None:
     import main
 
-    timer = {"version": "v1.0", "time": "2026-11-28T10:00:00+08:00", "trigger_type": "TIMER",
-             "trigger_name": "reconcile", "user_event": '{"nicattach": "reconcile"}'}  # fmt: skip
+    timer = {
+        "version": "v1.0",
+        "time": "2026-11-28T10:00:00+08:00",
+        "trigger_type": "TIMER",
+        "trigger_name": "reconcile",
+        "user_event": '{"nicattach": "reconcile"}',
+    }
     summary = main.handler(timer, FunctionGraphContext())
     assert (summary["checked"], summary["attached"], summary["failed"]) == (4, 4, 0)
     assert main.handler(timer, FunctionGraphContext())["already"] == 4
@@ -191,8 +205,9 @@ def test_the_handler_deadline_follows_the_platforms_remaining_time(
     import main
 
     building = "2e2d3c4b-5a69-4788-9a0b-1c2d3e4f5a6b"
-    admin.create_server(PROJECT, tags=["role=db", "env=prod"], id=building, status="BUILD",
-                        build_seconds=3600)  # fmt: skip
+    admin.create_server(
+        PROJECT, tags=["role=db", "env=prod"], id=building, status="BUILD", build_seconds=3600
+    )
     event = {"server_id": building, "project_id": PROJECT, "tags": ["role=db", "env=prod"]}
     started = time.monotonic()
     with pytest.raises(main.RetryableFailure, match="server_not_ready|deadline_exceeded"):

@@ -63,9 +63,15 @@ class DyingSession(Session):
         self._left = after
         self._lock = threading.Lock()
 
-    def request(self, method: str, url: str, data: bytes | None = None,
-                headers: Mapping[str, str] | None = None, timeout: Timeout = (3.05, 20.0),
-                total: float | None = None) -> Response:  # fmt: skip
+    def request(
+        self,
+        method: str,
+        url: str,
+        data: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: Timeout = (3.05, 20.0),
+        total: float | None = None,
+    ) -> Response:
         answer = super().request(method, url, data, headers, timeout, total)
         with self._lock:
             self._left -= 1
@@ -151,8 +157,9 @@ class Deliveries(RuleBasedStateMachine):
         self.boot = {i["port_id"] for i in self.admin.interfaces(self.server)}
         attach = POLICIES[kind] % {"A": self.storage, "B": self.other}
         self.policy = self.policy_dir / f"{kind}.yaml"
-        self.policy.write_text(f"version: 1\nrules:\n  - name: r\n    when: {{role: db}}\n"
-                               f"    attach: {attach}\n")  # fmt: skip
+        self.policy.write_text(
+            f"version: 1\nrules:\n  - name: r\n    when: {{role: db}}\n    attach: {attach}\n"
+        )
         self.kind = kind
 
     def deliver(self, session: Session | None = None) -> int:
@@ -224,11 +231,15 @@ class Deliveries(RuleBasedStateMachine):
         except Killed:
             self.seen["killed_after_attach"] = self.seen.get("killed_after_attach", 0) + 1
 
-    @rule(throttle=st.sampled_from([0, 0.3]), ambiguous=st.sampled_from([0, 0.3]),
-          seed=st.integers(0, 1000))  # fmt: skip
+    @rule(
+        throttle=st.sampled_from([0, 0.3]),
+        ambiguous=st.sampled_from([0, 0.3]),
+        seed=st.integers(0, 1000),
+    )
     def weather(self, throttle: float, ambiguous: float, seed: int) -> None:
-        self.admin.set_faults(throttle_rate=throttle, ambiguous_rate=ambiguous,
-                              retry_after_s=0.01, seed=seed)  # fmt: skip
+        self.admin.set_faults(
+            throttle_rate=throttle, ambiguous_rate=ambiguous, retry_after_s=0.01, seed=seed
+        )
         self.seen["faults"] = self.seen.get("faults", 0) + bool(throttle or ambiguous)
 
     def teardown(self) -> None:

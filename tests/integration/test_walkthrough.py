@@ -66,8 +66,11 @@ def emulator_url() -> Iterator[str]:
     """`nic-autoattach emulator --port 0 --seed examples/emulator-seed.json`, as the README."""
     process = subprocess.Popen(
         [CLI, "emulator", "--port", "0", "--seed", "examples/emulator-seed.json"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert process.stdout is not None
         line = process.stdout.readline()
@@ -94,9 +97,13 @@ def readme_env(emulator_url: str) -> dict[str, str]:
 def invoke(sample: str, env: dict[str, str]) -> tuple[int, list[dict[str, Any]], str]:
     """`nic-autoattach invoke events/SAMPLE`: exit code, the JSON lines printed, stderr."""
     done = subprocess.run(
-        [CLI, "invoke", f"events/{sample}"], cwd=ROOT, env=env, capture_output=True, text=True,
+        [CLI, "invoke", f"events/{sample}"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
         timeout=60,
-    )  # fmt: skip
+    )
     documents = [json.loads(line) for line in done.stdout.splitlines()]  # one per line
     return done.returncode, documents, done.stderr
 

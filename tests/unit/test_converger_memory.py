@@ -120,8 +120,9 @@ def test_a_busy_server_is_waited_for_on_the_virtual_clock() -> None:
 def test_a_refusal_is_believed_after_one_re_read() -> None:
     def refuse(call: Call, cloud: MemoryBackend) -> None:
         if call.name == "attach":
-            raise ApiPermanentError("no such network", code=ErrorCode.NETWORK_NOT_FOUND,
-                                    status=404, request_id=None)  # fmt: skip
+            raise ApiPermanentError(
+                "no such network", code=ErrorCode.NETWORK_NOT_FOUND, status=404, request_id=None
+            )
 
     backend, time = MemoryBackend(refuse), VirtualTime()
     backend.add_server(S)
@@ -143,8 +144,9 @@ def test_too_few_free_nic_slots_fail_before_any_write() -> None:
 
 
 def test_without_marks_no_mark_is_asked_for() -> None:
-    caps = Capabilities(marks=False, security_groups=False, free_nics=False,
-                        delete_on_termination=False)  # fmt: skip
+    caps = Capabilities(
+        marks=False, security_groups=False, free_nics=False, delete_on_termination=False
+    )
     backend, time = MemoryBackend(capabilities=caps), VirtualTime()
     backend.add_server(S)
     converger, deadline = wire(backend, time)

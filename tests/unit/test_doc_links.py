@@ -21,7 +21,7 @@ DOCS = sorted(
         *ROOT.glob("tests/*/README.md"),
         *ROOT.glob("deploy/*.md"),
         *ROOT.glob("deploy/*/README.md"),
-    ]  # fmt: skip
+    ]
     if ".venv" not in p.parts
 )
 
@@ -42,6 +42,11 @@ def test_no_mention_of_a_missing_design_document() -> None:
     if not (ROOT / ".git").exists():
         pytest.skip("not a git checkout")
     this = str(Path(__file__).relative_to(ROOT))
-    found = subprocess.run(["git", "grep", "-n", "DESIGN[.]md", "--", ".", f":!{this}"],
-                           cwd=ROOT, capture_output=True, text=True, check=False)  # fmt: skip
+    found = subprocess.run(
+        ["git", "grep", "-n", "DESIGN[.]md", "--", ".", f":!{this}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert found.returncode == 1 and found.stdout == "", found.stdout

@@ -70,21 +70,32 @@ def test_none_never_calls_sleep() -> None:
     [
         ({"profile": "cloud"}, PROFILES["cloud"]),
         ({"attach_ms": 1500}, LatencyProfile("custom", attach_ms=(1500.0, 1500.0))),
-        ({"profile": "flat100", "read_ms": 5},
-         LatencyProfile("custom", 5.0, (100.0, 100.0), 100.0)),
-        ({"profile": "cloud", "seed": 3}, LatencyProfile("cloud", 100.0, (1000.0, 3000.0),
-                                                         1000.0, 0.2, 3)),
+        (
+            {"profile": "flat100", "read_ms": 5},
+            LatencyProfile("custom", 5.0, (100.0, 100.0), 100.0),
+        ),
+        (
+            {"profile": "cloud", "seed": 3},
+            LatencyProfile("cloud", 100.0, (1000.0, 3000.0), 1000.0, 0.2, 3),
+        ),
     ],
-)  # fmt: skip
+)
 def test_build_profile(fields: dict[str, object], expected: LatencyProfile) -> None:
     assert build_profile(fields) == expected
 
 
 @pytest.mark.parametrize(
     "fields",
-    [{"profile": "slow"}, {"jitter": 1.5}, {"read_ms": -1}, {"attach_ms": [3, 1]},
-     {"attach_ms": [1, 2, 3]}, {"attach_ms": "fast"}, {"other": 1}],
-)  # fmt: skip
+    [
+        {"profile": "slow"},
+        {"jitter": 1.5},
+        {"read_ms": -1},
+        {"attach_ms": [3, 1]},
+        {"attach_ms": [1, 2, 3]},
+        {"attach_ms": "fast"},
+        {"other": 1},
+    ],
+)
 def test_build_profile_refuses(fields: dict[str, object]) -> None:
     with pytest.raises((ValueError, TypeError)):
         build_profile(fields)

@@ -33,13 +33,17 @@ JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
     lambda inner: (
         st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
-    ),  # fmt: skip
+    ),
     max_leaves=30,
 )
 
 
-@given(st.dictionaries(st.sampled_from(["port_id", "net_id", "fixed_ips", "mac_addr",
-                                        "port_state", "tag", "x"]), JSON))  # fmt: skip
+@given(
+    st.dictionaries(
+        st.sampled_from(["port_id", "net_id", "fixed_ips", "mac_addr", "port_state", "tag", "x"]),
+        JSON,
+    )
+)
 def test_any_interface_object_reads_as_an_interface(raw: dict[str, object]) -> None:
     interface = interface_from_api(raw)
     assert isinstance(interface.port_id, str) and isinstance(interface.fixed_ips, tuple)

@@ -71,8 +71,12 @@ def test_a_2xx_body_is_returned_and_an_empty_one_is_empty() -> None:
 
 def failed_job(code: str | None, sub_code: str | None = None) -> dict[str, Any]:
     sub = {"status": "FAIL", "error_code": sub_code, "fail_reason": "addNic-fail: x"}
-    return {"status": "FAIL", "error_code": code, "fail_reason": None,
-            "entities": {"sub_jobs": [{"status": "SUCCESS"}, sub]}}  # fmt: skip
+    return {
+        "status": "FAIL",
+        "error_code": code,
+        "fail_reason": None,
+        "entities": {"sub_jobs": [{"status": "SUCCESS"}, sub]},
+    }
 
 
 @pytest.mark.parametrize(
@@ -102,10 +106,12 @@ def test_every_table_code_is_an_ecs_or_common_code() -> None:
     ("nic", "body"),
     [
         (NicRequest("net", None, None, ("r",)), {"subnet_id": "net"}),
-        (NicRequest("net", None, "10.0.0.5", ("r",), (SG,)),
-         {"subnet_id": "net", "ip_address": "10.0.0.5", "security_groups": [{"id": SG}]}),
+        (
+            NicRequest("net", None, "10.0.0.5", ("r",), (SG,)),
+            {"subnet_id": "net", "ip_address": "10.0.0.5", "security_groups": [{"id": SG}]},
+        ),
         (NicRequest(None, "port", None, ("r",)), {"port_id": "port"}),
     ],
-)  # fmt: skip
+)
 def test_nic_body(nic: NicRequest, body: dict[str, Any]) -> None:
     assert nic_body(nic) == body

@@ -49,13 +49,16 @@ def test_structured_without_content_type_and_bare_json() -> None:
         (JSON, b"", "not valid JSON"),
         ({"ce-specversion": "1.0", "ce-source": "/s", "ce-type": "t"}, b"{}", "'id'"),
         ({"ce-specversion": "2.0", "ce-id": "1", "ce-source": "/s", "ce-type": "t"}, b"{}", "2.0"),
-        (JSON, json.dumps({"specversion": "1.0", "id": "", "source": "s", "type": "t"}).encode(),
-         "'id'"),
+        (
+            JSON,
+            json.dumps({"specversion": "1.0", "id": "", "source": "s", "type": "t"}).encode(),
+            "'id'",
+        ),
         ({"Content-Type": "application/cloudevents+json"}, b"{}", "specversion"),
         ({"Content-Type": "application/cloudevents-batch+json"}, b"[]", "batch"),
         (JSON, b"[" * 100000 + b"]" * 100000, "nested"),
     ],
-)  # fmt: skip
+)
 def test_malformed_requests_name_the_problem(
     headers: dict[str, str], body: bytes, problem: str
 ) -> None:

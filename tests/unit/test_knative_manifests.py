@@ -280,8 +280,7 @@ def test_the_service_runs_the_http_entry_with_documented_settings(manifests: Any
     (container,) = spec["containers"]
     assert container["image"]
     command = [*container["command"], *container["args"]]
-    assert command == ["functions-framework", "--target", "handle_event", "--source",
-                       "function/main.py"]  # fmt: skip
+    assert command == "functions-framework --target handle_event --source function/main.py".split()
     env = {e["name"]: e["value"] for e in container["env"]}
     (secret_ref,) = container["envFrom"]
     secret = manifests[("Secret", base_name(secret_ref["secretRef"]["name"]))]

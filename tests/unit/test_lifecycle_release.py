@@ -74,9 +74,15 @@ def test_should_extend(outcome: Any, left: float | None, expected: bool) -> None
 
 @pytest.mark.parametrize(
     ("timeout", "left"),
-    [("2027-01-15T08:10:00Z", 600.0), ("2027-01-15T08:00:00+00:00", 0.0),
-     ("2027-01-15T08:00:30", 30.0), ("tomorrow", None), (None, None), ("", None)],
-)  # fmt: skip
+    [
+        ("2027-01-15T08:10:00Z", 600.0),
+        ("2027-01-15T08:00:00+00:00", 0.0),
+        ("2027-01-15T08:00:30", 30.0),
+        ("tomorrow", None),
+        (None, None),
+        ("", None),
+    ],
+)
 def test_seconds_left(timeout: str | None, left: float | None) -> None:
     assert seconds_left(timeout, NOW) == left
 
@@ -103,17 +109,23 @@ def answer(status: int, body: bytes = b"", **headers: str) -> Response:
 @pytest.mark.parametrize(
     ("response", "kind", "code"),
     [
-        (answer(400, b'{"error": {"code": "AS.7042", "message": "gone"}}'), ApiPermanentError,
-         "AS.7042"),
-        (answer(403, b'{"error_code": "AS.0003", "error_msg": "no"}'), ApiPermanentError,
-         "AS.0003"),
+        (
+            answer(400, b'{"error": {"code": "AS.7042", "message": "gone"}}'),
+            ApiPermanentError,
+            "AS.7042",
+        ),
+        (
+            answer(403, b'{"error_code": "AS.0003", "error_msg": "no"}'),
+            ApiPermanentError,
+            "AS.0003",
+        ),
         (answer(404, b"<html>"), ApiPermanentError, "http_404"),
         (answer(429, b"{}", **{"Retry-After": "2"}), ApiTemporaryError, "throttled"),
         (answer(503, b'{"error": {"code": "AS.0001"}}'), ApiTemporaryError, "server_error"),
         (answer(401, b"{}"), ApiTemporaryError, "unauthorized"),
         (answer(200, b"not json"), ApiTemporaryError, "bad_answer"),
     ],
-)  # fmt: skip
+)
 def test_check_answer_maps_every_error_once(response: Response, kind: type, code: str) -> None:
     with pytest.raises(kind) as caught:
         check_response(response, "AS PUT x", read_fault)
@@ -125,8 +137,13 @@ def test_check_answer_accepts_204() -> None:
 
 
 def test_hanging_from_api_drops_malformed_items() -> None:
-    good = {"instance_id": SERVER, "lifecycle_action_key": "k", "lifecycle_hook_status": "hanging",
-            "scaling_group_id": GROUP, "lifecycle_hook_name": "h"}  # fmt: skip
+    good = {
+        "instance_id": SERVER,
+        "lifecycle_action_key": "k",
+        "lifecycle_hook_status": "hanging",
+        "scaling_group_id": GROUP,
+        "lifecycle_hook_name": "h",
+    }
     assert hanging_from_api(good) == Hanging(SERVER, GROUP, "h", "k", "HANGING")
     assert hanging_from_api({**good, "lifecycle_action_key": None}) is None
     assert hanging_from_api({**good, "timeout": 5}) is None
@@ -136,15 +153,28 @@ def test_hanging_from_api_drops_malformed_items() -> None:
 class FakeAs:
     """One hook record; a callback is accepted only while it is HANGING (else AS.7042)."""
 
-    def __init__(self, status: str = "HANGING", key: str = "k", timeout: str | None = None,
-                 fail: Exception | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        status: str = "HANGING",
+        key: str = "k",
+        timeout: str | None = None,
+        fail: Exception | None = None,
+    ) -> None:
         self.record = Hanging(SERVER, GROUP, "h", key, status, timeout)
         self.fail = fail
         self.calls: list[tuple[str, Any]] = []
 
-    def callback(self, project: str, group: str, action: Action, deadline: Any, *,
-                 key: str | None = None, instance_id: str | None = None,
-                 hook_name: str | None = None) -> None:  # fmt: skip
+    def callback(
+        self,
+        project: str,
+        group: str,
+        action: Action,
+        deadline: Any,
+        *,
+        key: str | None = None,
+        instance_id: str | None = None,
+        hook_name: str | None = None,
+    ) -> None:
         self.calls.append(("callback", action.value))
         if self.fail is not None:
             raise self.fail
@@ -161,8 +191,9 @@ class FakeAs:
 
 def release(fake: FakeAs | None, outcome: Any, hook: Lifecycle = LAUNCH) -> Release:
     releaser = Releaser(fake, wall=lambda: NOW)  # type: ignore[arg-type]
-    result = releaser.release(ServerRef(SERVER, PROJECT, lifecycle=hook), outcome,
-                              TIMING.deadline(10))  # fmt: skip
+    result = releaser.release(
+        ServerRef(SERVER, PROJECT, lifecycle=hook), outcome, TIMING.deadline(10)
+    )
     assert result.lifecycle is not None
     return result.lifecycle
 
@@ -175,17 +206,33 @@ def release(fake: FakeAs | None, outcome: Any, hook: Lifecycle = LAUNCH) -> Rele
         (FakeAs("ABANDON"), DONE, "ABANDON", "already released as ABANDON", ["callback", "list"]),
         (FakeAs(key="k2"), DONE, "CONTINUE", "released", ["callback", "list", "callback"]),
         (FakeAs(), PERMANENT, "ABANDON", "released", ["callback"]),
-        (FakeAs(timeout="2027-01-15T08:05:00Z"), RETRYABLE, "EXTEND", "extended by an hour",
-         ["list", "callback"]),
+        (
+            FakeAs(timeout="2027-01-15T08:05:00Z"),
+            RETRYABLE,
+            "EXTEND",
+            "extended by an hour",
+            ["list", "callback"],
+        ),
         (FakeAs(timeout="2027-01-15T09:05:00Z"), RETRYABLE, None, "held", ["list"]),
-        (FakeAs(fail=ApiPermanentError("no", code="AS.0003", status=403, request_id=None)),
-         DONE, None, "callback refused", ["callback"]),
-        (FakeAs(fail=ApiTemporaryError("x", code="timeout", status=None, request_id=None)),
-         DONE, None, "callback failed (timeout)", ["callback"]),
+        (
+            FakeAs(fail=ApiPermanentError("no", code="AS.0003", status=403, request_id=None)),
+            DONE,
+            None,
+            "callback refused",
+            ["callback"],
+        ),
+        (
+            FakeAs(fail=ApiTemporaryError("x", code="timeout", status=None, request_id=None)),
+            DONE,
+            None,
+            "callback failed (timeout)",
+            ["callback"],
+        ),
     ],
-)  # fmt: skip
-def test_the_releaser(fake: FakeAs, outcome: Any, result: str | None, detail: str,
-                      calls: list[str]) -> None:  # fmt: skip
+)
+def test_the_releaser(
+    fake: FakeAs, outcome: Any, result: str | None, detail: str, calls: list[str]
+) -> None:
     got = release(fake, outcome)
     assert (got.result.value if got.result else None) == result
     assert got.detail.startswith(detail)
@@ -203,15 +250,21 @@ def test_hooks_outside_the_allowed_projects_or_without_an_endpoint_are_not_answe
 
 @pytest.mark.parametrize(
     ("env", "problem"),
-    [({"NICATTACH_HOOK_ON_FAILURE": "maybe"}, "NICATTACH_HOOK_ON_FAILURE must be one of"),
-     ({"NICATTACH_AS_ENDPOINT": "as.example.com"}, "NICATTACH_AS_ENDPOINT must be an http(s)"),
-     ({"NICATTACH_HOOK_EXTEND_WITHIN_S": "-1"}, "must not be negative")],
-)  # fmt: skip
+    [
+        ({"NICATTACH_HOOK_ON_FAILURE": "maybe"}, "NICATTACH_HOOK_ON_FAILURE must be one of"),
+        ({"NICATTACH_AS_ENDPOINT": "as.example.com"}, "NICATTACH_AS_ENDPOINT must be an http(s)"),
+        ({"NICATTACH_HOOK_EXTEND_WITHIN_S": "-1"}, "must not be negative"),
+    ],
+)
 def test_settings(env: dict[str, str], problem: str) -> None:
-    base = {"NICATTACH_POLICY": "p.yaml", "NICATTACH_ECS_ENDPOINT": "https://x",
-            "NICATTACH_TOKEN": "t"}  # fmt: skip
-    settings = Settings.from_env({**base, "NICATTACH_HOOK_ON_FAILURE": "Continue",
-                                  "NICATTACH_AS_ENDPOINT": "https://as.x/"})  # fmt: skip
+    base = {
+        "NICATTACH_POLICY": "p.yaml",
+        "NICATTACH_ECS_ENDPOINT": "https://x",
+        "NICATTACH_TOKEN": "t",
+    }
+    settings = Settings.from_env(
+        {**base, "NICATTACH_HOOK_ON_FAILURE": "Continue", "NICATTACH_AS_ENDPOINT": "https://as.x/"}
+    )
     assert (settings.hook_on_failure, settings.as_endpoint) == ("continue", "https://as.x")
     with pytest.raises(ConfigError) as caught:
         Settings.from_env({**base, **env})

@@ -15,22 +15,29 @@ from function.sources.parse import parse_event
 
 UUIDS = st.uuids().map(str)
 KEYS = st.sampled_from(
-    ["cts", "server_id", "project_id", "tags", "trace_name", "service_type", "resource_id",
-     "code", "request", "response", "serverIds", "event_type", "payload", "nova_object.data",
-     "uuid", "tenant_id", "oslo.version", "oslo.message", "specversion", "id", "source",
-     "type", "data", "server", "server_tags", "entities", "state"]
-)  # fmt: skip
+    (
+        "cts server_id project_id tags trace_name service_type resource_id code request response "
+        "serverIds event_type payload nova_object.data uuid tenant_id oslo.version oslo.message "
+        "specversion id source type data server server_tags entities state"
+    ).split()
+)
+WORDS = "ECS createServer dealUnifiedTags instance.create.end instance.update 2.0 1.0 200 role=db"
 SCALARS = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=20),
-    UUIDS, st.sampled_from(["ECS", "createServer", "dealUnifiedTags", "instance.create.end",
-                            "instance.update", "2.0", "1.0", "200", "role=db"]),
-)  # fmt: skip
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=False),
+    st.text(max_size=20),
+    UUIDS,
+    st.sampled_from(WORDS.split()),
+)
 JSON_VALUES = st.recursive(
     SCALARS,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(KEYS | st.text(max_size=8), inner,
-                                                               max_size=6),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(KEYS | st.text(max_size=8), inner, max_size=6)
+    ),
     max_leaves=30,
-)  # fmt: skip
+)
 
 
 def _hex(text: str) -> str:

@@ -165,7 +165,7 @@ def nics(draw: st.DrawFn) -> list[Interface]:
             net=draw(st.sampled_from(NETS)),
             ip=draw(st.sampled_from(IPS)),
             tag=draw(st.sampled_from(["", MARK_PREFIX + "r"])),
-        )  # fmt: skip
+        )
         for p in ids
     ]
 

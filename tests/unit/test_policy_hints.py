@@ -96,7 +96,7 @@ def test_misspelt_key_gets_a_hint(document: object, expected: str) -> None:
             {"version": 1, "rules": [rule(attach=[{"net_id": NET_A, "ip": "x"}])]},
             "ip",
             id="attach",
-        ),  # fmt: skip
+        ),
         pytest.param({"version": 1, "rules": [rule(**{"7": 1})]}, "7", id="not-a-word"),
     ],
 )
@@ -107,8 +107,10 @@ def test_unrelated_key_gets_no_guess(document: object, key: str) -> None:
 
 def test_hint_in_a_yaml_file(tmp_path: Path) -> None:
     path = tmp_path / "p.yaml"
-    path.write_text(f"version: 1\nrules:\n  - name: db\n    wehn: {{role: db}}\n"
-                    f"    attach:\n      - net_id: {NET_A}\n")  # fmt: skip
+    path.write_text(
+        f"version: 1\nrules:\n  - name: db\n    wehn: {{role: db}}\n"
+        f"    attach:\n      - net_id: {NET_A}\n"
+    )
     with pytest.raises(PolicyError) as info:
         load_policy(path)
     expected = f"{path}: rule 'db' (#1): wehn: unknown key (did you mean when?)"

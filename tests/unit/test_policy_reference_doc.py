@@ -32,8 +32,9 @@ def test_the_transcripts_are_current(
 ) -> None:
     monkeypatch.chdir(ROOT)
     transcripts = [b for b in blocks("text") + blocks("console") if b.startswith("$ ")]
-    command, *expected = [b for b in transcripts if "validate examples" in b or
-                          "explain --policy examples" in b][index].splitlines()  # fmt: skip
+    command, *expected = [
+        b for b in transcripts if "validate examples" in b or "explain --policy examples" in b
+    ][index].splitlines()
     main(command.removeprefix("$ nic-autoattach ").split())
     printed = capsys.readouterr()
     lines = (printed.out + printed.err).splitlines()

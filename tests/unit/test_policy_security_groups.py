@@ -20,8 +20,10 @@ SG2 = "a4c3b2d1-0000-4000-8000-000000000002"
 
 
 def policy(*attaches: dict[str, Any], names: tuple[str, ...] = ("db",)) -> dict[str, Any]:
-    rules = [{"name": name, "when": {"role": "db"}, "attach": [entry]}
-             for name, entry in zip(names, attaches, strict=True)]  # fmt: skip
+    rules = [
+        {"name": name, "when": {"role": "db"}, "attach": [entry]}
+        for name, entry in zip(names, attaches, strict=True)
+    ]
     return {"version": 1, "rules": rules}
 
 
@@ -65,16 +67,21 @@ def test_nics_merged_into_one_must_ask_for_the_same_groups(
 
 
 def test_the_same_groups_in_another_order_merge() -> None:
-    entries = [{"net_id": NET, "security_groups": [SG1, SG2]},
-               {"net_id": NET, "security_groups": [SG2, SG1]}]  # fmt: skip
+    entries = [
+        {"net_id": NET, "security_groups": [SG1, SG2]},
+        {"net_id": NET, "security_groups": [SG2, SG1]},
+    ]
     loaded = parse_policy(policy(*entries, names=("a", "b")), "p.yaml")
     (nic,) = evaluate(loaded, parse_tags(["role=db"])).nics
     assert nic.rules == ("a", "b")
 
 
 def test_the_nova_backend_refuses_groups_with_one_line_per_rule_and_field() -> None:
-    entries = [{"net_id": NET, "security_groups": [SG1]}, {"net_id": NET},
-               {"net_id": NET, "security_groups": [SG2]}]  # fmt: skip
+    entries = [
+        {"net_id": NET, "security_groups": [SG1]},
+        {"net_id": NET},
+        {"net_id": NET, "security_groups": [SG2]},
+    ]
     loaded = parse_policy(policy(*entries, names=("a", "b", "c")), "p.yaml")
     refuse_unsupported(loaded, "huawei-v1")  # honoured there
     with pytest.raises(PolicyError) as info:

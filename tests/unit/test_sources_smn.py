@@ -24,10 +24,23 @@ TRIGGER = Trigger("t-1", "urn:test", "test")
 
 
 def smn(message: object, subject: str | None = None, topic: str | None = None) -> dict[str, Any]:
-    return {"record": [{"event_version": "1.0", "event_source": "smn", "smn": {
-        "topic_urn": topic or f"urn:smn:cn-north-4:{PROJECT}:hooks", "message": message,
-        "subject": subject, "type": "notification", "message_id": "m1",
-        "message_attributes": None, "timestamp": "2026-11-30T10:00:00Z"}}]}  # fmt: skip
+    return {
+        "record": [
+            {
+                "event_version": "1.0",
+                "event_source": "smn",
+                "smn": {
+                    "topic_urn": topic or f"urn:smn:cn-north-4:{PROJECT}:hooks",
+                    "message": message,
+                    "subject": subject,
+                    "type": "notification",
+                    "message_id": "m1",
+                    "message_attributes": None,
+                    "timestamp": "2026-11-30T10:00:00Z",
+                },
+            }
+        ]
+    }
 
 
 def parse(data: dict[str, Any]) -> Any:
@@ -37,22 +50,48 @@ def parse(data: dict[str, Any]) -> Any:
 @pytest.mark.parametrize(
     ("message", "lifecycle"),
     [
-        (json.dumps({"instance_id": SERVER, "scaling_group_id": GROUP,
-                     "lifecycle_hook_name": "nic-attach", "lifecycle_action_key": "k-1",
-                     "lifecycle_hook_type": "INSTANCE_LAUNCHING"}),
-         Lifecycle(GROUP, "nic-attach", "k-1", LAUNCHING)),
-        (json.dumps({"instanceId": SERVER, "scalingGroupId": GROUP, "lifecycleActionKey": "k",
-                     "lifecycleHookType": "instance_terminating"}),
-         Lifecycle(GROUP, None, "k", TERMINATING)),
-        (json.dumps({"instance": {"server_id": SERVER}, "notification_metadata": json.dumps(
-            {"scaling_group_id": GROUP, "lifecycle_hook_name": "h"})}),
-         Lifecycle(GROUP, "h", None, None)),
-        (f"Instance {SERVER} is pending. instance_id={SERVER}, scaling_group_id: {GROUP}, "
-         "lifecycle_hook_name=nic-attach lifecycle_action_key=abc INSTANCE_LAUNCHING",
-         Lifecycle(GROUP, "nic-attach", "abc", LAUNCHING)),
+        (
+            json.dumps(
+                {
+                    "instance_id": SERVER,
+                    "scaling_group_id": GROUP,
+                    "lifecycle_hook_name": "nic-attach",
+                    "lifecycle_action_key": "k-1",
+                    "lifecycle_hook_type": "INSTANCE_LAUNCHING",
+                }
+            ),
+            Lifecycle(GROUP, "nic-attach", "k-1", LAUNCHING),
+        ),
+        (
+            json.dumps(
+                {
+                    "instanceId": SERVER,
+                    "scalingGroupId": GROUP,
+                    "lifecycleActionKey": "k",
+                    "lifecycleHookType": "instance_terminating",
+                }
+            ),
+            Lifecycle(GROUP, None, "k", TERMINATING),
+        ),
+        (
+            json.dumps(
+                {
+                    "instance": {"server_id": SERVER},
+                    "notification_metadata": json.dumps(
+                        {"scaling_group_id": GROUP, "lifecycle_hook_name": "h"}
+                    ),
+                }
+            ),
+            Lifecycle(GROUP, "h", None, None),
+        ),
+        (
+            f"Instance {SERVER} is pending. instance_id={SERVER}, scaling_group_id: {GROUP}, "
+            "lifecycle_hook_name=nic-attach lifecycle_action_key=abc INSTANCE_LAUNCHING",
+            Lifecycle(GROUP, "nic-attach", "abc", LAUNCHING),
+        ),
         ({"instance_id": SERVER, "scaling_group_id": GROUP}, Lifecycle(GROUP)),
     ],
-)  # fmt: skip
+)
 def test_hook_messages_name_the_server_and_the_hook(message: object, lifecycle: Lifecycle) -> None:
     [ref] = parse(smn(message)).servers
     assert (ref.server_id, ref.project_id, ref.lifecycle) == (SERVER, PROJECT, lifecycle)
@@ -75,10 +114,18 @@ def test_the_hook_type_may_come_from_the_subject_and_the_project_from_the_messag
         ("{not json", "not an Auto Scaling lifecycle hook notification"),
         (json.dumps({"scaling_group_id": GROUP, "instance_id": "db-4kq2"}), "no instance id"),
         (json.dumps({"lifecycle_action_key": "k", "instance_id": SERVER}), "no scaling group"),
-        (json.dumps({"scaling_group_id": "not/a group", "lifecycle_hook_name": "h",
-                     "instance_id": SERVER}), "notification_metadata"),
+        (
+            json.dumps(
+                {
+                    "scaling_group_id": "not/a group",
+                    "lifecycle_hook_name": "h",
+                    "instance_id": SERVER,
+                }
+            ),
+            "notification_metadata",
+        ),
     ],
-)  # fmt: skip
+)
 def test_other_messages_are_ignored_with_a_reason(message: object, reason: str) -> None:
     parsed = parse(smn(message))
     assert parsed.servers == () and parsed.ignored_reason is not None
@@ -101,23 +148,37 @@ def test_a_record_without_an_smn_object_is_bad_input() -> None:
 def test_the_samples() -> None:
     launching = json.loads((ROOT / "events" / "smn-as-hook-launching.json").read_text())
     [ref] = parse(launching).servers
-    assert ref.lifecycle == Lifecycle(GROUP, "nic-attach", "5d7c6e21-8f3a-4b9c-9d1e-2f4a6b8c0d13",
-                                      LAUNCHING)  # fmt: skip
+    assert ref.lifecycle == Lifecycle(
+        GROUP, "nic-attach", "5d7c6e21-8f3a-4b9c-9d1e-2f4a6b8c0d13", LAUNCHING
+    )
     other = json.loads((ROOT / "events" / "ignored-smn-other-message.json").read_text())
     assert "ops-alarms" in (parse(other).ignored_reason or "")
 
 
-KEYS = st.sampled_from(["instance_id", "instanceId", "server_id", "scaling_group_id",
-                        "groupId", "lifecycle_hook_name", "lifecycle_action_key",
-                        "lifecycle_hook_type", "notification_metadata", "project_id",
-                        "x"])  # fmt: skip
-VALUES = st.one_of(st.none(), st.integers(), st.text(max_size=40), st.uuids().map(str),
-                   st.sampled_from([SERVER, GROUP, "INSTANCE_LAUNCHING", "nic-attach", "{",
-                                    "INSTANCE_TERMINATING"]))  # fmt: skip
+KEYS = st.sampled_from(
+    (
+        "instance_id instanceId server_id scaling_group_id groupId lifecycle_hook_name "
+        "lifecycle_action_key lifecycle_hook_type notification_metadata project_id x"
+    ).split()
+)
+VALUES = st.one_of(
+    st.none(),
+    st.integers(),
+    st.text(max_size=40),
+    st.uuids().map(str),
+    st.sampled_from(
+        [SERVER, GROUP, "INSTANCE_LAUNCHING", "nic-attach", "{", "INSTANCE_TERMINATING"]
+    ),
+)
 MESSAGES = st.recursive(
-    VALUES, lambda inner: st.dictionaries(KEYS, inner, max_size=6)
-    | st.lists(inner, max_size=3) | inner.map(json.dumps), max_leaves=20,
-)  # fmt: skip
+    VALUES,
+    lambda inner: (
+        st.dictionaries(KEYS, inner, max_size=6)
+        | st.lists(inner, max_size=3)
+        | inner.map(json.dumps)
+    ),
+    max_leaves=20,
+)
 
 
 @settings(max_examples=300, deadline=None)

@@ -29,9 +29,7 @@ os.environ.setdefault("OS_NOVA_DISABLE_EVENTLET_PATCHING", "1")
 
 import argparse  # noqa: E402
 import copy  # noqa: E402
-import ipaddress  # noqa: E402
 import json  # noqa: E402
-import random  # noqa: E402
 import signal  # noqa: E402
 import sys  # noqa: E402
 import threading  # noqa: E402
@@ -46,7 +44,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server  #
 
 import nova.tests.functional  # noqa: E402, F401  (first: picks threading before eventlet loads)
 import webob.dec  # noqa: E402, F401  (nova.api.wsgi uses it without importing it)
-from neutronclient.common import exceptions as neutron_exc  # noqa: E402
+from honest_neutron import EXTRA_NETWORKS, HonestNeutronFixture  # noqa: E402  (after nova)
 from nova import conf as nova_conf  # noqa: E402
 from nova import policy as nova_policy  # noqa: E402
 from nova.api import wsgi as nova_wsgi  # noqa: E402
@@ -69,134 +67,6 @@ HOLD_PREFIX = "hold-"
 Environ = dict[str, Any]
 StartResponse = Callable[..., Any]
 Wsgi = Callable[[Environ, StartResponse], Iterable[bytes]]
-
-
-# -- Neutron ----------------------------------------------------------------------
-
-
-def _network(net_id: str, name: str, subnet_id: str, cidr: str) -> tuple[dict[str, Any], ...]:
-    base = nova_fixtures.NeutronFixture
-    network = {**copy.deepcopy(base.network_1), "id": net_id, "name": name, "subnets": [subnet_id]}
-    net = ipaddress.ip_network(cidr)
-    first, last = str(net.network_address + 1), str(net.broadcast_address - 1)
-    subnet = {
-        **copy.deepcopy(base.subnet_1),
-        "id": subnet_id, "name": f"{name}-subnet", "network_id": net_id, "cidr": cidr,
-        "gateway_ip": first, "allocation_pools": [{"start": first, "end": last}],
-    }  # fmt: skip
-    return network, subnet
-
-
-EXTRA_NETWORKS = (
-    _network(
-        "a7d3f1c2-5b4e-4d6a-9c8b-1e2f3a4b5c6d",
-        "harness-net-a",
-        "b1c2d3e4-f5a6-4b7c-8d9e-0f1a2b3c4d5e",
-        "10.20.0.0/24",
-    ),
-    _network(
-        "c4e5f6a7-b8c9-4dae-8f01-23456789abcd",
-        "harness-net-b",
-        "d5e6f7a8-b9c0-4d1e-9f2a-3b4c5d6e7f80",
-        "10.30.0.0/24",
-    ),
-)
-
-
-class HonestNeutronFixture(nova_fixtures.NeutronFixture):  # type: ignore[misc]
-    """Nova's NeutronFixture, but ports land on the network asked for, with the IP asked for.
-
-    The stock fixture gives every new port the same template (network_1,
-    192.168.1.30) whatever the request says, so IP checks would pass by
-    accident. Errors are the ones python-neutronclient raises for real Neutron.
-    """
-
-    def __init__(self, test: Any) -> None:
-        super().__init__(test)
-        self._lock = threading.RLock()
-        for network, subnet in EXTRA_NETWORKS:
-            self._networks[network["id"]] = network
-            self._subnets[subnet["id"]] = subnet
-
-    def list_subnets(self, retrieve_all: bool = True, **params: Any) -> dict[str, Any]:
-        with self._lock:
-            return {"subnets": self._list_resource(self._subnets, retrieve_all, **params)}
-
-    def create_port(self, body: dict[str, Any] | None = None) -> dict[str, Any]:
-        request = copy.deepcopy((body or {}).get("port", {}))
-        with self._lock:
-            net_id = request.get("network_id") or self.network_1["id"]
-            if net_id not in self._networks:
-                raise neutron_exc.NetworkNotFoundClient()
-            subnet = self._ipv4_subnet(net_id)
-            asked = [ip.get("ip_address") for ip in request.get("fixed_ips") or []]
-            address = self._check_ip(subnet, asked[0]) if asked else self._free_ip(subnet)
-            port = copy.deepcopy(self.default_port)
-            port.update(request)
-            port.update(
-                id=str(uuid.uuid4()),
-                network_id=net_id,
-                mac_address="fa:16:3e:" + ":".join(f"{random.randint(0, 255):02x}" for _ in "123"),
-                fixed_ips=[{"ip_address": address, "subnet_id": subnet["id"]}],
-                status="ACTIVE",
-            )
-            self._ports[port["id"]] = port
-            return {"port": copy.deepcopy(port)}
-
-    def update_port(self, port_id: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
-        with self._lock:
-            answer: dict[str, Any] = super().update_port(port_id, body)
-            return answer
-
-    def delete_port(self, port_id: str, **params: Any) -> None:
-        with self._lock:
-            super().delete_port(port_id, **params)
-
-    def _ipv4_subnet(self, net_id: str) -> dict[str, Any]:
-        for subnet in self._subnets.values():
-            if subnet["network_id"] == net_id and subnet["ip_version"] == 4:
-                return dict(subnet)
-        raise neutron_exc.NeutronClientException(message=f"network {net_id} has no subnet")
-
-    def _used(self, subnet: dict[str, Any]) -> set[str]:
-        return {
-            ip["ip_address"]
-            for port in self._ports.values()
-            for ip in port.get("fixed_ips", [])
-            if ip.get("subnet_id") == subnet["id"]
-        } | {subnet["gateway_ip"]}
-
-    def _check_ip(self, subnet: dict[str, Any], address: str) -> str:
-        net = ipaddress.ip_network(subnet["cidr"], strict=False)
-        ip = ipaddress.ip_address(address)
-        if ip not in net or ip in (net.network_address, net.broadcast_address):
-            raise neutron_exc.InvalidIpForNetworkClient(
-                message=f"IP address {address} is not a valid IP for the specified network."
-            )
-        if address in self._used(subnet):
-            raise neutron_exc.IpAddressInUseClient(
-                message=f"IP address {address} already allocated in subnet {subnet['id']}"
-            )
-        return address
-
-    def _free_ip(self, subnet: dict[str, Any]) -> str:
-        used = self._used(subnet)
-        for host in ipaddress.ip_network(subnet["cidr"], strict=False).hosts():
-            if str(host) not in used:
-                return str(host)
-        raise neutron_exc.IpAddressGenerationFailureClient()
-
-    def new_free_port(self, net_id: str, fixed_ip: str | None) -> dict[str, Any]:
-        """A port nobody uses yet, to attach by ``port_id``."""
-        body: dict[str, Any] = {"network_id": net_id, "device_id": "", "device_owner": ""}
-        if fixed_ip:
-            body["fixed_ips"] = [{"ip_address": fixed_ip}]
-        port: dict[str, Any] = self.create_port({"port": body})["port"]
-        return port
-
-    def ports_of(self, device_id: str) -> list[dict[str, Any]]:
-        with self._lock:
-            return [copy.deepcopy(p) for p in self._ports.values() if p["device_id"] == device_id]
 
 
 nova_fixtures.NeutronFixture = HonestNeutronFixture  # _IntegratedTestBase.setUp looks it up here
@@ -274,8 +144,15 @@ class TokenMiddleware:
 
 def _json(start_response: StartResponse, status: int, body: Any) -> list[bytes]:
     data = json.dumps(body).encode()
-    reason = {200: "OK", 201: "Created", 204: "No Content", 401: "Unauthorized",
-              404: "Not Found", 400: "Bad Request", 500: "Internal Server Error"}  # fmt: skip
+    reason = {
+        200: "OK",
+        201: "Created",
+        204: "No Content",
+        401: "Unauthorized",
+        404: "Not Found",
+        400: "Bad Request",
+        500: "Internal Server Error",
+    }
     start_response(
         f"{status} {reason.get(status, 'Status')}",
         [("Content-Type", "application/json"), ("Content-Length", str(len(data)))],
@@ -334,8 +211,13 @@ class HarnessApp:
         if hold:
             self.env.holds[name] = threading.Event()
         networks = body.get("networks") or [{"uuid": nova_fixtures.NeutronFixture.network_1["id"]}]
-        request = {"name": name, "imageRef": IMAGE_ID, "flavorRef": "1",
-                   "networks": networks, "tags": list(body.get("tags", []))}  # fmt: skip
+        request = {
+            "name": name,
+            "imageRef": IMAGE_ID,
+            "flavorRef": "1",
+            "networks": networks,
+            "tags": list(body.get("tags", [])),
+        }
         server: dict[str, Any] = self.env.api.post_server({"server": request})
         if hold:
             return server
@@ -412,8 +294,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://{args.host}:{server.server_address[1]}"
-    print(json.dumps({"url": url, "boot_seconds": round(time.monotonic() - started, 2),
-                      **info()}), flush=True)  # fmt: skip
+    print(
+        json.dumps({"url": url, "boot_seconds": round(time.monotonic() - started, 2), **info()}),
+        flush=True,
+    )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     threading.Thread(target=lambda: (sys.stdin.read(), stop.set()), daemon=True).start()

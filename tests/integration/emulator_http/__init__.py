@@ -1,0 +1,1 @@
+"""The emulator's Nova API through real HTTP, by topic (a package, so its conftest is its own)."""
