@@ -7,12 +7,15 @@ delivered 3 times, up to 3 copies at once, to independent function instances
 (own HTTP session each, like separate processes); one delivery in ten is
 killed right after a random API call. Outcome events go to a hostile sink
 (sometimes silent past the deadline, sometimes 503 with a garbage
-Retry-After). A retryable (503) outcome or a killed copy is replayed like a
-platform would, a bounded number of times. At the end the emulator's state is
-checked: exactly one NIC per policy network on every server, and, where the
-function makes its NICs from ports it names first (huawei-v1; nova with
-``--ownership port``), exactly one such port per NIC. Then every server is deleted
-and a sweep runs: no port the function made may be left.
+Retry-After). A retryable (503) outcome or a killed copy is retried like
+FunctionGraph's asynchronous invocation does: at most ``max_async_retry_attempts``
+times (``serverless.yml``, 3); a delivery that runs out goes to the platform's
+failure destination (``dead-lettered``), and the TIMER sweep is the safety net for
+its server. Every server with a completed delivery must have its NICs before the
+sweep; after the sweep every server must. Where the function makes its NICs from
+ports it names first (huawei-v1; nova with ``--ownership port``), exactly one such
+port per NIC. Then every server is deleted and a sweep runs: no port the function
+made may be left.
 
     python tests/faults/fault_suite.py --servers 200        (make faults)
     python tests/faults/fault_suite.py --backend huawei-v1  (the ECS native NIC API: jobs)
@@ -37,6 +40,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))  # support.py
@@ -53,6 +58,12 @@ from function.config import Settings  # noqa: E402
 from function.transport.session import Response, Session  # noqa: E402
 
 POLICY = ROOT / "examples" / "policy.yaml"
+ASYNC_RETRIES = int(
+    yaml.safe_load((ROOT / "serverless.yml").read_text())["custom"]["asyncInvokeConfig"][
+        "max_async_retry_attempts"
+    ]
+)
+"""FunctionGraph's retries of a failed asynchronous invocation, as deployed (0-3)."""
 PROFILE_POLICY = ROOT / "tests" / "faults" / "policy-profiles.yaml"
 """Ports first: the storage NIC with ``source_dest_check: false``, an ``ipv6`` NIC on
 ``DUAL_NET`` (a device-tag attach cannot carry a profile: there, ``POLICY``)."""
@@ -61,9 +72,16 @@ NETWORKS = ("3cb9bc59-5699-4588-a4b1-b87f96708bc6", "0dc714fa-9022-4a03-bb22-982
 DUAL_NET = "6d7e8f90-0000-4000-8000-0000000fa017"
 PROFILE_NETWORKS = (NETWORKS[0], DUAL_NET)
 DEFAULT_FAULTS = FaultPlan(
-    latency_ms=2, error_rate=0.03, ambiguous_rate=0.03, throttle_rate=0.03, retry_after_s=0.05,
-    drop_rate=0.02, busy_rate=0.03, job_fail_rate=0.03, oversize_rate=0.01,
-)  # fmt: skip
+    latency_ms=2,
+    error_rate=0.03,
+    ambiguous_rate=0.03,
+    throttle_rate=0.03,
+    retry_after_s=0.05,
+    drop_rate=0.02,
+    busy_rate=0.03,
+    job_fail_rate=0.03,
+    oversize_rate=0.01,
+)
 KILL_RATE = 0.1
 """Share of deliveries whose copy is killed (SIGKILL) right after a random API call."""
 DEADLINE_S = 8.0
@@ -80,7 +98,17 @@ class Figures:
     converged: int = 0
     duplicate_nics: int = 0
     missing_nics: int = 0
+    """NICs missing once the deliveries and the TIMER sweep are done."""
     lost_events: int = 0
+    """Events whose every delivery was dead-lettered (their servers are the sweep's)."""
+    dead_lettered: int = 0
+    """Deliveries that ran out of the platform's retries (failure destination)."""
+    retry_reasons: dict[str, int] = field(default_factory=dict)
+    """Why deliveries were retried: ``killed``, or the 503 outcome's label."""
+    missing_before_sweep: int = 0
+    """NICs missing, before the sweep, on servers with a completed delivery."""
+    swept_nics: int = 0
+    """NICs the TIMER sweep attached (on servers whose every delivery was dead-lettered)."""
     unhandled: int = 0
     wall_s: float = 0.0
     api_requests: int = 0
@@ -94,6 +122,8 @@ class Figures:
     faults_injected: dict[str, int] = field(default_factory=dict)
 
     ownership: str = "auto"
+    profiles: bool = False
+    """Whether the policy was ``PROFILE_POLICY`` (NIC profiles; every NIC port first)."""
     reported_duplicates: int = 0
     """Duplicates the final sweep reports as ``suspected_duplicates``."""
     function_ports: int = 0
@@ -108,19 +138,28 @@ class Figures:
 
     @property
     def ok(self) -> bool:
-        """No duplicate (left or reported), missing, lost or unhandled; no extra port of
-        the function, and none left once the servers are gone."""
+        """No duplicate (left or reported), missing (before the sweep where a delivery
+        completed, after it anywhere) or unhandled; no extra port of the function, and
+        none left once the servers are gone. Dead-lettered deliveries are the platform's
+        bounded retries at work: reported, the sweep covers their servers."""
         ports = not (self.extra_ports or self.ports_left or self.profile_missing)
         return ports and not (
-            self.duplicate_nics or self.missing_nics or self.lost_events or self.unhandled
+            self.duplicate_nics or self.missing_nics or self.missing_before_sweep or self.unhandled
         )
 
 
 class Suite:
     def __init__(
-        self, url: str, copies: int, replays: int, rng: random.Random, backend: str = "nova",
-        sink: str | None = None, kill_rate: float = KILL_RATE, ownership: str = "auto",
-    ) -> None:  # fmt: skip
+        self,
+        url: str,
+        copies: int,
+        replays: int,
+        rng: random.Random,
+        backend: str = "nova",
+        sink: str | None = None,
+        kill_rate: float = KILL_RATE,
+        ownership: str = "auto",
+    ) -> None:
         self.url = url
         self.backend = backend
         self.ownership = ownership
@@ -133,28 +172,43 @@ class Suite:
         self.lock = threading.Lock()
         self.figures = Figures()
         self.outcomes: Counter[str] = Counter()
+        self.reasons: Counter[str] = Counter()
+        self.completed: set[str] = set()
+        """Servers with at least one completed (not dead-lettered) delivery."""
 
     def _service(self, session: Session | None = None) -> Service:
         settings = Settings(
-            policy_path=str(self.policy), ecs_endpoint=self.url, network_endpoint=self.url,
+            policy_path=str(self.policy),
+            ecs_endpoint=self.url,
+            network_endpoint=self.url,
             token="emulator-token",
-            wait_active_s=3.0, deadline_s=DEADLINE_S, wait_port_active_s=1.0,
-            backend=self.backend, sink=self.sink, ownership=self.ownership,
-        )  # fmt: skip
+            wait_active_s=3.0,
+            deadline_s=DEADLINE_S,
+            wait_port_active_s=1.0,
+            backend=self.backend,
+            sink=self.sink,
+            ownership=self.ownership,
+        )
         return build_service(settings, session=session or Session())
 
-    def deliver(self, copy: int, body: bytes) -> None:
-        """One delivery, replayed on 503 or a killed copy like a platform would (bounded)."""
+    def deliver(self, copy: int, body: bytes, server_id: str = "") -> None:
+        """One delivery, retried on 503 or a killed copy like FunctionGraph's asynchronous
+        invocation (at most ``self.replays`` retries, then dead-lettered)."""
         for attempt in range(self.replays + 1):
             with self.lock:
                 kill_after = self.rng.randint(1, 8) if self.rng.random() < self.kill_rate else 0
-            service = (self._service(DyingSession(kill_after)) if kill_after
-                       else self.services[copy % len(self.services)])  # fmt: skip
+            service = (
+                self._service(DyingSession(kill_after))
+                if kill_after
+                else self.services[copy % len(self.services)]
+            )
             started = time.monotonic()
             try:
                 reply = service.handle({"Content-Type": "application/json"}, body)
             except Killed:
                 self._count(killed=1, replays=1 if attempt else 0)
+                with self.lock:
+                    self.reasons["killed"] += 1
                 continue  # the invocation died: the platform delivers it again
             except Exception as exc:  # the suite counts what must never happen
                 print(f"unhandled: {type(exc).__name__}: {exc}", file=sys.stderr)
@@ -163,32 +217,40 @@ class Suite:
             sink_failed = reply.headers.get("X-Nicattach-Sink") == "failed"
             self._count(deliveries=1, replays=1 if attempt else 0, sink_failures=sink_failed)
             with self.lock:
-                self.figures.worst_reply_s = max(self.figures.worst_reply_s,
-                                                 round(time.monotonic() - started, 2))  # fmt: skip
+                self.figures.worst_reply_s = max(
+                    self.figures.worst_reply_s, round(time.monotonic() - started, 2)
+                )
             if reply.status >= 500 and reply.status != 503:
                 self._count(unhandled=1)
                 return
             label = reply.outcomes[0].label if reply.outcomes else str(reply.status)
-            if reply.status != 503:
-                with self.lock:
+            with self.lock:
+                if reply.status != 503:
                     self.outcomes[label] += 1
-                return
+                    self.completed.add(server_id)
+                    return
+                self.reasons[label] += 1
             time.sleep(0.05 * (attempt + 1))
-        self._count(lost_events=1)
+        self._count(dead_lettered=1)
 
     def server(self, server_id: str) -> None:
         """Three deliveries of one event: up to three copies at once, the rest later."""
-        body = json.dumps({"server_id": server_id, "project_id": PROJECT,
-                           "tags": ["role=db", "env=prod"]}).encode()  # fmt: skip
+        body = json.dumps(
+            {"server_id": server_id, "project_id": PROJECT, "tags": ["role=db", "env=prod"]}
+        ).encode()
         self._count(events_sent=1)
         at_once = self.rng.randint(1, 3)
-        threads = [threading.Thread(target=self.deliver, args=(i, body)) for i in range(at_once)]
+        threads = [
+            threading.Thread(target=self.deliver, args=(i, body, server_id)) for i in range(at_once)
+        ]
         for t in threads:
             t.start()
         for t in threads:
             t.join()
         for i in range(at_once, 3):
-            self.deliver(i, body)
+            self.deliver(i, body, server_id)
+        with self.lock:
+            self.figures.lost_events += server_id not in self.completed
 
     def _count(self, **counts: int) -> None:
         with self.lock:
@@ -272,6 +334,13 @@ def profile_missing(port: dict[str, Any]) -> bool:
     return not port["allowed_address_pairs"]  # source_dest_check: false
 
 
+def missing(admin: AdminClient, servers: list[str] | set[str], profiles: bool) -> int:
+    """NICs missing on these servers (one per policy network)."""
+    networks = PROFILE_NETWORKS if profiles else NETWORKS
+    nets = [Counter(i["net_id"] for i in admin.interfaces(sid)) for sid in servers]
+    return sum(1 for counts in nets for n in networks if not counts.get(n))
+
+
 def check(
     admin: AdminClient, servers: list[str], figures: Figures, ports_first: bool, profiles: bool
 ) -> None:
@@ -297,7 +366,7 @@ def run(
     servers: int = 200,
     workers: int = 12,
     seed: int = 1,
-    replays: int = 6,
+    replays: int = ASYNC_RETRIES,
     plan: FaultPlan = DEFAULT_FAULTS,
     latency: str = "none",
     backend: str = "nova",
@@ -318,8 +387,14 @@ def run(
             building = rng.random() < 0.3
             build = rng.uniform(0.1, 1.0) if building else None
             status = "BUILD" if building else "ACTIVE"
-            admin.create_server(PROJECT, tags=["role=db", "env=prod"], id=sid, status=status,
-                                build_seconds=build, interfaces=[{"net_id": BOOT_NET}])  # fmt: skip
+            admin.create_server(
+                PROJECT,
+                tags=["role=db", "env=prod"],
+                id=sid,
+                status=status,
+                build_seconds=build,
+                interfaces=[{"net_id": BOOT_NET}],
+            )
         admin.clear_requests()
         with hostile_sink() as sink:
             suite = Suite(
@@ -335,21 +410,36 @@ def run(
             with ThreadPoolExecutor(max_workers=workers) as pool:
                 list(pool.map(suite.server, ids))
             suite.close()
-        faults.configure({"error_rate": 0, "ambiguous_rate": 0, "throttle_rate": 0,
-                          "drop_rate": 0, "busy_rate": 0, "latency_ms": 0,
-                          "job_fail_rate": 0, "oversize_rate": 0})  # fmt: skip
+        faults.configure(
+            {
+                "error_rate": 0,
+                "ambiguous_rate": 0,
+                "throttle_rate": 0,
+                "drop_rate": 0,
+                "busy_rate": 0,
+                "latency_ms": 0,
+                "job_fail_rate": 0,
+                "oversize_rate": 0,
+            }
+        )
         figures = suite.figures
         figures.backend, figures.ownership = backend, ownership
         figures.api_requests = len(admin.requests_log())
         figures.servers = servers
         figures.outcomes = dict(suite.outcomes)
         figures.faults_injected = dict(faults.plan.counts)
+        figures.retry_reasons = dict(suite.reasons)
+        profiles = figures.profiles = suite.policy == PROFILE_POLICY
         sweeper = suite._service()
         marks = sweeper.backend.discover(sweeper.deadline()).marks
         first = ownership == "port" or (ownership == "auto" and not marks)
-        check(admin, ids, figures, first, suite.policy == PROFILE_POLICY)
-        summary = sweeper.reconcile(PROJECT, full=True)
+        check(admin, ids, figures, first, profiles)
+        figures.missing_before_sweep = missing(admin, suite.completed, profiles)
+        unswept = figures.missing_nics
+        summary = sweeper.reconcile(PROJECT, full=True)  # the TIMER sweep: the safety net
         figures.reported_duplicates = len(summary.suspected_duplicates)
+        figures.missing_nics = missing(admin, ids, profiles)
+        figures.swept_nics = unswept - figures.missing_nics
         for sid in ids:  # the servers go; so must every port the function made
             admin.delete_server(sid)
         figures.ports_collected = sweeper.reconcile(PROJECT, full=True).ports_collected
@@ -367,28 +457,53 @@ def report(figures: Figures) -> str:
         ("backend", f"{figures.backend} (ownership {figures.ownership})"),
         ("events sent", figures.events_sent),
         ("deliveries (incl. replays)", figures.deliveries),
-        ("replays (503 or killed copy)", figures.replays),
         ("servers converged", f"{figures.converged}/{figures.servers}"),
-        ("duplicate NICs", f"{figures.duplicate_nics} left, "
-         f"{figures.reported_duplicates} reported by the sweep"),
-        ("ports made by the function", f"{figures.function_ports} "
-         f"({figures.extra_ports} extra or unattached)"),
-        ("its ports left after deleting every server and a sweep",
-         f"{figures.ports_left} ({figures.ports_collected} collected by the sweep)"),
-        ("missing NICs", figures.missing_nics),
+        (
+            "duplicate NICs",
+            f"{figures.duplicate_nics} left, {figures.reported_duplicates} reported by the sweep",
+        ),
+        (
+            "ports made by the function",
+            f"{figures.function_ports} ({figures.extra_ports} extra or unattached)",
+        ),
+        (
+            "its ports left after deleting every server and a sweep",
+            f"{figures.ports_left} ({figures.ports_collected} collected by the sweep)",
+        ),
+        (
+            "missing NICs",
+            f"{figures.missing_nics} ({figures.missing_before_sweep} before the sweep, "
+            "on servers with a completed delivery)",
+        ),
         ("ports without their NIC profile", figures.profile_missing),
-        ("lost events", figures.lost_events),
+        (
+            "retries (platform budget)",
+            f"{figures.replays} (at most {ASYNC_RETRIES} per delivery), "
+            + ", ".join(f"{k} {v}" for k, v in sorted(figures.retry_reasons.items())),
+        ),
+        (
+            "dead-lettered deliveries",
+            f"{figures.dead_lettered} "
+            f"({figures.lost_events} events with every delivery dead-lettered, "
+            f"{figures.swept_nics} NICs attached by the sweep)",
+        ),
         ("unhandled exceptions", figures.unhandled),
         ("copies killed mid-flight", figures.killed),
         ("sink deliveries failed", f"{figures.sink_failures} (the outcomes stand)"),
-        ("worst reply / deadline", f"{figures.worst_reply_s} s / {DEADLINE_S} s "
-         f"({figures.worst_reply_s / DEADLINE_S:.2f})"),
+        (
+            "worst reply / deadline",
+            f"{figures.worst_reply_s} s / {DEADLINE_S} s "
+            f"({figures.worst_reply_s / DEADLINE_S:.2f})",
+        ),
         ("wall time", f"{figures.wall_s} s"),
-        ("API requests", f"{figures.api_requests} "
-         f"({figures.api_requests / max(1, figures.deliveries):.1f} per delivery)"),
+        (
+            "API requests",
+            f"{figures.api_requests} "
+            f"({figures.api_requests / max(1, figures.deliveries):.1f} per delivery)",
+        ),
         ("outcomes", ", ".join(f"{k} {v}" for k, v in sorted(figures.outcomes.items()))),
         ("faults injected", ", ".join(f"{k} {v}" for k, v in sorted(faults.items()))),
-    ]  # fmt: skip
+    ]
     width = max(len(name) for name, _ in rows)
     return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
 
@@ -401,20 +516,42 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fault-scale", type=float, default=1.0, help="multiply every rate")
     parser.add_argument("--backend", choices=BACKENDS, default="nova")
     parser.add_argument("--ownership", choices=("auto", "device-tag", "port"), default="auto")
-    parser.add_argument("--kill-rate", type=float, default=KILL_RATE,
-                        help="share of deliveries killed after a random API call")  # fmt: skip
+    parser.add_argument(
+        "--retries",
+        type=int,
+        default=ASYNC_RETRIES,
+        help="the platform's retries per delivery (max_async_retry_attempts)",
+    )
+    parser.add_argument(
+        "--kill-rate",
+        type=float,
+        default=KILL_RATE,
+        help="share of deliveries killed after a random API call",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures here")
-    parser.add_argument("--latency", choices=sorted(PROFILES), default="none",
-                        help="the emulator's latency profile (cloud: attach 1-3 s)")  # fmt: skip
+    parser.add_argument(
+        "--latency",
+        choices=sorted(PROFILES),
+        default="none",
+        help="the emulator's latency profile (cloud: attach 1-3 s)",
+    )
     args = parser.parse_args(argv)
-    rates = ("error_rate", "ambiguous_rate", "throttle_rate", "drop_rate", "busy_rate",
-             "job_fail_rate", "oversize_rate")  # fmt: skip
+    rates = (
+        "error_rate",
+        "ambiguous_rate",
+        "throttle_rate",
+        "drop_rate",
+        "busy_rate",
+        "job_fail_rate",
+        "oversize_rate",
+    )
     plan = asdict(DEFAULT_FAULTS)
     plan.update({name: min(1.0, plan[name] * args.fault_scale) for name in rates})
     figures = run(
         servers=args.servers,
         workers=args.workers,
         seed=args.seed,
+        replays=args.retries,
         plan=FaultPlan(**plan),
         latency=args.latency,
         backend=args.backend,
