@@ -25,8 +25,6 @@ made may be left.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import http.server
 import json
 import random
 import sys
@@ -34,11 +32,9 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
-from typing import Any
 
 import yaml
 
@@ -46,6 +42,16 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))  # support.py
 
+import fault_figures  # noqa: E402
+from fault_checks import (  # noqa: E402
+    DUAL_NET,
+    check,
+    function_ports,
+    missing,
+    ports_first,
+)
+from fault_figures import DEADLINE_S, Figures  # noqa: E402
+from fault_harness import DyingSession, Killed, hostile_sink  # noqa: E402
 from support import PROJECT  # noqa: E402
 
 from emulator.client import AdminClient  # noqa: E402
@@ -55,7 +61,7 @@ from emulator.server import EmulatorServer  # noqa: E402
 from function.app.service import Service  # noqa: E402
 from function.app.wiring import build_service  # noqa: E402
 from function.config import Settings  # noqa: E402
-from function.transport.session import Response, Session  # noqa: E402
+from function.transport.session import Session  # noqa: E402
 
 POLICY = ROOT / "examples" / "policy.yaml"
 ASYNC_RETRIES = int(
@@ -68,9 +74,6 @@ PROFILE_POLICY = ROOT / "tests" / "faults" / "policy-profiles.yaml"
 """Ports first: the storage NIC with ``source_dest_check: false``, an ``ipv6`` NIC on
 ``DUAL_NET`` (a device-tag attach cannot carry a profile: there, ``POLICY``)."""
 BOOT_NET = "5b1f2c3d-0a4e-4f6b-9c8d-7e6f5a4b3c2d"  # every server boots with a NIC here
-NETWORKS = ("3cb9bc59-5699-4588-a4b1-b87f96708bc6", "0dc714fa-9022-4a03-bb22-9821a396bb9d")
-DUAL_NET = "6d7e8f90-0000-4000-8000-0000000fa017"
-PROFILE_NETWORKS = (NETWORKS[0], DUAL_NET)
 DEFAULT_FAULTS = FaultPlan(
     latency_ms=2,
     error_rate=0.03,
@@ -84,68 +87,7 @@ DEFAULT_FAULTS = FaultPlan(
 )
 KILL_RATE = 0.1
 """Share of deliveries whose copy is killed (SIGKILL) right after a random API call."""
-DEADLINE_S = 8.0
 BACKENDS = ("nova", "huawei-v1")
-
-
-@dataclass
-class Figures:
-    backend: str = "nova"
-    servers: int = 0
-    events_sent: int = 0
-    deliveries: int = 0
-    replays: int = 0
-    converged: int = 0
-    duplicate_nics: int = 0
-    missing_nics: int = 0
-    """NICs missing once the deliveries and the TIMER sweep are done."""
-    lost_events: int = 0
-    """Events whose every delivery was dead-lettered (their servers are the sweep's)."""
-    dead_lettered: int = 0
-    """Deliveries that ran out of the platform's retries (failure destination)."""
-    retry_reasons: dict[str, int] = field(default_factory=dict)
-    """Why deliveries were retried: ``killed``, or the 503 outcome's label."""
-    missing_before_sweep: int = 0
-    """NICs missing, before the sweep, on servers with a completed delivery."""
-    swept_nics: int = 0
-    """NICs the TIMER sweep attached (on servers whose every delivery was dead-lettered)."""
-    unhandled: int = 0
-    wall_s: float = 0.0
-    api_requests: int = 0
-    """Requests the emulator answered for the function (all deliveries and replays)."""
-    killed: int = 0
-    """Deliveries whose copy was killed mid-flight (the platform redelivers them)."""
-    sink_failures: int = 0
-    worst_reply_s: float = 0.0
-    """The slowest reply of any delivery, against ``DEADLINE_S``."""
-    outcomes: dict[str, int] = field(default_factory=dict)
-    faults_injected: dict[str, int] = field(default_factory=dict)
-
-    ownership: str = "auto"
-    profiles: bool = False
-    """Whether the policy was ``PROFILE_POLICY`` (NIC profiles; every NIC port first)."""
-    reported_duplicates: int = 0
-    """Duplicates the final sweep reports as ``suspected_duplicates``."""
-    function_ports: int = 0
-    """Ports the function named (one per NIC it made, when it makes them from ports)."""
-    extra_ports: int = 0
-    """Named ports beyond one per policy network of a server, or not attached to it."""
-    ports_left: int = 0
-    """The function's ports still there after every server was deleted and a sweep ran."""
-    ports_collected: int = 0
-    profile_missing: int = 0
-    """The function's ports without their profile (the check's pair, or an IPv6 address)."""
-
-    @property
-    def ok(self) -> bool:
-        """No duplicate (left or reported), missing (before the sweep where a delivery
-        completed, after it anywhere) or unhandled; no extra port of the function, and
-        none left once the servers are gone. Dead-lettered deliveries are the platform's
-        bounded retries at work: reported, the sweep covers their servers."""
-        ports = not (self.extra_ports or self.ports_left or self.profile_missing)
-        return ports and not (
-            self.duplicate_nics or self.missing_nics or self.missing_before_sweep or self.unhandled
-        )
 
 
 class Suite:
@@ -262,106 +204,6 @@ class Suite:
             s.session.close()
 
 
-class Killed(BaseException):
-    """The copy is gone (SIGKILL): nothing after this point runs, no handler sees it."""
-
-
-class DyingSession(Session):
-    """A session whose copy dies right after its ``after``-th request was carried out."""
-
-    def __init__(self, after: int) -> None:
-        super().__init__()
-        self._left = after
-        self._lock = threading.Lock()
-
-    def request(self, *args: Any, **kwargs: Any) -> Response:
-        answer = super().request(*args, **kwargs)
-        with self._lock:
-            self._left -= 1
-            if self._left <= 0:
-                raise Killed()
-        return answer
-
-
-class HostileSink(http.server.BaseHTTPRequestHandler):
-    """A sink that sometimes never answers, sometimes fails with a garbage Retry-After."""
-
-    protocol_version = "HTTP/1.1"
-    rng = random.Random(7)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Silent."""
-
-    def do_POST(self) -> None:  # noqa: N802
-        self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        draw = self.rng.random()
-        if draw < 0.05:
-            time.sleep(DEADLINE_S + 2)  # accepts and never answers in time
-            return
-        status, headers = (503, {"Retry-After": "soon, maybe"}) if draw < 0.25 else (202, {})
-        self.send_response(status)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-
-@contextlib.contextmanager
-def hostile_sink() -> Iterator[str]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), HostileSink)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-def function_ports(admin: AdminClient) -> list[dict[str, Any]]:
-    return [p for p in admin.ports() if p["name"].startswith("nicattach-")]
-
-
-def ports_first(backend: str, ownership: str) -> bool:
-    """Whether every NIC is made from a port up front (then the policy carries profiles)."""
-    return ownership == "port" or (ownership == "auto" and backend != "nova")
-
-
-def profile_missing(port: dict[str, Any]) -> bool:
-    """A port of the profile policy without what its profile asks for."""
-    if port["network_id"] == DUAL_NET:
-        return not any(":" in f["ip_address"] for f in port["fixed_ips"])
-    return not port["allowed_address_pairs"]  # source_dest_check: false
-
-
-def missing(admin: AdminClient, servers: list[str] | set[str], profiles: bool) -> int:
-    """NICs missing on these servers (one per policy network)."""
-    networks = PROFILE_NETWORKS if profiles else NETWORKS
-    nets = [Counter(i["net_id"] for i in admin.interfaces(sid)) for sid in servers]
-    return sum(1 for counts in nets for n in networks if not counts.get(n))
-
-
-def check(
-    admin: AdminClient, servers: list[str], figures: Figures, ports_first: bool, profiles: bool
-) -> None:
-    ports = function_ports(admin)
-    figures.function_ports = len(ports)
-    networks = PROFILE_NETWORKS if profiles else NETWORKS
-    figures.profile_missing = sum(1 for p in ports if profiles and profile_missing(p))
-    for server_id in servers:
-        interfaces = admin.interfaces(server_id)
-        nets = Counter(i["net_id"] for i in interfaces)
-        counts = [nets.get(n, 0) for n in networks]
-        figures.duplicate_nics += sum(max(0, c - 1) for c in counts)
-        figures.missing_nics += sum(1 for c in counts if c == 0)
-        figures.converged += all(c == 1 for c in counts)
-        attached = {i["port_id"] for i in interfaces}
-        named = [p for p in ports if p["name"].startswith(f"nicattach-{server_id}-")]
-        wanted = len(networks) if ports_first else 0
-        figures.extra_ports += max(0, len(named) - wanted)
-        figures.extra_ports += sum(1 for p in named if p["id"] not in attached)
-
-
 def run(
     servers: int = 200,
     workers: int = 12,
@@ -452,60 +294,7 @@ def run(
 
 
 def report(figures: Figures) -> str:
-    faults = figures.faults_injected
-    rows = [
-        ("backend", f"{figures.backend} (ownership {figures.ownership})"),
-        ("events sent", figures.events_sent),
-        ("deliveries (incl. replays)", figures.deliveries),
-        ("servers converged", f"{figures.converged}/{figures.servers}"),
-        (
-            "duplicate NICs",
-            f"{figures.duplicate_nics} left, {figures.reported_duplicates} reported by the sweep",
-        ),
-        (
-            "ports made by the function",
-            f"{figures.function_ports} ({figures.extra_ports} extra or unattached)",
-        ),
-        (
-            "its ports left after deleting every server and a sweep",
-            f"{figures.ports_left} ({figures.ports_collected} collected by the sweep)",
-        ),
-        (
-            "missing NICs",
-            f"{figures.missing_nics} ({figures.missing_before_sweep} before the sweep, "
-            "on servers with a completed delivery)",
-        ),
-        ("ports without their NIC profile", figures.profile_missing),
-        (
-            "retries (platform budget)",
-            f"{figures.replays} (at most {ASYNC_RETRIES} per delivery), "
-            + ", ".join(f"{k} {v}" for k, v in sorted(figures.retry_reasons.items())),
-        ),
-        (
-            "dead-lettered deliveries",
-            f"{figures.dead_lettered} "
-            f"({figures.lost_events} events with every delivery dead-lettered, "
-            f"{figures.swept_nics} NICs attached by the sweep)",
-        ),
-        ("unhandled exceptions", figures.unhandled),
-        ("copies killed mid-flight", figures.killed),
-        ("sink deliveries failed", f"{figures.sink_failures} (the outcomes stand)"),
-        (
-            "worst reply / deadline",
-            f"{figures.worst_reply_s} s / {DEADLINE_S} s "
-            f"({figures.worst_reply_s / DEADLINE_S:.2f})",
-        ),
-        ("wall time", f"{figures.wall_s} s"),
-        (
-            "API requests",
-            f"{figures.api_requests} "
-            f"({figures.api_requests / max(1, figures.deliveries):.1f} per delivery)",
-        ),
-        ("outcomes", ", ".join(f"{k} {v}" for k, v in sorted(figures.outcomes.items()))),
-        ("faults injected", ", ".join(f"{k} {v}" for k, v in sorted(faults.items()))),
-    ]
-    width = max(len(name) for name, _ in rows)
-    return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
+    return fault_figures.report(figures, ASYNC_RETRIES)
 
 
 def main(argv: list[str] | None = None) -> int:
