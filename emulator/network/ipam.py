@@ -40,7 +40,19 @@ def parse_ip(value: str) -> IPAddress | None:
 
 
 def gateway_ip(network: IPNetwork) -> str:
+    """Neutron's default gateway: the first host address (IPv4); IPv6, the subnet-router
+    anycast address (the network's own, ``2001:db8::``)."""
+    if network.version == 6:
+        return str(network.network_address)
     return str(network.network_address + 1)
+
+
+def allocation_pool(network: IPNetwork) -> dict[str, str]:
+    """Neutron's default pool: after the gateway up to the broadcast address (IPv4); IPv6,
+    which has no broadcast, from ``::1`` to the last address."""
+    if network.version == 6:
+        return {"start": str(network.network_address + 1), "end": str(network.broadcast_address)}
+    return {"start": str(network.network_address + 2), "end": str(network.broadcast_address - 1)}
 
 
 def is_host_address(network: IPNetwork, ip: str) -> bool:
@@ -48,6 +60,8 @@ def is_host_address(network: IPNetwork, ip: str) -> bool:
     address = parse_ip(ip)
     if address is None or address.version != network.version or address not in network:
         return False
+    if network.version == 6:  # no broadcast address; the network's own is the gateway's
+        return address != network.network_address
     return address not in (network.network_address, network.broadcast_address)
 
 

@@ -27,6 +27,8 @@ class FakeFloatingIp:
     port_id: str | None = None
     tags: set[str] = field(default_factory=set)
     revision: int = 0
+    created_at: str = ""
+    updated_at: str = ""
 
 
 def inner(request: Request, key: str) -> dict[str, Any]:

@@ -122,7 +122,9 @@ class FakeFloatingIps:
                 raise errors.NeutronError(
                     409, "IpAddressAlreadyAllocated", f"IP address {address} already allocated."
                 )
+            now = self.backend.neutron.stamp()
             made = FakeFloatingIp(new_id(None), project, network_id, str(address))
+            made.created_at = made.updated_at = now
             if body.get("port_id"):
                 self._bind(made, str(body["port_id"]))
             self.ips[made.id] = made
@@ -165,7 +167,7 @@ class FakeFloatingIps:
                     found.port_id = None
                 elif body["port_id"] != found.port_id:
                     self._bind(found, str(body["port_id"]))
-            found.revision += 1
+            self._touch(found)
             return Response(200, {"floatingip": self._view(found)})
 
     def delete_ip(self, _: Request, project: str, params: dict[str, str]) -> Response:
@@ -175,7 +177,10 @@ class FakeFloatingIps:
 
     def add_tag(self, _: Request, project: str, params: dict[str, str]) -> Response:
         with self.backend.transaction():
-            self._ip(project, params["id"]).tags.add(params["tag"])
+            found = self._ip(project, params["id"])
+            if params["tag"] not in found.tags:
+                found.tags.add(params["tag"])
+                self._touch(found)  # a tag is an update of the IP (its revision too)
         return Response(201)
 
     # -- internals (lock held) ------------------------------------------------------------
@@ -246,18 +251,31 @@ class FakeFloatingIps:
             None,
         )
 
+    def _touch(self, fip: FakeFloatingIp) -> None:
+        fip.revision += 1
+        fip.updated_at = self.backend.neutron.stamp()
+
     def _settle(self, fip: FakeFloatingIp) -> None:
         if fip.port_id is not None and fip.port_id not in self.backend.neutron.ports:
             fip.port_id = None
-            fip.revision += 1  # Neutron's disassociation is an update of the IP
+            self._touch(fip)  # Neutron's disassociation is an update of the IP
 
     def _view(self, fip: FakeFloatingIp) -> dict[str, Any]:
         self._settle(fip)
         port = self.backend.neutron.ports.get(fip.port_id or "")
-        router = None
+        router, details = None, None
         if port is not None:
             subnet = self.backend.neutron.networks[port.net_id].subnet_id
             router = self._router_for(fip, subnet)
+            details = {
+                "name": port.name,
+                "network_id": port.net_id,
+                "mac_address": port.mac_addr,
+                "admin_state_up": port.admin_state_up,
+                "status": self.backend.port_status(port),
+                "device_id": port.server_id or "",
+                "device_owner": port.device_owner,
+            }
         return {
             "id": fip.id,
             "floating_ip_address": fip.address,
@@ -269,6 +287,9 @@ class FakeFloatingIps:
             "tenant_id": fip.project_id,
             "project_id": fip.project_id,
             "description": "",
+            "port_details": details,
             "tags": sorted(fip.tags),
+            "created_at": fip.created_at,
+            "updated_at": fip.updated_at,
             "revision_number": fip.revision,
         }

@@ -170,6 +170,8 @@ class FakeNetworkApi:
         if ip is None or network.ipv6_cidr is None:
             return None
         if not ipam.is_host_address(network.ipv6_cidr, ip):
+            if wanted.get("subnet_id") is not None:
+                raise errors.invalid_ip_for_subnet(ip)
             raise errors.invalid_ip_for_network(ip)
         if self.backend.neutron.in_use(network, ip, gateway=False):
             raise errors.ip_in_use(ip, network.ipv6_subnet_id or "")

@@ -125,10 +125,25 @@ def _address_pairs(value: object) -> list[dict[str, str]]:
             message = "AllowedAddressPair must contain ip_address"
             raise NeutronError(400, "AllowedAddressPairsMissingIP", message)
         pair = {"ip_address": _ip("allowed_address_pairs", item["ip_address"], cidr=True)}
+        _not_multicast(pair["ip_address"])
         if item.get("mac_address") is not None:
             pair["mac_address"] = _string("allowed_address_pairs", item["mac_address"])
         pairs.append(pair)
     return pairs
+
+
+def _not_multicast(text: str) -> None:
+    """Neutron's ``validate_subnet_not_multicast``: a pair may not overlap the multicast
+    range (224.0.0.0/4, ff00::/8); only ``0.0.0.0/0`` is let through, ``::/0`` is not."""
+    net = ipaddress.ip_network(text, strict=False)
+    if net == ipaddress.ip_network("0.0.0.0/0"):
+        return
+    multicast = ipaddress.ip_network("224.0.0.0/4" if net.version == 4 else "ff00::/8")
+    if net.overlaps(multicast):
+        shown = text if "/" in text else f"{text}/{net.max_prefixlen}"
+        raise bad_request(
+            f"Subnet {shown} overlaps with multicast range {multicast}, which is not supported."
+        )
 
 
 def _groups(value: object) -> list[str]:

@@ -132,9 +132,7 @@ def subnet_view(
         "ipv6_address_mode": None,
         "gateway_ip": gateway,
         "cidr": str(cidr),
-        "allocation_pools": [
-            {"start": str(cidr.network_address + 2), "end": str(cidr.broadcast_address - 1)}
-        ],
+        "allocation_pools": [ipam.allocation_pool(cidr)],
         "host_routes": [],
         "dns_nameservers": [],
         "description": "",

@@ -173,9 +173,10 @@ class Settings:
     """Detach NICs this function made (marked) that no request wants any more."""
     network_flavour: str = "auto"
     """How the network API spells a NIC profile: ``huawei-vpc`` (source/destination check
-    off is the pair ``1.1.1.1/0``), ``neutron`` (the pairs ``0.0.0.0/0`` and ``::/0``);
-    ``auto``: ``huawei-vpc`` with ``huawei-v1``, ``neutron`` with ``nova`` (set
-    ``huawei-vpc`` for Huawei's Nova-compatible endpoint)."""
+    off is the pair ``1.1.1.1/0``), ``neutron`` (the pair ``0.0.0.0/0`` and eight IPv6
+    prefixes that cover all but multicast: Neutron refuses ``::/0``); ``auto``:
+    ``huawei-vpc`` with ``huawei-v1``, ``neutron`` with ``nova`` (set ``huawei-vpc`` for
+    Huawei's Nova-compatible endpoint)."""
     fix_drift: bool = True
     """Put back what a NIC profile asks for when a port of the function's lost it (someone
     re-enabled the source/destination check, removed a pair or the IPv6 address); false:

@@ -9,6 +9,8 @@ Decisions an operator should know (also in ``docs/policy-reference.md``):
   (``10.0.0.0/24``, not ``10.0.0.5/24``). ``0.0.0.0``, ``0.0.0.0/0``, ``::/0`` and
   Huawei's ``1.1.1.1/0`` are refused: "allow every source" is ``source_dest_check:
   false``, which picks the right form for each cloud (Huawei's VPC refuses ``0.0.0.0``).
+  A pair that overlaps the multicast range (``224.0.0.0/4``, ``ff00::/8``) is refused
+  too, as Neutron does (400 ``overlaps with multicast range``).
 - At most :data:`MAX_PAIRS` pairs: Neutron's default ``max_allowed_address_pair``.
 """
 
@@ -152,15 +154,28 @@ def _ip_or_cidr(value: object, label: str, report: Report) -> str | None:
         parsed = parse_ip(text)
         if parsed is None:
             report(f"{label}: not an IP address or a CIDR: {value!r}")
-        return parsed
+        return _not_multicast(parsed, label, report)
     try:
         network = ipaddress.ip_network(text, strict=True)
     except ValueError:
         report(f"{label}: not a CIDR with its host bits zero (like 10.0.0.0/24): {value!r}")
         return None
-    return (
+    shown = (
         str(network) if network.prefixlen != network.max_prefixlen else str(network.network_address)
     )
+    return _not_multicast(shown, label, report)
+
+
+def _not_multicast(ip: str | None, label: str, report: Report) -> str | None:
+    """Neutron refuses a pair that overlaps the multicast range (a source is never one)."""
+    if ip is None:
+        return None
+    network = ipaddress.ip_network(ip, strict=False)
+    multicast = ipaddress.ip_network("224.0.0.0/4" if network.version == 4 else "ff00::/8")
+    if network.overlaps(multicast):
+        report(f"{label}: {ip!r} overlaps the multicast range {multicast} (never a source)")
+        return None
+    return ip
 
 
 def _mac(value: object, label: str, report: Report) -> str | None:

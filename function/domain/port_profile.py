@@ -8,7 +8,11 @@ source/destination check" differently:
   ``huaweicloud/services/ecs/resource_huaweicloud_compute_interface_attach.go``,
   ``updatePort``, and documents it for ``allowed_addresses`` in
   ``docs/resources/vpc_network_interface.md``).
-- ``NEUTRON``: the pairs ``0.0.0.0/0`` and ``::/0``. Not ``port_security_enabled:
+- ``NEUTRON``: the pair ``0.0.0.0/0`` and the eight IPv6 prefixes that cover every
+  address but multicast (``::/1`` … ``fe00::/8``; a source is never multicast).
+  Neutron refuses ``::/0`` (400 ``Subnet ::/0 overlaps with multicast range ff00::/8``:
+  neutron-lib's ``validate_subnet_not_multicast`` lets only ``0.0.0.0/0`` through; the
+  network contract suite pins it). Not ``port_security_enabled:
   false``: that also drops the port's security groups (the firewall, not only the
   anti-spoofing rule), Neutron refuses it beside security groups, and on a shared
   network only the network's owner may set it. Pairs keep the groups working.
@@ -59,7 +63,11 @@ class Flavour(str, Enum):
 
 ALLOW_ALL: dict[Flavour, tuple[str, ...]] = {
     Flavour.HUAWEI_VPC: ("1.1.1.1/0",),
-    Flavour.NEUTRON: ("0.0.0.0/0", "::/0"),
+    Flavour.NEUTRON: (
+        "0.0.0.0/0",
+        *("::/1", "8000::/2", "c000::/3", "e000::/4", "f000::/5", "f800::/6"),
+        *("fc00::/7", "fe00::/8"),
+    ),
 }
 
 

@@ -37,6 +37,10 @@ TOKEN, OTHER_TOKEN = "network-token", "network-other-token"
 CIDRS = (("harness-net-a", "10.20.0.0/24"), ("harness-net-b", "10.30.0.0/24"))
 #: The network an admin shares with every project (another project's, for the member).
 SHARED = ("harness-shared", "10.60.0.0/24")
+#: The member's dual-stack network (an IPv6 subnet beside the IPv4 one, DHCPv6-stateful).
+DUAL = ("harness-dual", "10.40.0.0/24", "2001:db8:40::/64")
+#: The admin's external network, where floating IPs come from.
+EXTERNAL = ("harness-ext", "172.24.4.0/24")
 ADMIN_PROJECT = "a0d3f1e2c4b5a6978899aabbccddeeff"
 
 
@@ -64,6 +68,16 @@ class NetworkTarget:
         """The admin's network, shared with every project."""
         return self.networks[2]
 
+    @property
+    def dual_net(self) -> Network:
+        """The member's network with an IPv4 and an IPv6 subnet (``subnet_id``: the IPv4 one)."""
+        return self.networks[3]
+
+    @property
+    def external_net(self) -> Network:
+        """The admin's external network (``router:external``): floating IPs come from it."""
+        return self.networks[4]
+
     def call(
         self, method: str, path: str, body: Any = None, *, token: str | None = None, **headers: str
     ) -> requests.Response:
@@ -86,6 +100,10 @@ class EmulatorNetworkTarget(NetworkTarget):
         made = [admin.create_network(cidr, name=name, project_id=PROJECT) for name, cidr in CIDRS]
         name, cidr = SHARED
         made.append(admin.create_network(cidr, name=name, project_id=ADMIN_PROJECT, shared=True))
+        name, cidr, v6 = DUAL
+        made.append(admin.create_network(cidr, name=name, project_id=PROJECT, ipv6_cidr=v6))
+        name, cidr = EXTERNAL
+        made.append(admin.create_network(cidr, name=name, project_id=ADMIN_PROJECT, external=True))
         networks = tuple(Network(n["id"], n["name"], n["cidr"], n["subnet_id"]) for n in made)
         super().__init__(
             "emulator", server.url, TOKEN, OTHER_TOKEN, PROJECT, OTHER_PROJECT, networks

@@ -7,12 +7,15 @@ delivered 3 times, up to 3 copies at once, to independent function instances
 (own HTTP session each, like separate processes); one delivery in ten is
 killed right after a random API call. Outcome events go to a hostile sink
 (sometimes silent past the deadline, sometimes 503 with a garbage
-Retry-After). A retryable (503) outcome or a killed copy is replayed like a
-platform would, a bounded number of times. At the end the emulator's state is
-checked: exactly one NIC per policy network on every server, and, where the
-function makes its NICs from ports it names first (huawei-v1; nova with
-``--ownership port``), exactly one such port per NIC. Then every server is deleted
-and a sweep runs: no port the function made may be left.
+Retry-After). A retryable (503) outcome or a killed copy is retried like
+FunctionGraph's asynchronous invocation does: at most ``max_async_retry_attempts``
+times (``serverless.yml``, 3); a delivery that runs out goes to the platform's
+failure destination (``dead-lettered``), and the TIMER sweep is the safety net for
+its server. Every server with a completed delivery must have its NICs before the
+sweep; after the sweep every server must. Where the function makes its NICs from
+ports it names first (huawei-v1; nova with ``--ownership port``), exactly one such
+port per NIC. Then every server is deleted and a sweep runs: no port the function
+made may be left.
 
     python tests/faults/fault_suite.py --servers 200        (make faults)
     python tests/faults/fault_suite.py --backend huawei-v1  (the ECS native NIC API: jobs)
@@ -22,8 +25,6 @@ and a sweep runs: no port the function made may be left.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import http.server
 import json
 import random
 import sys
@@ -31,16 +32,26 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+
+import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))  # support.py
 
+import fault_figures  # noqa: E402
+from fault_checks import (  # noqa: E402
+    DUAL_NET,
+    check,
+    function_ports,
+    missing,
+    ports_first,
+)
+from fault_figures import DEADLINE_S, Figures  # noqa: E402
+from fault_harness import DyingSession, Killed, hostile_sink  # noqa: E402
 from support import PROJECT  # noqa: E402
 
 from emulator.client import AdminClient  # noqa: E402
@@ -50,77 +61,47 @@ from emulator.server import EmulatorServer  # noqa: E402
 from function.app.service import Service  # noqa: E402
 from function.app.wiring import build_service  # noqa: E402
 from function.config import Settings  # noqa: E402
-from function.transport.session import Response, Session  # noqa: E402
+from function.transport.session import Session  # noqa: E402
 
 POLICY = ROOT / "examples" / "policy.yaml"
+ASYNC_RETRIES = int(
+    yaml.safe_load((ROOT / "serverless.yml").read_text())["custom"]["asyncInvokeConfig"][
+        "max_async_retry_attempts"
+    ]
+)
+"""FunctionGraph's retries of a failed asynchronous invocation, as deployed (0-3)."""
 PROFILE_POLICY = ROOT / "tests" / "faults" / "policy-profiles.yaml"
 """Ports first: the storage NIC with ``source_dest_check: false``, an ``ipv6`` NIC on
 ``DUAL_NET`` (a device-tag attach cannot carry a profile: there, ``POLICY``)."""
 BOOT_NET = "5b1f2c3d-0a4e-4f6b-9c8d-7e6f5a4b3c2d"  # every server boots with a NIC here
-NETWORKS = ("3cb9bc59-5699-4588-a4b1-b87f96708bc6", "0dc714fa-9022-4a03-bb22-9821a396bb9d")
-DUAL_NET = "6d7e8f90-0000-4000-8000-0000000fa017"
-PROFILE_NETWORKS = (NETWORKS[0], DUAL_NET)
 DEFAULT_FAULTS = FaultPlan(
-    latency_ms=2, error_rate=0.03, ambiguous_rate=0.03, throttle_rate=0.03, retry_after_s=0.05,
-    drop_rate=0.02, busy_rate=0.03, job_fail_rate=0.03, oversize_rate=0.01,
-)  # fmt: skip
+    latency_ms=2,
+    error_rate=0.03,
+    ambiguous_rate=0.03,
+    throttle_rate=0.03,
+    retry_after_s=0.05,
+    drop_rate=0.02,
+    busy_rate=0.03,
+    job_fail_rate=0.03,
+    oversize_rate=0.01,
+)
 KILL_RATE = 0.1
 """Share of deliveries whose copy is killed (SIGKILL) right after a random API call."""
-DEADLINE_S = 8.0
 BACKENDS = ("nova", "huawei-v1")
-
-
-@dataclass
-class Figures:
-    backend: str = "nova"
-    servers: int = 0
-    events_sent: int = 0
-    deliveries: int = 0
-    replays: int = 0
-    converged: int = 0
-    duplicate_nics: int = 0
-    missing_nics: int = 0
-    lost_events: int = 0
-    unhandled: int = 0
-    wall_s: float = 0.0
-    api_requests: int = 0
-    """Requests the emulator answered for the function (all deliveries and replays)."""
-    killed: int = 0
-    """Deliveries whose copy was killed mid-flight (the platform redelivers them)."""
-    sink_failures: int = 0
-    worst_reply_s: float = 0.0
-    """The slowest reply of any delivery, against ``DEADLINE_S``."""
-    outcomes: dict[str, int] = field(default_factory=dict)
-    faults_injected: dict[str, int] = field(default_factory=dict)
-
-    ownership: str = "auto"
-    reported_duplicates: int = 0
-    """Duplicates the final sweep reports as ``suspected_duplicates``."""
-    function_ports: int = 0
-    """Ports the function named (one per NIC it made, when it makes them from ports)."""
-    extra_ports: int = 0
-    """Named ports beyond one per policy network of a server, or not attached to it."""
-    ports_left: int = 0
-    """The function's ports still there after every server was deleted and a sweep ran."""
-    ports_collected: int = 0
-    profile_missing: int = 0
-    """The function's ports without their profile (the check's pair, or an IPv6 address)."""
-
-    @property
-    def ok(self) -> bool:
-        """No duplicate (left or reported), missing, lost or unhandled; no extra port of
-        the function, and none left once the servers are gone."""
-        ports = not (self.extra_ports or self.ports_left or self.profile_missing)
-        return ports and not (
-            self.duplicate_nics or self.missing_nics or self.lost_events or self.unhandled
-        )
 
 
 class Suite:
     def __init__(
-        self, url: str, copies: int, replays: int, rng: random.Random, backend: str = "nova",
-        sink: str | None = None, kill_rate: float = KILL_RATE, ownership: str = "auto",
-    ) -> None:  # fmt: skip
+        self,
+        url: str,
+        copies: int,
+        replays: int,
+        rng: random.Random,
+        backend: str = "nova",
+        sink: str | None = None,
+        kill_rate: float = KILL_RATE,
+        ownership: str = "auto",
+    ) -> None:
         self.url = url
         self.backend = backend
         self.ownership = ownership
@@ -133,28 +114,43 @@ class Suite:
         self.lock = threading.Lock()
         self.figures = Figures()
         self.outcomes: Counter[str] = Counter()
+        self.reasons: Counter[str] = Counter()
+        self.completed: set[str] = set()
+        """Servers with at least one completed (not dead-lettered) delivery."""
 
     def _service(self, session: Session | None = None) -> Service:
         settings = Settings(
-            policy_path=str(self.policy), ecs_endpoint=self.url, network_endpoint=self.url,
+            policy_path=str(self.policy),
+            ecs_endpoint=self.url,
+            network_endpoint=self.url,
             token="emulator-token",
-            wait_active_s=3.0, deadline_s=DEADLINE_S, wait_port_active_s=1.0,
-            backend=self.backend, sink=self.sink, ownership=self.ownership,
-        )  # fmt: skip
+            wait_active_s=3.0,
+            deadline_s=DEADLINE_S,
+            wait_port_active_s=1.0,
+            backend=self.backend,
+            sink=self.sink,
+            ownership=self.ownership,
+        )
         return build_service(settings, session=session or Session())
 
-    def deliver(self, copy: int, body: bytes) -> None:
-        """One delivery, replayed on 503 or a killed copy like a platform would (bounded)."""
+    def deliver(self, copy: int, body: bytes, server_id: str = "") -> None:
+        """One delivery, retried on 503 or a killed copy like FunctionGraph's asynchronous
+        invocation (at most ``self.replays`` retries, then dead-lettered)."""
         for attempt in range(self.replays + 1):
             with self.lock:
                 kill_after = self.rng.randint(1, 8) if self.rng.random() < self.kill_rate else 0
-            service = (self._service(DyingSession(kill_after)) if kill_after
-                       else self.services[copy % len(self.services)])  # fmt: skip
+            service = (
+                self._service(DyingSession(kill_after))
+                if kill_after
+                else self.services[copy % len(self.services)]
+            )
             started = time.monotonic()
             try:
                 reply = service.handle({"Content-Type": "application/json"}, body)
             except Killed:
                 self._count(killed=1, replays=1 if attempt else 0)
+                with self.lock:
+                    self.reasons["killed"] += 1
                 continue  # the invocation died: the platform delivers it again
             except Exception as exc:  # the suite counts what must never happen
                 print(f"unhandled: {type(exc).__name__}: {exc}", file=sys.stderr)
@@ -163,32 +159,40 @@ class Suite:
             sink_failed = reply.headers.get("X-Nicattach-Sink") == "failed"
             self._count(deliveries=1, replays=1 if attempt else 0, sink_failures=sink_failed)
             with self.lock:
-                self.figures.worst_reply_s = max(self.figures.worst_reply_s,
-                                                 round(time.monotonic() - started, 2))  # fmt: skip
+                self.figures.worst_reply_s = max(
+                    self.figures.worst_reply_s, round(time.monotonic() - started, 2)
+                )
             if reply.status >= 500 and reply.status != 503:
                 self._count(unhandled=1)
                 return
             label = reply.outcomes[0].label if reply.outcomes else str(reply.status)
-            if reply.status != 503:
-                with self.lock:
+            with self.lock:
+                if reply.status != 503:
                     self.outcomes[label] += 1
-                return
+                    self.completed.add(server_id)
+                    return
+                self.reasons[label] += 1
             time.sleep(0.05 * (attempt + 1))
-        self._count(lost_events=1)
+        self._count(dead_lettered=1)
 
     def server(self, server_id: str) -> None:
         """Three deliveries of one event: up to three copies at once, the rest later."""
-        body = json.dumps({"server_id": server_id, "project_id": PROJECT,
-                           "tags": ["role=db", "env=prod"]}).encode()  # fmt: skip
+        body = json.dumps(
+            {"server_id": server_id, "project_id": PROJECT, "tags": ["role=db", "env=prod"]}
+        ).encode()
         self._count(events_sent=1)
         at_once = self.rng.randint(1, 3)
-        threads = [threading.Thread(target=self.deliver, args=(i, body)) for i in range(at_once)]
+        threads = [
+            threading.Thread(target=self.deliver, args=(i, body, server_id)) for i in range(at_once)
+        ]
         for t in threads:
             t.start()
         for t in threads:
             t.join()
         for i in range(at_once, 3):
-            self.deliver(i, body)
+            self.deliver(i, body, server_id)
+        with self.lock:
+            self.figures.lost_events += server_id not in self.completed
 
     def _count(self, **counts: int) -> None:
         with self.lock:
@@ -200,104 +204,11 @@ class Suite:
             s.session.close()
 
 
-class Killed(BaseException):
-    """The copy is gone (SIGKILL): nothing after this point runs, no handler sees it."""
-
-
-class DyingSession(Session):
-    """A session whose copy dies right after its ``after``-th request was carried out."""
-
-    def __init__(self, after: int) -> None:
-        super().__init__()
-        self._left = after
-        self._lock = threading.Lock()
-
-    def request(self, *args: Any, **kwargs: Any) -> Response:
-        answer = super().request(*args, **kwargs)
-        with self._lock:
-            self._left -= 1
-            if self._left <= 0:
-                raise Killed()
-        return answer
-
-
-class HostileSink(http.server.BaseHTTPRequestHandler):
-    """A sink that sometimes never answers, sometimes fails with a garbage Retry-After."""
-
-    protocol_version = "HTTP/1.1"
-    rng = random.Random(7)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Silent."""
-
-    def do_POST(self) -> None:  # noqa: N802
-        self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        draw = self.rng.random()
-        if draw < 0.05:
-            time.sleep(DEADLINE_S + 2)  # accepts and never answers in time
-            return
-        status, headers = (503, {"Retry-After": "soon, maybe"}) if draw < 0.25 else (202, {})
-        self.send_response(status)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-
-@contextlib.contextmanager
-def hostile_sink() -> Iterator[str]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), HostileSink)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-def function_ports(admin: AdminClient) -> list[dict[str, Any]]:
-    return [p for p in admin.ports() if p["name"].startswith("nicattach-")]
-
-
-def ports_first(backend: str, ownership: str) -> bool:
-    """Whether every NIC is made from a port up front (then the policy carries profiles)."""
-    return ownership == "port" or (ownership == "auto" and backend != "nova")
-
-
-def profile_missing(port: dict[str, Any]) -> bool:
-    """A port of the profile policy without what its profile asks for."""
-    if port["network_id"] == DUAL_NET:
-        return not any(":" in f["ip_address"] for f in port["fixed_ips"])
-    return not port["allowed_address_pairs"]  # source_dest_check: false
-
-
-def check(
-    admin: AdminClient, servers: list[str], figures: Figures, ports_first: bool, profiles: bool
-) -> None:
-    ports = function_ports(admin)
-    figures.function_ports = len(ports)
-    networks = PROFILE_NETWORKS if profiles else NETWORKS
-    figures.profile_missing = sum(1 for p in ports if profiles and profile_missing(p))
-    for server_id in servers:
-        interfaces = admin.interfaces(server_id)
-        nets = Counter(i["net_id"] for i in interfaces)
-        counts = [nets.get(n, 0) for n in networks]
-        figures.duplicate_nics += sum(max(0, c - 1) for c in counts)
-        figures.missing_nics += sum(1 for c in counts if c == 0)
-        figures.converged += all(c == 1 for c in counts)
-        attached = {i["port_id"] for i in interfaces}
-        named = [p for p in ports if p["name"].startswith(f"nicattach-{server_id}-")]
-        wanted = len(networks) if ports_first else 0
-        figures.extra_ports += max(0, len(named) - wanted)
-        figures.extra_ports += sum(1 for p in named if p["id"] not in attached)
-
-
 def run(
     servers: int = 200,
     workers: int = 12,
     seed: int = 1,
-    replays: int = 6,
+    replays: int = ASYNC_RETRIES,
     plan: FaultPlan = DEFAULT_FAULTS,
     latency: str = "none",
     backend: str = "nova",
@@ -318,8 +229,14 @@ def run(
             building = rng.random() < 0.3
             build = rng.uniform(0.1, 1.0) if building else None
             status = "BUILD" if building else "ACTIVE"
-            admin.create_server(PROJECT, tags=["role=db", "env=prod"], id=sid, status=status,
-                                build_seconds=build, interfaces=[{"net_id": BOOT_NET}])  # fmt: skip
+            admin.create_server(
+                PROJECT,
+                tags=["role=db", "env=prod"],
+                id=sid,
+                status=status,
+                build_seconds=build,
+                interfaces=[{"net_id": BOOT_NET}],
+            )
         admin.clear_requests()
         with hostile_sink() as sink:
             suite = Suite(
@@ -335,21 +252,36 @@ def run(
             with ThreadPoolExecutor(max_workers=workers) as pool:
                 list(pool.map(suite.server, ids))
             suite.close()
-        faults.configure({"error_rate": 0, "ambiguous_rate": 0, "throttle_rate": 0,
-                          "drop_rate": 0, "busy_rate": 0, "latency_ms": 0,
-                          "job_fail_rate": 0, "oversize_rate": 0})  # fmt: skip
+        faults.configure(
+            {
+                "error_rate": 0,
+                "ambiguous_rate": 0,
+                "throttle_rate": 0,
+                "drop_rate": 0,
+                "busy_rate": 0,
+                "latency_ms": 0,
+                "job_fail_rate": 0,
+                "oversize_rate": 0,
+            }
+        )
         figures = suite.figures
         figures.backend, figures.ownership = backend, ownership
         figures.api_requests = len(admin.requests_log())
         figures.servers = servers
         figures.outcomes = dict(suite.outcomes)
         figures.faults_injected = dict(faults.plan.counts)
+        figures.retry_reasons = dict(suite.reasons)
+        profiles = figures.profiles = suite.policy == PROFILE_POLICY
         sweeper = suite._service()
         marks = sweeper.backend.discover(sweeper.deadline()).marks
         first = ownership == "port" or (ownership == "auto" and not marks)
-        check(admin, ids, figures, first, suite.policy == PROFILE_POLICY)
-        summary = sweeper.reconcile(PROJECT, full=True)
+        check(admin, ids, figures, first, profiles)
+        figures.missing_before_sweep = missing(admin, suite.completed, profiles)
+        unswept = figures.missing_nics
+        summary = sweeper.reconcile(PROJECT, full=True)  # the TIMER sweep: the safety net
         figures.reported_duplicates = len(summary.suspected_duplicates)
+        figures.missing_nics = missing(admin, ids, profiles)
+        figures.swept_nics = unswept - figures.missing_nics
         for sid in ids:  # the servers go; so must every port the function made
             admin.delete_server(sid)
         figures.ports_collected = sweeper.reconcile(PROJECT, full=True).ports_collected
@@ -362,35 +294,7 @@ def run(
 
 
 def report(figures: Figures) -> str:
-    faults = figures.faults_injected
-    rows = [
-        ("backend", f"{figures.backend} (ownership {figures.ownership})"),
-        ("events sent", figures.events_sent),
-        ("deliveries (incl. replays)", figures.deliveries),
-        ("replays (503 or killed copy)", figures.replays),
-        ("servers converged", f"{figures.converged}/{figures.servers}"),
-        ("duplicate NICs", f"{figures.duplicate_nics} left, "
-         f"{figures.reported_duplicates} reported by the sweep"),
-        ("ports made by the function", f"{figures.function_ports} "
-         f"({figures.extra_ports} extra or unattached)"),
-        ("its ports left after deleting every server and a sweep",
-         f"{figures.ports_left} ({figures.ports_collected} collected by the sweep)"),
-        ("missing NICs", figures.missing_nics),
-        ("ports without their NIC profile", figures.profile_missing),
-        ("lost events", figures.lost_events),
-        ("unhandled exceptions", figures.unhandled),
-        ("copies killed mid-flight", figures.killed),
-        ("sink deliveries failed", f"{figures.sink_failures} (the outcomes stand)"),
-        ("worst reply / deadline", f"{figures.worst_reply_s} s / {DEADLINE_S} s "
-         f"({figures.worst_reply_s / DEADLINE_S:.2f})"),
-        ("wall time", f"{figures.wall_s} s"),
-        ("API requests", f"{figures.api_requests} "
-         f"({figures.api_requests / max(1, figures.deliveries):.1f} per delivery)"),
-        ("outcomes", ", ".join(f"{k} {v}" for k, v in sorted(figures.outcomes.items()))),
-        ("faults injected", ", ".join(f"{k} {v}" for k, v in sorted(faults.items()))),
-    ]  # fmt: skip
-    width = max(len(name) for name, _ in rows)
-    return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
+    return fault_figures.report(figures, ASYNC_RETRIES)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -401,20 +305,42 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fault-scale", type=float, default=1.0, help="multiply every rate")
     parser.add_argument("--backend", choices=BACKENDS, default="nova")
     parser.add_argument("--ownership", choices=("auto", "device-tag", "port"), default="auto")
-    parser.add_argument("--kill-rate", type=float, default=KILL_RATE,
-                        help="share of deliveries killed after a random API call")  # fmt: skip
+    parser.add_argument(
+        "--retries",
+        type=int,
+        default=ASYNC_RETRIES,
+        help="the platform's retries per delivery (max_async_retry_attempts)",
+    )
+    parser.add_argument(
+        "--kill-rate",
+        type=float,
+        default=KILL_RATE,
+        help="share of deliveries killed after a random API call",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures here")
-    parser.add_argument("--latency", choices=sorted(PROFILES), default="none",
-                        help="the emulator's latency profile (cloud: attach 1-3 s)")  # fmt: skip
+    parser.add_argument(
+        "--latency",
+        choices=sorted(PROFILES),
+        default="none",
+        help="the emulator's latency profile (cloud: attach 1-3 s)",
+    )
     args = parser.parse_args(argv)
-    rates = ("error_rate", "ambiguous_rate", "throttle_rate", "drop_rate", "busy_rate",
-             "job_fail_rate", "oversize_rate")  # fmt: skip
+    rates = (
+        "error_rate",
+        "ambiguous_rate",
+        "throttle_rate",
+        "drop_rate",
+        "busy_rate",
+        "job_fail_rate",
+        "oversize_rate",
+    )
     plan = asdict(DEFAULT_FAULTS)
     plan.update({name: min(1.0, plan[name] * args.fault_scale) for name in rates})
     figures = run(
         servers=args.servers,
         workers=args.workers,
         seed=args.seed,
+        replays=args.retries,
         plan=FaultPlan(**plan),
         latency=args.latency,
         backend=args.backend,

@@ -63,14 +63,14 @@ def test_the_network_shows_both_subnets(net: Net) -> None:
     assert (v6["cidr"], v6["ipv6_address_mode"], v6["gateway_ip"]) == (
         "2001:db8:20::/64",
         "dhcpv6-stateful",
-        "2001:db8:20::1",
+        "2001:db8:20::",  # Neutron's: the subnet-router anycast address (the contract pins it)
     )
 
 
 def test_a_port_gets_an_ipv6_address_when_it_asks(net: Net) -> None:
     ids = subnets(net)
     by_subnet = net.port(fixed_ips=[{"ip_address": "10.20.0.40"}, {"subnet_id": ids[6]}])
-    assert versions(by_subnet) == [(ids[4], "10.20.0.40"), (ids[6], "2001:db8:20::2")]
+    assert versions(by_subnet) == [(ids[4], "10.20.0.40"), (ids[6], "2001:db8:20::1")]
     by_address = net.port(fixed_ips=[{"subnet_id": ids[4]}, {"ip_address": "2001:db8:20::50"}])
     assert versions(by_address)[1] == (ids[6], "2001:db8:20::50")
     taken = net(

@@ -27,7 +27,8 @@ from function.domain.errors import PolicyError
 
 DUAL = "6d7e8f90-0000-4000-8000-0000000d0a11"
 BACKENDS = [("huawei-v1", "auto"), ("nova", "port")]
-ALLOW_ALL = {"huawei-v1": ["1.1.1.1/0"], "nova": ["0.0.0.0/0", "::/0"]}
+NEUTRON_ALL = ["0.0.0.0/0", "::/1", "8000::/2", "c000::/3", "e000::/4", "f000::/5", "f800::/6"]
+ALLOW_ALL = {"huawei-v1": ["1.1.1.1/0"], "nova": [*NEUTRON_ALL, "fc00::/7", "fe00::/8"]}
 
 
 @pytest.fixture

@@ -119,6 +119,14 @@ def test_yaml_booleans_are_taken_and_quoted_ones_refused(tmp_path: Any) -> None:
         ({"allowed_address_pairs": ["0.0.0.0"]}, "write source_dest_check: false instead"),
         ({"allowed_address_pairs": ["0.0.0.0/0"]}, "write source_dest_check: false instead"),
         ({"allowed_address_pairs": ["::/0"]}, "write source_dest_check: false instead"),
+        (
+            {"allowed_address_pairs": ["224.0.0.5"]},
+            "allowed_address_pairs[0]: '224.0.0.5' overlaps the multicast range 224.0.0.0/4",
+        ),
+        (
+            {"allowed_address_pairs": ["8000::/1"]},
+            "allowed_address_pairs[0]: '8000::/1' overlaps the multicast range ff00::/8",
+        ),
         ({"allowed_address_pairs": ["1.1.1.1/0"]}, "write source_dest_check: false instead"),
         ({"allowed_address_pairs": [{"ip": "10.0.0.9"}]}, "[0]: unknown key 'ip'"),
         (

@@ -28,6 +28,11 @@ V6 = Subnet("s6", 6, "2001:db8::/64")
 MAC = "fa:16:3e:00:00:01"
 OFF = NicProfile(source_dest_check=False)
 VIP = AddressPair("10.0.0.100")
+#: Neutron's "allow every source": 0.0.0.0/0, and IPv6 but multicast (it refuses ::/0).
+NEUTRON_ALL = (
+    *("0.0.0.0/0", "::/1", "8000::/2", "c000::/3", "e000::/4", "f000::/5", "f800::/6"),
+    *("fc00::/7", "fe00::/8"),
+)
 
 
 @pytest.mark.parametrize(
@@ -40,7 +45,7 @@ VIP = AddressPair("10.0.0.100")
             None,
             OFF,
             NEUTRON,
-            {"allowed_address_pairs": [{"ip_address": "0.0.0.0/0"}, {"ip_address": "::/0"}]},
+            {"allowed_address_pairs": [{"ip_address": ip} for ip in NEUTRON_ALL]},
         ),
         (
             None,
@@ -120,7 +125,12 @@ def pairs(*ips: str) -> list[dict[str, str]]:
             NEUTRON,
             Drift(
                 ("source_dest_check",),
-                {"port": {"allowed_address_pairs": pairs("0.0.0.0/0") + [{"ip_address": "::/0"}]}},
+                {
+                    "port": {
+                        "allowed_address_pairs": pairs("0.0.0.0/0")
+                        + [{"ip_address": ip} for ip in NEUTRON_ALL[1:]]
+                    }
+                },
             ),
         ),
         (

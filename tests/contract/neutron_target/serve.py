@@ -46,12 +46,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # identity.py, for pas
 import binder  # noqa: E402
 import identity  # noqa: E402
 
-#: (name, CIDR, shared by the admin) of the networks made at start, in the suite's order.
+#: (name, CIDR, made by the admin) of the networks made at start, in the suite's order:
+#: the admin shares ``harness-shared`` with every project and makes ``harness-ext`` the
+#: external network floating IPs come from; ``harness-dual`` also has an IPv6 subnet.
 NETWORKS = (
     ("harness-net-a", "10.20.0.0/24", False),
     ("harness-net-b", "10.30.0.0/24", False),
     ("harness-shared", "10.60.0.0/24", True),
+    ("harness-dual", "10.40.0.0/24", False),
+    ("harness-ext", "172.24.4.0/24", True),
 )
+IPV6 = {"harness-dual": "2001:db8:40::/64"}
+ADMIN_ATTRIBUTES = {"harness-shared": {"shared": True}, "harness-ext": {"router:external": True}}
 
 PASTE = """
 [composite:neutron]
@@ -207,13 +213,17 @@ def create_networks(url: str) -> list[dict[str, str]]:
     """The suite's networks, made through the API: two owned by the first project (as its
     member), then one the admin owns and shares with every project."""
     made = []
-    for name, cidr, shared in NETWORKS:
-        token = "neutron-admin-token" if shared else "neutron-token"
-        network = {"name": name, **({"shared": True} if shared else {})}
+    for name, cidr, admin in NETWORKS:
+        token = "neutron-admin-token" if admin else "neutron-token"
+        network = {"name": name, **ADMIN_ATTRIBUTES.get(name, {})}
         net_id = call(url, "POST", "/networks", {"network": network}, token)["network"]["id"]
         subnet = {"network_id": net_id, "cidr": cidr, "ip_version": 4, "name": f"{name}-subnet"}
         subnet_id = call(url, "POST", "/subnets", {"subnet": subnet}, token)["subnet"]["id"]
         made.append({"id": net_id, "name": name, "cidr": cidr, "subnet_id": subnet_id})
+        if name in IPV6:  # DHCPv6-stateful, as the emulator's IPv6 subnets
+            modes = {"ipv6_ra_mode": "dhcpv6-stateful", "ipv6_address_mode": "dhcpv6-stateful"}
+            v6 = {"network_id": net_id, "cidr": IPV6[name], "ip_version": 6, **modes}
+            call(url, "POST", "/subnets", {"subnet": {**v6, "name": f"{name}-v6"}}, token)
     return made
 
 
