@@ -44,6 +44,7 @@ from emulator.core.wire import Request, Response, error_response
 from emulator.ecs_v1.models import FakeEcsV1
 from emulator.ecs_v1.responses import API_PATH as ECS_V1_PATH
 from emulator.ecs_v1.responses import EcsV1App
+from emulator.eip.bandwidths import FakeBandwidths
 from emulator.eip.models import FakeEips
 from emulator.eip.responses import API_PATH as EIP_PATH
 from emulator.eip.responses import EipApp
@@ -122,6 +123,7 @@ class EmulatorApp:
         self.autoscaling = autoscaling or FakeAutoScaling(backend)
         self.network = FakeNetworkApi(backend)
         self.eips = FakeEips(backend)
+        self.bandwidths = FakeBandwidths(backend, self.eips)
         self.eventgrid = eventgrid if eventgrid is not None else FakeEventGrid()
         self.gateway = KeystoneGateway(keystone, self.tokens) if keystone is not None else None
         self.admin = AdminApp(
@@ -139,7 +141,7 @@ class EmulatorApp:
 
     def _routes(self) -> list[Route]:
         tokens = self.tokens
-        compute, eip = ComputeApp(self.backend, tokens), EipApp(self.eips, tokens)
+        compute, eip = ComputeApp(self.backend, tokens), EipApp(self.eips, tokens, self.bandwidths)
         ecs_v1, events = EcsV1App(self.ecs, tokens), EventGridApp(self.eventgrid, tokens)
         network, hooks = NetworkApp(self.network, tokens), AutoScalingApp(self.autoscaling, tokens)
         return [
@@ -184,6 +186,7 @@ class EmulatorApp:
         if request.path == "/_admin" or request.path.startswith("/_admin/"):
             if request.path.rstrip("/") == "/_admin/reset":
                 self.eips.reset()
+                self.bandwidths.reset()
                 self.eventgrid.reset()
             return self._safely(lambda: self.admin.handle(request))
         request_id = f"req-{uuid.uuid4()}"

@@ -9,6 +9,7 @@ GET    /v2.0/{project_id}/publicips/{id}/tags           {"tags": [{key, value}]}
 DELETE /v2.0/{project_id}/publicips/{id}/tags/{key}                                    204
 POST   /v2.0/{project_id}/publicips/resource_instances/action
        {"action": "filter", "tags": [{"key", "values"}]} → {"resources": [...], "total_count"}
+and the shared bandwidths (``/v1``/``/v2.0 .../bandwidths``): emulator/eip/bandwidths.py
 """
 
 from __future__ import annotations
@@ -19,10 +20,11 @@ from typing import Any
 
 from emulator.core.errors import FakeApiError, ItemNotFound, MethodNotAllowed
 from emulator.core.wire import Request, Response, Router
+from emulator.eip.bandwidths import BandwidthRoutes, FakeBandwidths
 from emulator.eip.models import EipError, FakeEips, invalid
 from emulator.identity.tokens import TokenStore
 
-API_PATH = re.compile(r"^/(v1|v2\.0)/([^/]+)(/publicips(?:/.*)?)$")
+API_PATH = re.compile(r"^/(v1|v2\.0)/([^/]+)(/(?:publicips|bandwidths)(?:/.*)?)$")
 LIST_FILTERS = ("id", "port_id", "public_ip_address", "private_ip_address")
 Handler = Callable[[Request, str, dict[str, str]], Response]
 
@@ -41,7 +43,9 @@ def _body(request: Request, key: str) -> dict[str, Any]:
 class EipApp:
     """The routes, after the signature check (the front door) and the token check here."""
 
-    def __init__(self, eips: FakeEips, tokens: TokenStore) -> None:
+    def __init__(
+        self, eips: FakeEips, tokens: TokenStore, bandwidths: FakeBandwidths | None = None
+    ) -> None:
         self.eips = eips
         self.tokens = tokens
         self.v1: Router[Handler] = Router()
@@ -54,6 +58,8 @@ class EipApp:
         self.v2.add("/publicips/resource_instances/action", {"POST": self.by_tags})
         self.v2.add("/publicips/{eip_id}/tags", {"GET": self.list_tags, "POST": self.add_tag})
         self.v2.add("/publicips/{eip_id}/tags/{key}", {"DELETE": self.delete_tag})
+        if bandwidths is not None:  # the shared bandwidths: emulator/eip/bandwidths.py
+            BandwidthRoutes(bandwidths).register(self.v1, self.v2)
 
     def handle(self, request: Request, version: str, project_id: str, rest: str) -> Response:
         try:

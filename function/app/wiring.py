@@ -39,6 +39,7 @@ from function.domain.timing import Timing
 from function.gate import Gate
 from function.lifecycle.client import AsClient
 from function.lifecycle.releaser import Releaser
+from function.network.bandwidths import BandwidthClient
 from function.network.client import NetworkClient
 from function.network.eips import EipClient, FloatingIps, PublicIps
 from function.transport import tls
@@ -155,9 +156,13 @@ def port_owner(
     if settings.network_flavour != "auto":
         flavour = Flavour(settings.network_flavour)
     eips: PublicIps = FloatingIps(client)
+    bandwidths = None
     if huawei:
         eips = EipClient(session, settings.network_endpoint, auth, timing=timing, timeout=timeout)
-    return PortOwner(client, describe=not huawei, flavour=flavour, eips=eips)
+        bandwidths = BandwidthClient(
+            session, settings.network_endpoint, auth, timing=timing, timeout=timeout
+        )
+    return PortOwner(client, describe=not huawei, flavour=flavour, eips=eips, bandwidths=bandwidths)
 
 
 def compute_backend(

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from function import pool
 from function.compute.base import Attached, ComputeBackend
 from function.converge.attempt import Attempt, describe
+from function.converge.bandwidth import bandwidth_drift
 from function.converge.ports import PortOwner
 from function.converge.public_ip import PoolEmpty, ensure_public_ip
 from function.converge.waiter import Waiter
@@ -165,7 +166,7 @@ class Converger:
         if self._undo(current) or view.extras:
             raise run.last_error or _unfinished("duplicate NICs are left to undo", deadline)
         run.keep_unmarked(current, view.owned)
-        drift = self._drift(run, view, desired, current)
+        drift = self._drift(run, view, desired, current, attached)
         interfaces = tuple(
             self._waiter.until_port_active(project_id, server_id, i, deadline)
             for i in current.assigned
@@ -175,11 +176,17 @@ class Converger:
         return Converged(attached, interfaces, stale, current.suspected, drift)
 
     def _drift(
-        self, run: Attempt, view: View, desired: tuple[NicRequest, ...], current: Plan
+        self,
+        run: Attempt,
+        view: View,
+        desired: tuple[NicRequest, ...],
+        current: Plan,
+        attached: bool,
     ) -> tuple[PortDrift, ...]:
         """Every delivery checks the profile of each of the function's ports that carries
-        one (a port is the function's only when it is the request's named port), and
-        binds its public IP if it has none."""
+        one (a port is the function's only when it is the request's named port), binds
+        its public IP if it has none, and puts it in its shared bandwidth (a port missing
+        there is drift only when this delivery attached nothing)."""
         found = []
         for nic, nic_now in zip(desired, current.assigned, strict=True):
             held = view.claims.get(nic)
@@ -193,6 +200,18 @@ class Converger:
                 )
                 if nic.profile.public_ip is not None:
                     self._public_ip(run, run.owner, nic_now.port_id, nic.profile.public_ip)
+                wanted = nic.profile.ipv6_bandwidth
+                if wanted is not None and run.owner.bandwidths is not None:
+                    drift = bandwidth_drift(
+                        run.owner.bandwidths,
+                        run.project_id,
+                        nic_now.port_id,
+                        wanted,
+                        run.deadline,
+                        drift,
+                        attached=attached,
+                        fix=self._fix_drift,
+                    )
             except ApiPermanentError as exc:
                 if exc.code != ErrorCode.PORT_NOT_FOUND:
                     raise

@@ -24,6 +24,7 @@ from function.domain.port_profile import (
     subnets_of,
 )
 from function.domain.timing import Deadline
+from function.network.bandwidths import SharedBandwidths
 from function.network.client import NetworkClient
 from function.network.eips import PublicIps
 
@@ -40,10 +41,13 @@ class PortOwner:
         describe: bool = True,
         flavour: Flavour = Flavour.NEUTRON,
         eips: PublicIps | None = None,
+        bandwidths: SharedBandwidths | None = None,
     ) -> None:
         self.client = client
         self.eips = eips
         """Elastic or floating IPs, for ``public_ip``."""
+        self.bandwidths = bandwidths
+        """Huawei's shared bandwidths, for ``ipv6_bandwidth``."""
         self.flavour = flavour
         """How the network API spells the profile (Huawei's VPC: ``1.1.1.1/0``)."""
         self._describe = describe

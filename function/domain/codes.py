@@ -38,6 +38,7 @@ class ErrorCode(str, Enum):
     PUBLIC_IP_NOT_FOUND = "public_ip_not_found"
     PUBLIC_IP_IN_USE = "public_ip_in_use"
     PUBLIC_IP_POOL_EMPTY = "public_ip_pool_empty"
+    BANDWIDTH_NOT_FOUND = "bandwidth_not_found"
     PERMANENT_FAILURE = "permanent_failure"
     # failed, retryable
     SERVER_NOT_READY = "server_not_ready"

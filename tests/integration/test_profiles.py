@@ -142,25 +142,25 @@ def test_a_profile_under_device_tags_is_refused_at_start_up(
         assert "NICATTACH_OWNERSHIP=port" in str(caught.value)
 
 
-def test_ipv6_bandwidth_stays_refused(
+def test_ipv6_bandwidth_is_refused_on_nova_and_accepted_on_huawei_v1(
     cloud: Cloud, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Not applied on either backend: refused at start-up with the backend's own reason
-    (huawei-v1 attaches the function's port by id, which carries no ipv6_bandwidth),
-    never a silent no-op and never a request that would ignore it."""
-    reasons = {"huawei-v1": "attaches its own port by port_id", "nova": "no shared bandwidth"}
-    for backend, ownership in BACKENDS:
-        monkeypatch.setenv("NICATTACH_BACKEND", backend)
-        policy = write_policy(
-            tmp_path, "ipv6: true, ipv6_bandwidth: 2b3c4d5e-0000-4000-8000-000000000001"
-        )
-        cloud.admin.clear_requests()
-        with pytest.raises(PolicyError) as caught:
-            cloud.service(policy, ownership=ownership)
-        [line] = caught.value.problems
-        assert f"the {backend} backend cannot apply ipv6_bandwidth (" in line
-        assert reasons[backend] in line and "\n" not in line
-        assert cloud.admin.requests_log() == [], "refused before any request"
+    """Nova refuses it at start-up with its own reason (Neutron has no shared bandwidth),
+    before any request; huawei-v1 starts (the key is applied through the VPC bandwidth
+    API: test_ipv6_bandwidth.py)."""
+    policy = write_policy(
+        tmp_path, "ipv6: true, ipv6_bandwidth: 2b3c4d5e-0000-4000-8000-000000000001"
+    )
+    monkeypatch.setenv("NICATTACH_BACKEND", "nova")
+    cloud.admin.clear_requests()
+    with pytest.raises(PolicyError) as caught:
+        cloud.service(policy, ownership="port")
+    [line] = caught.value.problems
+    assert "the nova backend cannot apply ipv6_bandwidth (" in line
+    assert "no shared bandwidth" in line and "\n" not in line
+    assert cloud.admin.requests_log() == [], "refused before any request"
+    monkeypatch.setenv("NICATTACH_BACKEND", "huawei-v1")
+    cloud.service(policy, ownership="auto")
 
 
 # -- drift: checked on every delivery, reported, corrected unless NICATTACH_FIX_DRIFT=false

@@ -42,13 +42,6 @@ JOB_RESERVE_S = 0.5
 JOB_RUNNING = frozenset({"INIT", "RUNNING", "PENDING_PAYMENT"})
 
 
-V1_BANDWIDTH = (
-    "the function attaches its own port by port_id, and the v1 NIC API applies only the "
-    "port then; a shared bandwidth takes an IPv6 port through the VPC bandwidth API, "
-    "not yet used: docs/policy-reference.md#nic-profiles"
-)
-
-
 class HuaweiV1Backend:
     """``ComputeBackend`` over ``HuaweiV1Client``. No NIC marks: this API has no device tag;
     it sets security groups, says how many NICs a server still takes, and can mark a
@@ -65,9 +58,9 @@ class HuaweiV1Backend:
             source_dest_check=True,
             ipv6=True,
             ipv6_address=True,
+            ipv6_bandwidth=True,  # through the VPC bandwidth API: converge/bandwidth.py
             allowed_address_pairs=True,
             public_ip=True,
-            why=(("ipv6_bandwidth", V1_BANDWIDTH),),
         ),
     )
 
