@@ -15,6 +15,10 @@ from support import PROJECT
 from test_ownership import Cloud
 from test_profiles import DUAL, SCHEMA, cloud, write_policy
 from test_public_ip import api, function_port, new_server
+from test_reliability import deliver
+
+from function.domain.timing import Deadline
+from function.network.bandwidths import SharedBandwidths
 
 __all__ = ["cloud"]  # the fixture, shared
 
@@ -66,6 +70,53 @@ def test_two_copies_at_once_leave_one_entry(setup: tuple[Cloud, Path, str]) -> N
         answers = [cloud.deliver(policy, server)]
     assert all(status == 200 for status, _ in answers), answers
     assert members(cloud, bandwidth) == [function_port(cloud, server)]
+
+
+class ARacingCopyInsertsAfterOurRead:
+    """The bandwidth API as a racing copy leaves it: our read shows the port missing, and
+    the other copy's insert lands before ours (HTTP to the emulator, both of them)."""
+
+    def __init__(self, real: SharedBandwidths, cloud: Cloud) -> None:
+        self.real, self.cloud, self.raced = real, cloud, False
+
+    def members(self, project_id: str, bandwidth_id: str, deadline: Deadline) -> frozenset[str]:
+        seen = self.real.members(project_id, bandwidth_id, deadline)
+        if not self.raced:
+            self.raced = True
+            port = function_port(self.cloud, self.server_id)
+            info = [{"publicip_id": port, "publicip_type": "5_dualStack"}]
+            path = f"/v2.0/{PROJECT}/bandwidths/{bandwidth_id}/insert"
+            api(self.cloud, "POST", path, {"bandwidth": {"publicip_info": info}})
+        return seen
+
+    def insert(self, project_id: str, bandwidth_id: str, port_id: str, deadline: Deadline) -> None:
+        self.real.insert(project_id, bandwidth_id, port_id, deadline)
+
+    server_id = ""
+
+
+def test_a_racing_copys_insert_between_our_read_and_ours_is_success(
+    setup: tuple[Cloud, Path, str],
+) -> None:
+    """Our insert is refused because the port is in the bandwidth now: one re-read finds
+    it there, and the delivery completes with one entry, not a failure."""
+    cloud, policy, bandwidth = setup
+    server = new_server(cloud)
+    service = cloud.service(policy)
+    owner = service.flow.ports
+    assert owner is not None and owner.bandwidths is not None
+    raced = ARacingCopyInsertsAfterOurRead(owner.bandwidths, cloud)
+    raced.server_id = server
+    owner.bandwidths = raced
+    cloud.admin.clear_requests()
+    status, body = deliver(
+        service, {"server_id": server, "project_id": PROJECT, "tags": ["role=db"]}
+    )
+    service.session.close()
+    assert raced.raced
+    assert status == 200 and "profile_drift" not in body, body
+    assert members(cloud, bandwidth) == [function_port(cloud, server)]
+    assert inserts(cloud) == 2  # the racing copy's, and ours that the API refused
 
 
 @pytest.mark.parametrize("fix", [True, False])
