@@ -47,7 +47,7 @@ from function.domain.outcome import (
 from function.domain.policy import Policy
 from function.domain.timing import Deadline, Timing
 from function.lifecycle.releaser import Releaser
-from function.pool import map_in_context
+from function.pool import Admit, map_in_context
 from function.sources.inbound import decode_request
 from function.sources.parse import parse_event
 from function.transport.api import CORRELATION_HEADER
@@ -75,6 +75,7 @@ class Service:
         timing: Timing,
         releaser: Releaser | None = None,
         compute_calls: Callable[[], int] = lambda: 0,
+        admit: Admit | None = None,
     ) -> None:
         self.settings = settings
         self.policy = policy
@@ -86,6 +87,7 @@ class Service:
         self.timing = timing
         self.releaser = releaser
         self.compute_calls = compute_calls  # requests sent to the compute API so far
+        self.admit = admit  # a batch's servers start as the compute gate lets them
         self.smn = SmnGate(session, settings.smn_topics)
         self.cloud = cloud_attributes(settings.ecs_endpoint)
         reserves.check_deadline(settings)
@@ -175,9 +177,14 @@ class Service:
         return reply
 
     def run_all(self, refs: tuple[ServerRef, ...], deadline: Deadline) -> list[Outcome]:
-        """Every server of one event, ``NICATTACH_CONCURRENCY`` at a time, one deadline."""
-        return list(map_in_context(lambda ref: self._run(ref, deadline), refs,
-                                   concurrency=self.settings.concurrency))  # fmt: skip
+        """Every server of one event, one deadline, as many at once as the compute gate admits."""
+        servers = map_in_context(
+            lambda ref: self._run(ref, deadline),
+            refs,
+            concurrency=self.settings.concurrency,
+            admit=self.admit,
+        )
+        return list(servers)
 
     def release_all(
         self, refs: tuple[ServerRef, ...], outcomes: list[Outcome], deadline: Deadline

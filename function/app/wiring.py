@@ -71,7 +71,8 @@ def build_service(
     reads = ThreadPoolExecutor(max_workers=max(2, settings.concurrency),
                                thread_name_prefix="nicattach-read")  # fmt: skip
     counted = Counted(session)  # the compute calls of each event, for its log line
-    backend = compute_backend(settings, counted, auth, timing, reads)
+    gate = Gate(settings.concurrency, timing)  # adaptive; the setting is its ceiling
+    backend = compute_backend(settings, counted, auth, timing, reads, gate)
     waiter = Waiter(backend, timing, wait_active_s=settings.wait_active_s,
                     wait_port_active_s=settings.wait_port_active_s)  # fmt: skip
     ports = port_owner(settings, counted, auth, timing)
@@ -83,7 +84,7 @@ def build_service(
     sink = emit.sink_from_settings(settings, session, auth, timing=timing)
     releaser = hook_releaser(settings, session, auth, timing, wall)
     return Service(settings, policy, auth, backend, flow, sink, session, timing, releaser,
-                   compute_calls=lambda: counted.calls)  # fmt: skip
+                   compute_calls=lambda: counted.calls, admit=gate.admitted)  # fmt: skip
 
 
 def hook_releaser(
@@ -98,6 +99,7 @@ def hook_releaser(
     if settings.as_endpoint:
         timeout = (settings.connect_timeout_s, settings.read_timeout_s)
         client = AsClient(session, settings.as_endpoint, auth, timing=timing, timeout=timeout)
+        client.limiter = Gate(settings.concurrency, timing)  # its own API, its own limit
     return Releaser(client, on_failure=Action(settings.hook_on_failure.upper()),
                     extend_within_s=settings.hook_extend_within_s, wall=wall)  # fmt: skip
 
@@ -120,6 +122,7 @@ def port_owner(
         return None
     timeout = (settings.connect_timeout_s, settings.read_timeout_s)
     client = NetworkClient(session, settings.network_endpoint, auth, timing=timing, timeout=timeout)
+    client.limiter = Gate(settings.concurrency, timing)  # its own API, its own limit
     huawei = settings.backend == "huawei-v1"
     flavour = Flavour.HUAWEI_VPC if huawei else Flavour.NEUTRON
     if settings.network_flavour != "auto":
@@ -136,17 +139,21 @@ def compute_backend(
     auth: Auth,
     timing: Timing,
     reads: ThreadPoolExecutor | None = None,
+    gate: Gate | None = None,
 ) -> ComputeBackend:
+    """The backend ``NICATTACH_BACKEND`` names; its requests pass ``gate`` (a new one if
+    none is given: adaptive, ``NICATTACH_CONCURRENCY`` its ceiling)."""
+    gate = gate or Gate(settings.concurrency, timing)
     if settings.backend == "nova":
         client = NovaClient(session, settings.ecs_endpoint, auth, api_version=settings.api_version,
                            timeout=(settings.connect_timeout_s, settings.read_timeout_s),
                            timing=timing)  # fmt: skip
-        client.limiter = Gate(settings.concurrency, timing)  # adaptive; the setting is its ceiling
+        client.limiter = gate
         return NovaBackend(client, marks=settings.device_tags)
     if settings.backend == "huawei-v1":
         v1 = HuaweiV1Client(session, settings.ecs_endpoint, auth, timing=timing,
                       timeout=(settings.connect_timeout_s, settings.read_timeout_s))  # fmt: skip
-        v1.limiter = Gate(settings.concurrency, timing)
+        v1.limiter = gate
         return HuaweiV1Backend(v1, reads)
     raise ConfigError(f"backend {settings.backend!r} is not available")
 
