@@ -59,13 +59,21 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=10)
     parser.add_argument("--backend", default="nova", choices=["nova", "huawei-v1"])
     parser.add_argument("--side", default="function", choices=["function", "peer", "both"])
+    parser.add_argument("--ownership", default="auto", choices=["auto", "port", "device-tag"])
     args = parser.parse_args()
     report: dict[str, Any] = {"backend": args.backend, "events": args.events}
+    report["ownership"] = args.ownership
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         emulator = EmulatorProcess(work / "emulator.log")
         try:
-            bench = Bench(emulator.url, work, emulator.popen.pid, backend=args.backend)
+            bench = Bench(
+                emulator.url,
+                work,
+                emulator.popen.pid,
+                backend=args.backend,
+                ownership=args.ownership,
+            )
             env = cpu_env(bench)
             sides = {"function": function_args(), "peer": peer_args(env)}
             for side, argv in sides.items():
