@@ -167,14 +167,28 @@ def rows(results: dict[str, Any], target: Any) -> list[tuple[str, str, str]]:
                 target(results, "cpu_share_of_peer"),
             )
         )
-        if "instructions_share_of_peer" in cpu:
+        ports = cpu.get("ports")
+        if ports:
+            table.append(
+                (
+                    "… the same work, ports first (function: NICATTACH_OWNERSHIP=port; "
+                    "peer: create the port, attach it by id)",
+                    f"{ports['function_cpu_ms_per_event']} / {ports['peer_cpu_ms_per_event']} ms"
+                    f" = {ports['share_of_peer']}× (rounds: {ports['share_of_peer_by_round']})",
+                    "",
+                )
+            )
+        counts = cpu.get("instructions_per_event")
+        if counts:
+            mine = counts.get("function_ports", counts["function"])
             table.append(
                 (
                     f"instructions per event (callgrind, {cpu['callgrind_events']} events): "
-                    "function / peer",
-                    f"{cpu['function_instructions_per_event'] / 1e6:.2f} M / "
-                    f"{cpu['peer_instructions_per_event'] / 1e6:.2f} M = "
-                    f"{cpu['instructions_share_of_peer']}×",
+                    "function / peer; ports first",
+                    f"{counts['function'] / 1e6:.2f} M / {counts['peer'] / 1e6:.2f} M = "
+                    f"{cpu['instructions_share_of_peer']}×; {mine / 1e6:.2f} M / "
+                    f"{counts['peer_ports'] / 1e6:.2f} M = "
+                    f"{cpu['ports']['instructions_share_of_peer']}×",
                     target(results, "instructions_share_of_peer"),
                 )
             )

@@ -80,6 +80,34 @@ print(json.dumps({"cpu_s": time.process_time() - started, "events": len(events)}
 """
 
 
+PEER_PORTS_RUN = (
+    PEER_RUN.replace(
+        "token_endpoint.Token(endpoint, token))",
+        "token_endpoint.Token(endpoint, token),"
+        " additional_headers={'X-Project-Id': endpoint.rsplit('/', 1)[1]})",
+    )
+    .replace(
+        "compute_endpoint_override=endpoint)",
+        "compute_endpoint_override=endpoint, network_endpoint_override=sys.argv[4])",
+    )
+    .replace(
+        """    if not any(i.net_id == net for i in have):
+        conn.compute.create_server_interface(server, net_id=net)
+    return list(conn.compute.server_interfaces(server))""",
+        """    name = "peer-" + server
+    ports = list(conn.network.ports(name=name))
+    if not any(i.net_id == net for i in have):
+        port = ports[0] if ports else conn.network.create_port(network_id=net, name=name)
+        conn.compute.create_server_interface(server, port_id=port.id)
+    list(conn.network.ports(name=name))
+    return list(conn.compute.server_interfaces(server))""",
+    )
+)
+"""The peer's port-first flow, the same work as the function's with ``NICATTACH_OWNERSHIP=port``
+on Nova: list the NICs and the named port, create the port, attach it by id, read both
+again (6 requests)."""
+
+
 def function_args() -> list[str]:
     """``python`` arguments of the function's run (process time)."""
     return ["-c", FUNCTION_RUN, "time"]
@@ -91,6 +119,13 @@ def peer_args(env: dict[str, str]) -> list[str]:
     return ["-c", PEER_RUN, endpoint, env["NICATTACH_TOKEN"], scale.STORAGE_NET]
 
 
+def peer_ports_args(env: dict[str, str]) -> list[str]:
+    """The port-first peer's arguments: the Nova endpoint, then the network endpoint."""
+    argv = peer_args(env)
+    argv[1] = PEER_PORTS_RUN
+    return [*argv, env["NICATTACH_NETWORK_ENDPOINT"].rstrip("/") + "/v2.0"]
+
+
 def cpu_env(bench: Any) -> dict[str, str]:
     env = {**os.environ, **bench.env, "NICATTACH_LOG_LEVEL": "INFO"}
     env.pop("NICATTACH_CONCURRENCY", None)
@@ -98,41 +133,59 @@ def cpu_env(bench: Any) -> dict[str, str]:
 
 
 def peer_cpu(bench: Any, args: Any, work: Path) -> dict[str, Any]:
+    """Four sides, interleaved: the function at the backend's defaults and the peer's Nova
+    attach by network (the section's figure); the function making its port first
+    (``NICATTACH_OWNERSHIP=port``, what huawei-v1 does by default) and the peer doing so."""
     n, repeats = args.cpu_events, max(1, args.cpu_repeats)
     env = cpu_env(bench)
-    runs: dict[str, list[float]] = {"function": [], "peer": []}
-    sides = {"function": function_args(), "peer": peer_args(env)}
-    for round_ in range(repeats):  # interleaved, alternating which side goes first
-        order = ("function", "peer") if round_ % 2 == 0 else ("peer", "function")
+    ports_env = {**env, "NICATTACH_OWNERSHIP": "port"}
+    sides: dict[str, tuple[list[str], dict[str, str]]] = {
+        "function": (function_args(), env),
+        "peer": (peer_args(env), env),
+        "peer_ports": (peer_ports_args(env), env),
+    }
+    if bench.env["NICATTACH_BACKEND"] == "nova":  # on huawei-v1 the defaults make ports
+        sides["function_ports"] = (function_args(), ports_env)
+    runs: dict[str, list[float]] = {side: [] for side in sides}
+    for round_ in range(repeats):  # interleaved, the order reversed every other round
+        order = list(sides) if round_ % 2 == 0 else list(reversed(sides))
         for side in order:
-            runs[side].append(_cpu_run(bench, n, sides[side], env))
-    function, peer = statistics.median(runs["function"]), statistics.median(runs["peer"])
+            runs[side].append(_cpu_run(bench, n, *sides[side]))
+    median = {side: statistics.median(values) for side, values in runs.items()}
     _profile(bench, n, env)
+    mine = "function_ports" if "function_ports" in sides else "function"
     out: dict[str, Any] = {
         "events": n,
         "repeats": repeats,
         "backend": bench.env["NICATTACH_BACKEND"],
-        "function_cpu_ms_per_event": round(function, 3),
-        "peer_cpu_ms_per_event": round(peer, 3),
-        "function_cpu_ms_runs": runs["function"],
-        "peer_cpu_ms_runs": runs["peer"],
-        "share_of_peer": round(function / peer, 3),
-        "share_of_peer_by_round": [
-            round(f / p, 3) for f, p in zip(runs["function"], runs["peer"], strict=True)
-        ],
+        "function_cpu_ms_per_event": round(median["function"], 3),
+        "peer_cpu_ms_per_event": round(median["peer"], 3),
+        "share_of_peer": round(median["function"] / median["peer"], 3),
+        "share_of_peer_by_round": _ratios(runs["function"], runs["peer"]),
+        "ports": {
+            "function_cpu_ms_per_event": round(median[mine], 3),
+            "peer_cpu_ms_per_event": round(median["peer_ports"], 3),
+            "share_of_peer": round(median[mine] / median["peer_ports"], 3),
+            "share_of_peer_by_round": _ratios(runs[mine], runs["peer_ports"]),
+        },
+        "cpu_ms_runs": runs,
     }
     if args.callgrind_events > 0 and shutil.which("valgrind"):
         from bench.callgrind_event import per_event
 
+        k = args.callgrind_events
         counts = {
-            side: per_event(bench, args.callgrind_events, env, work, argv, side)
-            for side, argv in sides.items()
+            side: per_event(bench, k, e, work, argv, side) for side, (argv, e) in sides.items()
         }
-        out["callgrind_events"] = args.callgrind_events
-        out["function_instructions_per_event"] = round(counts["function"])
-        out["peer_instructions_per_event"] = round(counts["peer"])
+        out["callgrind_events"] = k
+        out["instructions_per_event"] = {side: round(c) for side, c in counts.items()}
         out["instructions_share_of_peer"] = round(counts["function"] / counts["peer"], 3)
+        out["ports"]["instructions_share_of_peer"] = round(counts[mine] / counts["peer_ports"], 3)
     return out
+
+
+def _ratios(mine: list[float], theirs: list[float]) -> list[float]:
+    return [round(m / t, 3) for m, t in zip(mine, theirs, strict=True)]
 
 
 def events(bench: Any, n: int) -> list[tuple[dict[str, str], str]]:
@@ -145,6 +198,7 @@ def events(bench: Any, n: int) -> list[tuple[dict[str, str], str]]:
 
 
 def _cpu_run(bench: Any, n: int, argv: list[str], env: dict[str, str]) -> float:
+    """Process time per event (ms) of one fresh process handling ``n`` events."""
     done = subprocess.run(
         [sys.executable, *argv],
         cwd=ROOT,
