@@ -78,7 +78,10 @@ def redact(text: str) -> str:
             text = text.replace(secret, "***")
     if text.isascii():  # the common case: a few substring tests instead of the pattern
         lower = text.lower()
-        if not any(word in lower for word in _KEYWORDS):
+        for word in _KEYWORDS:
+            if word in lower:
+                break
+        else:
             return text
     return _SECRET.sub(r"\1\2***", text)
 
