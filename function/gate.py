@@ -10,7 +10,7 @@ the ceiling.
 
 The batch follows the width too: ``admitted()`` holds one unit of work (a server of a
 batch, ``function/pool.py``) while fewer than ``width`` run, so a narrowed gate leaves the
-rest of the batch unstarted, in order, rather than every server half-done and queued
+rest of the batch unstarted, in about its order, rather than every server half-done and queued
 request by request (at the deadline an unstarted server ends ``deadline_exceeded`` with no
 API call; a started one may leave a write in flight).
 """
