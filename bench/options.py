@@ -13,6 +13,18 @@ def parse_args(argv: list[str] | None, description: str) -> argparse.Namespace:
     parser.add_argument("--import-runs", type=int, default=9)
     parser.add_argument("--cold-runs", type=int, default=5)
     parser.add_argument("--cpu-events", type=int, default=300)
+    parser.add_argument(
+        "--cpu-repeats",
+        type=int,
+        default=5,
+        help="peer-cpu: interleaved process-time runs per side (the figure is their median)",
+    )
+    parser.add_argument(
+        "--callgrind-events",
+        type=int,
+        default=10,
+        help="peer-cpu: events per side counted under callgrind (0 = skip)",
+    )
     parser.add_argument("--events", type=int, default=640, help="events in the throughput run")
     parser.add_argument("--senders", type=int, default=16)
     parser.add_argument("--latency", type=float, default=0.020)

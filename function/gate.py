@@ -6,15 +6,21 @@ Before a request, a thread waits for a slot (at most ``width`` requests in fligh
 any ``Retry-After`` pause another thread was told of, and for its turn in the pace; after
 it, the answer (status, latency, ``Retry-After``) goes back to the state machine
 (``domain/adaptive.py``), which widens or narrows the gate. ``NICATTACH_CONCURRENCY`` is
-the ceiling: the pool (``function/pool.py``) runs that many servers at once, and their
-requests queue here while the gate is narrower.
+the ceiling.
+
+The batch follows the width too: ``admitted()`` holds one unit of work (a server of a
+batch, ``function/pool.py``) while fewer than ``width`` run, so a narrowed gate leaves the
+rest of the batch unstarted, in about its order, rather than every server half-done and queued
+request by request (at the deadline an unstarted server ends ``deadline_exceeded`` with no
+API call; a started one may leave a write in flight).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Protocol, TypeVar
 
 from function.domain.adaptive import THROTTLED, Adaptive, Signal, Tuning
@@ -44,8 +50,11 @@ class Gate:
     def __init__(self, ceiling: int, timing: Timing, tuning: Tuning | None = None) -> None:
         self._state = Adaptive(ceiling, tuning)
         self._timing = timing
-        self._cond = threading.Condition()
+        lock = threading.Lock()
+        self._cond = threading.Condition(lock)  # requests waiting for a slot
+        self._room = threading.Condition(lock)  # work waiting to start
         self._in_flight = 0
+        self._running = 0
 
     @property
     def width(self) -> int:
@@ -54,6 +63,26 @@ class Gate:
     @property
     def ceiling(self) -> int:
         return self._state.ceiling
+
+    @property
+    def running(self) -> int:
+        """Units of work admitted and not finished (``admitted``)."""
+        return self._running
+
+    @contextmanager
+    def admitted(self) -> Iterator[None]:
+        """Hold one unit of work while it runs; it starts once fewer than ``width`` run.
+        No deadline: the work checks its own when it starts, and what runs finishes."""
+        with self._cond:
+            while self._running >= self._state.width:
+                self._room.wait()
+            self._running += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._running -= 1
+                self._room.notify()
 
     def call(self, kind: str, deadline: Deadline | None, send: Callable[[], A]) -> A:
         """``send()`` once the gate lets it through; its answer is reported on the way out.
@@ -107,6 +136,9 @@ class Gate:
             free = self._state.width - self._in_flight
             if free > 0:
                 self._cond.notify(free)
+            room = self._state.width - self._running
+            if room > 0:
+                self._room.notify(room)
             if signal is Signal.CUT:
                 width, rate = self._state.width, self._state.rate(now)
         if signal is Signal.CUT:

@@ -44,7 +44,7 @@ from function.domain.outcome import IGNORED, Outcome, failed
 from function.domain.policy import Policy
 from function.domain.timing import Deadline, Timing
 from function.lifecycle.releaser import Releaser
-from function.pool import map_in_context
+from function.pool import Admit, map_in_context
 from function.transport.api import CORRELATION_HEADER
 from function.transport.session import HttpSession
 
@@ -71,6 +71,7 @@ class Service:
         releaser: Releaser | None = None,
         compute_calls: Callable[[], int] = lambda: 0,
         ready: ReadyEvents | None = None,
+        admit: Admit | None = None,
     ) -> None:
         self.settings = settings
         self.policy = policy
@@ -83,6 +84,7 @@ class Service:
         self.releaser = releaser
         self.compute_calls = compute_calls  # requests sent to the compute API so far
         self.ready = ready  # NICATTACH_READY_EVENT: nicattach.nic.ready through the sink
+        self.admit = admit  # a batch's servers start as the compute gate lets them
         self.intake = Intake(settings.max_body_bytes, SmnGate(session, settings.smn_topics))
         self.cloud = cloud_attributes(settings.ecs_endpoint)
         reserves.check_deadline(settings)
@@ -188,10 +190,14 @@ class Service:
         return reply
 
     def run_all(self, refs: tuple[ServerRef, ...], deadline: Deadline) -> list[Outcome]:
-        """Every server of one event, ``NICATTACH_CONCURRENCY`` at a time, one deadline."""
-        run = self._run
-        concurrency = self.settings.concurrency
-        return list(map_in_context(lambda ref: run(ref, deadline), refs, concurrency=concurrency))
+        """Every server of one event, one deadline, as many at once as the compute gate admits."""
+        servers = map_in_context(
+            lambda ref: self._run(ref, deadline),
+            refs,
+            concurrency=self.settings.concurrency,
+            admit=self.admit,
+        )
+        return list(servers)
 
     def release_all(
         self, refs: tuple[ServerRef, ...], outcomes: list[Outcome], deadline: Deadline
@@ -238,13 +244,8 @@ class Service:
                 changes_since=changes_since,
                 marker=marker,
             )
-            body = summary_json(summary)
-            log.info(
-                "reconcile %s: %d checked",
-                project,
-                summary.checked,
-                extra={"ctx": {"summary": body}},
-            )
+            ctx = {"summary": summary_json(summary)}
+            log.info("reconcile %s: %d checked", project, summary.checked, extra={"ctx": ctx})
         return summary
 
     def dry_run(self, headers: Mapping[str, str], body: bytes) -> list[dict[str, Any]]:

@@ -74,7 +74,8 @@ def build_service(
         max_workers=max(2, settings.concurrency), thread_name_prefix="nicattach-read"
     )
     counted = Counted(session)  # the compute calls of each event, for its log line
-    backend = compute_backend(settings, counted, auth, timing, reads)
+    gate = Gate(settings.concurrency, timing)  # adaptive; the setting is its ceiling
+    backend = compute_backend(settings, counted, auth, timing, reads, gate)
     waiter = Waiter(
         backend,
         timing,
@@ -110,6 +111,7 @@ def build_service(
         releaser,
         compute_calls=lambda: counted.calls,
         ready=ready,
+        admit=gate.admitted,
     )
 
 
@@ -125,6 +127,7 @@ def hook_releaser(
     if settings.as_endpoint:
         timeout = (settings.connect_timeout_s, settings.read_timeout_s)
         client = AsClient(session, settings.as_endpoint, auth, timing=timing, timeout=timeout)
+        client.limiter = Gate(settings.concurrency, timing)  # its own API, its own limit
     return Releaser(
         client,
         on_failure=Action(settings.hook_on_failure.upper()),
@@ -151,6 +154,7 @@ def port_owner(
         return None
     timeout = (settings.connect_timeout_s, settings.read_timeout_s)
     client = NetworkClient(session, settings.network_endpoint, auth, timing=timing, timeout=timeout)
+    client.limiter = Gate(settings.concurrency, timing)  # its own API, its own limit
     huawei = settings.backend == "huawei-v1"
     flavour = Flavour.HUAWEI_VPC if huawei else Flavour.NEUTRON
     if settings.network_flavour != "auto":
@@ -171,7 +175,11 @@ def compute_backend(
     auth: Auth,
     timing: Timing,
     reads: ThreadPoolExecutor | None = None,
+    gate: Gate | None = None,
 ) -> ComputeBackend:
+    """The backend ``NICATTACH_BACKEND`` names; its requests pass ``gate`` (a new one if
+    none is given: adaptive, ``NICATTACH_CONCURRENCY`` its ceiling)."""
+    gate = gate or Gate(settings.concurrency, timing)
     if settings.backend == "nova":
         client = NovaClient(
             session,
@@ -181,7 +189,7 @@ def compute_backend(
             timeout=(settings.connect_timeout_s, settings.read_timeout_s),
             timing=timing,
         )
-        client.limiter = Gate(settings.concurrency, timing)  # adaptive; the setting is its ceiling
+        client.limiter = gate
         return NovaBackend(client, marks=settings.device_tags)
     if settings.backend == "huawei-v1":
         v1 = HuaweiV1Client(
@@ -191,7 +199,7 @@ def compute_backend(
             timing=timing,
             timeout=(settings.connect_timeout_s, settings.read_timeout_s),
         )
-        v1.limiter = Gate(settings.concurrency, timing)
+        v1.limiter = gate
         return HuaweiV1Backend(v1, reads)
     raise ConfigError(f"backend {settings.backend!r} is not available")
 

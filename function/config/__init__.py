@@ -186,7 +186,8 @@ class Settings:
     whose port is ACTIVE (and bound on the host, where the network API shows it) to the sink."""
     concurrency: int = 32
     """The ceiling of the adaptive concurrency (``function/gate.py``): servers of one event
-    (and of a sweep) handled at once, and requests in flight to the compute API."""
+    handled at once (they start as the compute API's gate admits them) and of a sweep, and
+    requests in flight to each API (compute, network, Auto Scaling: a gate each)."""
     sweep_window_s: float = 1200.0
     """The TIMER sweep looks at servers changed within this window (twice the timer)."""
     as_endpoint: str | None = None

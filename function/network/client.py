@@ -120,6 +120,12 @@ class NetworkClient(JsonApi):
     def delete_port(self, project_id: str, port_id: str, deadline: Deadline) -> None:
         self._send("DELETE", project_id, f"ports/{port_id}", deadline)
 
+    def _url(self, project_id: str, path: str) -> str:
+        return f"{self._base}/{path}"  # the project is the token's, or X-Project-Id's
+
+    def _extra_headers(self, project_id: str) -> Mapping[str, str]:
+        return {"X-Project-Id": project_id}
+
     def _send(
         self,
         method: str,
@@ -130,10 +136,8 @@ class NetworkClient(JsonApi):
         body: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> Any:
-        url = f"{self._base}/{path}"
-        sent = {"X-Project-Id": project_id, **(headers or {})}
         with acting_project(project_id):  # AK/SK signs X-Project-Id: the URL names none
-            return self._request(method, url, deadline, body=body, headers=sent)
+            return super()._send(method, project_id, path, deadline, body=body, headers=headers)
 
     # Reads for ``nic-autoattach check`` (read-only; a 404 raises the fault reader's error).
 

@@ -27,13 +27,19 @@ from function.domain.errors import (
     ApiPermanentError,
     ApiTemporaryError,
     BadAnswer,
-    DeadlineExceeded,
     ServerBusy,
     TransportFailure,
 )
 from function.domain.text import shorten
 from function.domain.timing import API_BACKOFF, Deadline, Timing, parse_retry_after
 from function.gate import Gate
+from function.transport.answers import (
+    CORRELATION_HEADER,
+    json_body,
+    request_id_of,
+    route,
+    timeouts,
+)
 from function.transport.session import (
     HttpSession,
     Response,
@@ -44,7 +50,6 @@ from function.transport.session import (
 
 log = logging.getLogger("nicattach.api")
 
-CORRELATION_HEADER = "X-Request-Id"  # ties our log lines to the API's own request logs
 MAX_ERROR_TEXT = 300
 REAL_TIMING = Timing(time.monotonic, time.sleep, lambda: 0.5)
 
@@ -165,8 +170,21 @@ class JsonApi:
         body: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> Any:
-        url = f"{self._base}/{project_id}/{path}"
+        url = self._url(project_id, path)
+        extra = self._extra_headers(project_id)
+        if extra:
+            headers = {**extra, **(headers or {})}
         return self._request(method, url, deadline, body=body, headers=headers)
+
+    # -- the per-API hooks: where the project goes (the path, or a header) --
+    def _url(self, project_id: str, path: str) -> str:
+        """``{endpoint}/{api_version}/{project_id}/{path}``: the project in the path."""
+        return f"{self._base}/{project_id}/{path}"
+
+    def _extra_headers(self, project_id: str) -> Mapping[str, str]:
+        """Headers this API sends on every call for ``project_id`` (none here); a call's
+        own ``headers`` win over them."""
+        return {}
 
     def _request(
         self,
@@ -223,36 +241,9 @@ class JsonApi:
             return response
 
 
-def json_body(response: Response, what: str) -> Any:
-    """The JSON body of a 2xx answer (``{}`` when empty)."""
-    if not response.content.strip():
-        return {}
-    try:
-        return response.json()
-    except (ValueError, RecursionError):
-        raise BadAnswer(
-            f"{what}: answer is not JSON",
-            status=response.status_code,
-            request_id=request_id_of(response),
-        ) from None
-
-
 def cut(text: str, limit: int = MAX_ERROR_TEXT) -> str:
     """One line of at most ``limit`` characters, for messages."""
     return shorten(text, limit)
-
-
-def timeouts(
-    timeout: tuple[float, float], deadline: Deadline | None
-) -> tuple[tuple[float, float], float | None]:
-    """Connect/read timeouts, and the request's total budget, clipped by the deadline."""
-    connect, read = timeout
-    if deadline is None:
-        return (connect, read), None
-    remaining = deadline.remaining()
-    if remaining <= 0:
-        raise DeadlineExceeded("the event's deadline passed")
-    return (min(connect, remaining), min(read, remaining)), remaining
 
 
 def field(body: Any, name: str, kind: type) -> Any:
@@ -261,19 +252,6 @@ def field(body: Any, name: str, kind: type) -> Any:
     if not isinstance(value, kind):
         raise BadAnswer(f"answer has no {name!r}")
     return value
-
-
-def route(path: str) -> str:
-    """The path without its query string, for messages."""
-    return path.split("?", 1)[0]
-
-
-def request_id_of(response: Response) -> str | None:
-    """The API's id of this request (OpenStack's header, else the echoed correlation id)."""
-    value = response.headers.get("x-openstack-request-id") or response.headers.get(
-        CORRELATION_HEADER
-    )
-    return cut(value, 128) if isinstance(value, str) else None
 
 
 def text(value: object) -> str:

@@ -5,10 +5,11 @@ redirects, auth hooks, an environment scan on every call). Measured on a
 2-core test machine, one keep-alive GET costs 0.74 ms of CPU through a
 ``requests.Session`` (1.6 ms with ``trust_env``) and 0.34 ms through urllib3,
 and importing requests adds about 100 ms to a cold start. So the calls of one
-event go through this small session: one ``PoolManager`` per process, shared
-by threads, connections kept alive, TLS always verified, the environment's
-proxy settings read once. Errors become ``TransportError`` here, and the API client
-layer (``transport/api.py``) maps those (and HTTP answers) to the project's error tree.
+event go through this small session: one per process, shared by threads,
+connections kept alive, TLS always verified; which pool a URL goes to (and the
+environment's proxy settings, read once) is ``transport/origins.py``'s. Errors
+become ``TransportError`` here, and the API client layer (``transport/api.py``)
+maps those (and HTTP answers) to the project's error tree.
 
 A request given a ``total`` is bounded whole, status line and headers included: a
 per-read timeout alone lets an answer that trickles in (a byte every second) hold
@@ -23,19 +24,18 @@ from __future__ import annotations
 import json
 import threading
 import time
-import urllib.request
 from collections.abc import Mapping
 from types import TracebackType
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import urllib3
-from urllib3.connectionpool import HTTPConnectionPool
 from urllib3.exceptions import HTTPError as Urllib3Error
 from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError, SSLError
 from urllib3.exceptions import TimeoutError as Urllib3Timeout
 
-from function.transport.watchdog import CURRENT, Watchdog, watched
+from function.transport.origins import Origins
+from function.transport.watchdog import CURRENT, Watchdog
 
 Timeout = tuple[float, float]
 
@@ -104,12 +104,7 @@ class Session:
         self._max_bytes = max_answer_bytes
         options: dict[str, Any] = {"maxsize": maxsize, "block": False, "retries": False}
         options.update(cert_reqs="CERT_REQUIRED", ca_certs=ca_certs or _default_ca())
-        self._options = options
-        self._direct = watched(urllib3.PoolManager(num_pools=8, **options))
-        self._proxies = urllib.request.getproxies_environment()  # read once, not per call
-        self._via: dict[tuple[str, str], urllib3.PoolManager] = {}
-        self._lock = threading.Lock()
-        self._pools: dict[str, HTTPConnectionPool | None] = {}  # origin: its direct pool
+        self._origins = Origins(options)
         self._timeouts: dict[Timeout, urllib3.Timeout] = {}
 
     def request(
@@ -161,9 +156,9 @@ class Session:
                 if len(self._timeouts) > 64:  # budgets left over vary: keep the cache small
                     self._timeouts.clear()
                 seconds = self._timeouts[timeout] = urllib3.Timeout(*timeout)
-            pool, path = self._pool(url)
+            pool, path = self._origins.pool(url)
             if pool is None:  # through a proxy, or a URL the fast path leaves to urllib3
-                via = self._manager(url)
+                via = self._origins.manager(url)
                 return via.request(method, url, data, dict(headers or {}), **_ONCE, timeout=seconds)
             return pool.urlopen(
                 method, path, data, dict(headers or {}), **_ONCE, timeout=seconds, retries=False
@@ -207,10 +202,7 @@ class Session:
             raise _translate(exc, "") from None
 
     def close(self) -> None:
-        self._pools.clear()
-        self._direct.clear()
-        for pool in self._via.values():
-            pool.clear()
+        self._origins.clear()
 
     def __enter__(self) -> Session:
         return self
@@ -220,53 +212,11 @@ class Session:
     ) -> None:
         self.close()
 
-    def _pool(self, url: str) -> tuple[HTTPConnectionPool | None, str]:
-        """The direct pool of ``url``'s origin and the path to ask it for, without parsing
-        the URL again on every call; ``None`` for a proxy's host or an unusual URL."""
-        start = url.find("://") + 3
-        slash = url.find("/", start)
-        origin, path = (url, "/") if slash < 0 else (url[:slash], url[slash:])
-        if "#" in url or "?" in origin or "@" in origin:
-            return None, url
-        pool = self._pools.get(origin)
-        if pool is None or pool.pool is None:  # new, or closed (evicted by the manager)
-            if origin in self._pools and pool is None:
-                return None, url
-            parts = urlsplit(origin)
-            proxy = self._proxies.get(parts.scheme)
-            if proxy and not _bypass(parts.hostname or "", self._proxies):
-                self._pools[origin] = None
-                return None, url
-            pool = self._direct.connection_from_host(parts.hostname, parts.port, parts.scheme)
-            if len(self._pools) > 32:
-                self._pools.clear()
-            self._pools[origin] = pool
-        return pool, path
-
-    def _manager(self, url: str) -> urllib3.PoolManager:
-        """The direct pool, or a proxy's for hosts the environment sends through one."""
-        parts = urlsplit(url)
-        proxy = self._proxies.get(parts.scheme)
-        if not proxy or _bypass(parts.hostname or "", self._proxies):
-            return self._direct
-        with self._lock:
-            key = (parts.scheme, proxy)
-            if key not in self._via:
-                proxied = urllib3.ProxyManager(proxy, num_pools=8, **self._options)
-                self._via[key] = watched(proxied)
-            return self._via[key]
-
 
 def _timed_out(watchdog: Watchdog) -> TransportTimeout | None:
     if not watchdog.fired:
         return None
     return TransportTimeout("Timeout: no complete answer within the request's budget")
-
-
-def _bypass(host: str, proxies: dict[str, str]) -> bool:
-    """``no_proxy`` says this host is reached directly."""
-    bypass: bool = urllib.request.proxy_bypass_environment(host, proxies)  # type: ignore[attr-defined]
-    return bypass
 
 
 def _set_read_timeout(answer: urllib3.BaseHTTPResponse, seconds: float) -> None:

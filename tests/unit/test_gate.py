@@ -1,9 +1,11 @@
 """The gate (function/gate.py): one throttle answer pauses every sender; width bounds flight.
 
-The answers are made up here (no network); time is ``VirtualTime`` (no real sleeps)."""
+The answers are made up here (no network); time is ``VirtualTime`` (no real sleeps). A
+batch's servers are admitted by the same gate: as many run as it is wide."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from dataclasses import dataclass, field
 
@@ -13,6 +15,7 @@ from support import VirtualTime
 from function.domain.adaptive import Tuning
 from function.domain.errors import TemporaryError
 from function.gate import Gate
+from function.pool import map_in_context
 
 
 @dataclass
@@ -96,3 +99,40 @@ def test_a_worker_waiting_for_a_slot_gives_up_at_its_deadline() -> None:
 
 def _broken() -> FakeAnswer:
     raise OSError("connection reset")
+
+
+def test_a_batch_runs_as_many_servers_at_once_as_the_gate_is_wide() -> None:
+    gate = Gate(32, VirtualTime().timing, Tuning(start=2))
+    together = threading.Barrier(2, timeout=10)  # two are admitted side by side…
+    lock, seen = threading.Lock(), []
+
+    def server(_: int) -> None:
+        together.wait()
+        with lock:
+            seen.append(gate.running)
+
+    list(map_in_context(server, range(6), concurrency=32, admit=gate.admitted))
+    assert max(seen) == 2  # …and never a third, though the pool has 6 threads for them
+    assert gate.running == 0
+
+
+def test_the_batch_widens_with_clean_answers_and_narrows_with_a_503() -> None:
+    gate = Gate(32, VirtualTime().timing, Tuning(start=2))
+    with contextlib.ExitStack() as held:
+        for _ in range(2):
+            held.enter_context(gate.admitted())
+        assert gate.width - gate.running == 0  # the next server waits to start
+        started = threading.Event()
+
+        def third() -> None:
+            with gate.admitted():
+                started.set()
+
+        waiting = threading.Thread(target=third)
+        waiting.start()
+        gate.call("GET", None, lambda: FakeAnswer(200))  # a clean answer: one more fits
+        assert started.wait(10)
+        waiting.join()
+        gate.call("GET", None, lambda: FakeAnswer(503))
+        assert gate.width - gate.running < 0  # narrower than what runs: none starts now
+    assert gate.running == 0

@@ -1,0 +1,45 @@
+"""Every API the function calls passes an adaptive gate (``function/gate.py``), and a batch's
+servers are admitted by the compute API's: the wiring, checked by sending a real event.
+
+Each API has a gate of its own (the network API and Auto Scaling throttle apart from the
+compute API); a gate that answers passed through it widens (slow start), so a gate wider
+than it started is one the event's requests went through."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from support import VirtualTime, service
+
+from emulator.client import AdminClient
+from emulator.server import EmulatorServer
+from function.domain.adaptive import Tuning
+from function.gate import Gate
+
+ROOT = Path(__file__).resolve().parents[2]
+START = Tuning().start
+
+
+def test_the_compute_and_network_requests_of_an_event_pass_their_own_gates(
+    emulator: EmulatorServer, admin: AdminClient
+) -> None:
+    admin.seed(json.loads((ROOT / "examples" / "emulator-seed.json").read_text()))
+    built = service(
+        emulator.url, timing=VirtualTime().timing, ownership="port", as_endpoint=emulator.url
+    )
+    body = (ROOT / "events" / "cts-create-server.json").read_bytes()
+    reply = built.handle({"Content-Type": "application/json"}, body)
+    assert reply.status == 200, reply.body
+    ports = built.flow.ports
+    assert ports is not None
+    network = ports.client.limiter
+    compute = getattr(built.admit, "__self__", None)  # Gate.admitted, bound to the gate
+    assert isinstance(network, Gate) and isinstance(compute, Gate)
+    assert network is not compute
+    assert network.width > START and compute.width > START  # both saw clean answers
+    assert compute.running == 0  # the batch's servers were admitted by it, and left
+    releaser = built.releaser
+    assert releaser is not None and releaser.client is not None
+    hooks = releaser.client.limiter
+    assert isinstance(hooks, Gate) and hooks not in (network, compute)
