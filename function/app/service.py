@@ -1,9 +1,6 @@
-"""Request body in, reply out: the one code path behind every entry point.
-
-``Service`` is assembled once per process by ``wiring.build_service`` and is
-safe to share between threads. ``main.py`` (HTTP and FunctionGraph) and
-``cli.py`` (``invoke``, ``reconcile``) only translate to and from it.
-"""
+"""Request body in, reply out: the one code path behind every entry point. ``Service`` is
+assembled once per process by ``wiring.build_service`` and is safe to share between
+threads; ``main.py`` (HTTP, FunctionGraph) and ``cli.py`` only translate to and from it."""
 
 from __future__ import annotations
 
@@ -243,6 +240,7 @@ class Service:
                 concurrency=width,
                 changes_since=changes_since,
                 marker=marker,
+                admit=self.admit,
             )
             ctx = {"summary": summary_json(summary)}
             log.info("reconcile %s: %d checked", project, summary.checked, extra={"ctx": ctx})

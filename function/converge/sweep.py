@@ -24,7 +24,7 @@ from function.domain.errors import NicAttachError, ServerGone
 from function.domain.model import ServerRef
 from function.domain.outcome import Kind, Outcome, failed
 from function.domain.timing import Deadline
-from function.pool import map_in_context
+from function.pool import Admit, map_in_context
 
 log = logging.getLogger("nicattach.sweep")
 
@@ -89,7 +89,11 @@ def reconcile(
     concurrency: int = 8,
     changes_since: str | None = None,
     marker: str | None = None,
+    admit: Admit | None = None,
 ) -> SweepSummary:
+    """Converge (or with ``dry_run`` preview) every server of the project, page by page,
+    ``concurrency`` at most at once and, with ``admit`` (the compute gate), as many as it
+    admits; never raises: what stopped it is in the summary, with where to resume."""
     summary = SweepSummary(project_id, dry_run=dry_run)
     fields = {"correlation_id": logs.bound("correlation_id") or f"sweep-{uuid.uuid4()}"}
     with logs.bind(**fields):
@@ -112,7 +116,7 @@ def reconcile(
                 summary.incomplete, summary.marker = True, marker
                 summary.failures.append(Failure(None, code, message))
                 break
-            _sweep_page(summary, flow, page.servers, deadline, dry_run, concurrency)
+            _sweep_page(summary, flow, page.servers, deadline, dry_run, concurrency, admit)
             if page.next_marker is None:  # an empty page may have more behind it (v1)
                 break
             marker = page.next_marker
@@ -160,6 +164,7 @@ def _sweep_page(
     deadline: Deadline,
     dry_run: bool,
     concurrency: int,
+    admit: Admit | None,
 ) -> None:
     summary.checked += len(servers)
     swept = [s for s in servers if s.status in SWEPT_STATUSES]
@@ -182,7 +187,7 @@ def _sweep_page(
                 code, message = _error(exc)
                 return failed(ref.server_id, ref.project_id, code, message, retryable=True)
 
-    for result in map_in_context(one, refs, concurrency=concurrency):
+    for result in map_in_context(one, refs, concurrency=concurrency, admit=admit):
         if isinstance(result, Preview):
             _count_preview(summary, result)
         else:

@@ -8,9 +8,11 @@ than it started is one the event's requests went through."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from support import VirtualTime, service
+from support import PROJECT, VirtualTime, service
 
 from emulator.client import AdminClient
 from emulator.server import EmulatorServer
@@ -43,3 +45,27 @@ def test_the_compute_and_network_requests_of_an_event_pass_their_own_gates(
     assert releaser is not None and releaser.client is not None
     hooks = releaser.client.limiter
     assert isinstance(hooks, Gate) and hooks not in (network, compute)
+
+
+def test_a_sweeps_servers_are_admitted_by_the_compute_gate(
+    emulator: EmulatorServer, admin: AdminClient
+) -> None:
+    """The sweep runs its servers as the batch does: each one is admitted by the compute
+    gate before it starts (so a narrowed gate leaves the rest of a page unstarted)."""
+    admin.seed(json.loads((ROOT / "examples" / "emulator-seed.json").read_text()))
+    built = service(emulator.url, timing=VirtualTime().timing)
+    compute = getattr(built.admit, "__self__", None)
+    assert isinstance(compute, Gate)
+    admitted: list[int] = []
+
+    @contextmanager
+    def counted() -> Iterator[None]:
+        admitted.append(compute.running)
+        with compute.admitted():
+            yield
+
+    built.admit = counted
+    summary = built.reconcile(PROJECT, full=True)
+    assert summary.checked >= 2 and not summary.incomplete, summary
+    assert len(admitted) == summary.checked - summary.pending - summary.skipped
+    assert compute.running == 0
