@@ -162,10 +162,13 @@ def port_owner(
     eips: PublicIps = FloatingIps(client)
     bandwidths = None
     if huawei:
-        eips = EipClient(session, settings.network_endpoint, auth, timing=timing, timeout=timeout)
+        eip = EipClient(session, settings.network_endpoint, auth, timing=timing, timeout=timeout)
+        eip.limit(Gate(settings.concurrency, timing))  # each API throttles on its own
         bandwidths = BandwidthClient(
             session, settings.network_endpoint, auth, timing=timing, timeout=timeout
         )
+        bandwidths.limit(Gate(settings.concurrency, timing))
+        eips = eip
     return PortOwner(client, describe=not huawei, flavour=flavour, eips=eips, bandwidths=bandwidths)
 
 

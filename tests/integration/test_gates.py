@@ -69,3 +69,16 @@ def test_a_sweeps_servers_are_admitted_by_the_compute_gate(
     assert summary.checked >= 2 and not summary.incomplete, summary
     assert len(admitted) == summary.checked - summary.pending - summary.skipped
     assert compute.running == 0
+
+
+def test_huaweis_eip_and_bandwidth_apis_each_pass_a_gate_of_their_own(
+    emulator: EmulatorServer,
+) -> None:
+    built = service(emulator.url, timing=VirtualTime().timing, backend="huawei-v1")
+    ports = built.flow.ports
+    assert ports is not None and ports.bandwidths is not None
+    clients = (ports.eips, ports.bandwidths)
+    gates = [[api.limiter for api in (c._v1, c._v2)] for c in clients]  # type: ignore[union-attr]
+    assert all(isinstance(g, Gate) for pair in gates for g in pair)
+    assert [a is b for a, b in gates] == [True, True]  # one limit per API, both versions
+    assert gates[0][0] is not gates[1][0] and ports.client.limiter not in (gates[0][0], gates[1][0])
