@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from function import logs, telemetry
 from function.app import reserves
@@ -23,19 +23,16 @@ from function.app.observe import (
     observe,
     outcome_record,
 )
-from function.app.ready import ReadyEvents
 from function.app.replies import PACKAGE, outcome_reply, trigger_json
 from function.app.replies import Reply as Reply  # re-exported: the entry points' name
 from function.app.replies import correlation_id_of as correlation_id_of
 from function.app.replies import error_reply as error_reply
 from function.app.replies import package_version as package_version
 from function.app.smn_gate import SmnGate
-from function.app.views import preview_json, summary_json
 from function.auth import Auth
 from function.compute.base import ComputeBackend
 from function.config import Settings
 from function.converge.flow import Flow
-from function.converge.sweep import SweepSummary, reconcile
 from function.delivery import emit
 from function.domain.codes import ErrorCode
 from function.domain.errors import InputError
@@ -43,10 +40,14 @@ from function.domain.model import ParsedEvent, ServerRef, check_project_id
 from function.domain.outcome import IGNORED, Outcome, failed
 from function.domain.policy import Policy
 from function.domain.timing import Deadline, Timing
-from function.lifecycle.releaser import Releaser
 from function.pool import map_in_context
 from function.transport.api import CORRELATION_HEADER
 from function.transport.session import HttpSession
+
+if TYPE_CHECKING:  # types only: these modules serve rare paths (see reconcile, dry_run)
+    from function.app.ready import ReadyEvents
+    from function.converge.sweep import SweepSummary
+    from function.lifecycle.releaser import Releaser
 
 log = logging.getLogger("nicattach.service")
 
@@ -221,6 +222,10 @@ class Service:
         """The sweep over one project (default: the configured one); see ``sweep.py``.
         ``full=False`` looks only at servers changed within ``NICATTACH_SWEEP_WINDOW_S``
         before ``now`` (an ISO 8601 time)."""
+        # Imported here: a TIMER event or the CLI sweeps, most processes never do.
+        from function.app.views import summary_json
+        from function.converge.sweep import reconcile
+
         project = check_project_id(project_id or self.settings.project_id or "", "project")
         if not self.settings.project_allowed(project):
             raise InputError(f"project {project} is not allowed (NICATTACH_ALLOWED_PROJECTS)")
@@ -251,6 +256,8 @@ class Service:
         """Per server: tags, matching rules, what would be attached or undone. Reads only.
 
         Raises ``InputError`` for a body ``handle`` would answer with 400."""
+        from function.app.views import preview_json  # the CLI's dry run only
+
         parsed = self.intake.request(headers, body)
         if parsed.ignored_reason is not None:
             return [{"ignored": parsed.ignored_reason}]

@@ -12,16 +12,12 @@ import random
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 from function.app import reserves
-from function.app.ready import ReadyEvents
 from function.app.service import Service
 from function.auth import Auth, auth_from_settings, bind
 from function.compute.base import ComputeBackend
-from function.compute.huawei_v1.backend import HuaweiV1Backend
-from function.compute.huawei_v1.client import HuaweiV1Client
-from function.compute.nova.backend import NovaBackend
-from function.compute.nova.client import NovaClient
 from function.config import ConfigError, Settings
 from function.config.checks import network_problem
 from function.config.policy_file import load_policy
@@ -37,12 +33,15 @@ from function.domain.policy import Policy
 from function.domain.port_profile import Flavour
 from function.domain.timing import Timing
 from function.gate import Gate
-from function.lifecycle.client import AsClient
 from function.lifecycle.releaser import Releaser
 from function.network.client import NetworkClient
 from function.network.eips import EipClient, FloatingIps, PublicIps
 from function.transport import tls
 from function.transport.session import Counted, HttpSession, Session
+
+if TYPE_CHECKING:
+    from function.compute.huawei_v1.backend import HuaweiV1Backend
+    from function.compute.nova.backend import NovaBackend
 
 log = logging.getLogger("nicattach.wiring")
 REAL = Timing(clock=time.monotonic, sleep=time.sleep, rng=random.random)
@@ -96,6 +95,8 @@ def build_service(
     releaser = hook_releaser(settings, session, auth, timing, wall)
     ready = None
     if settings.ready_event and sink is not None:
+        from function.app.ready import ReadyEvents  # NICATTACH_READY_EVENT only
+
         ready = ReadyEvents(sink, ports.client if ports else None, settings.event_source)
     return Service(
         settings,
@@ -122,6 +123,8 @@ def hook_releaser(
     """Answers Auto Scaling lifecycle hooks (``NICATTACH_AS_ENDPOINT``; else reports only)."""
     client = None
     if settings.as_endpoint:
+        from function.lifecycle.client import AsClient  # NICATTACH_AS_ENDPOINT only
+
         timeout = (settings.connect_timeout_s, settings.read_timeout_s)
         client = AsClient(session, settings.as_endpoint, auth, timing=timing, timeout=timeout)
     return Releaser(
@@ -167,7 +170,11 @@ def compute_backend(
     timing: Timing,
     reads: ThreadPoolExecutor | None = None,
 ) -> ComputeBackend:
+    # Each backend imported when chosen: a process runs one, never both.
     if settings.backend == "nova":
+        from function.compute.nova.backend import NovaBackend
+        from function.compute.nova.client import NovaClient
+
         client = NovaClient(
             session,
             settings.ecs_endpoint,
@@ -179,6 +186,9 @@ def compute_backend(
         client.limiter = Gate(settings.concurrency, timing)  # adaptive; the setting is its ceiling
         return NovaBackend(client, marks=settings.device_tags)
     if settings.backend == "huawei-v1":
+        from function.compute.huawei_v1.backend import HuaweiV1Backend
+        from function.compute.huawei_v1.client import HuaweiV1Client
+
         v1 = HuaweiV1Client(
             session,
             settings.ecs_endpoint,
@@ -191,10 +201,17 @@ def compute_backend(
     raise ConfigError(f"backend {settings.backend!r} is not available")
 
 
-BACKENDS: dict[str, type[NovaBackend] | type[HuaweiV1Backend]] = {
-    "nova": NovaBackend,
-    "huawei-v1": HuaweiV1Backend,
-}
+def backend_class(backend: str) -> type[NovaBackend] | type[HuaweiV1Backend] | None:
+    """The class of a backend by its setting's name (imported then: only the one in use)."""
+    if backend == "nova":
+        from function.compute.nova.backend import NovaBackend
+
+        return NovaBackend
+    if backend == "huawei-v1":
+        from function.compute.huawei_v1.backend import HuaweiV1Backend
+
+        return HuaweiV1Backend
+    return None
 
 
 def refuse_unsupported(policy: Policy, backend: str, *, port_first: bool = True) -> None:
@@ -203,7 +220,7 @@ def refuse_unsupported(policy: Policy, backend: str, *, port_first: bool = True)
     backend's capabilities, before anything is built or authenticated. ``port_first``:
     whether the ownership in effect makes every NIC from a port (a NIC profile lives on
     the port; a Nova attach by ``net_id`` with a device tag cannot carry one)."""
-    kind = BACKENDS.get(backend)
+    kind = backend_class(backend)
     if kind is None:
         return
     problems = [
