@@ -22,23 +22,24 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
+from typing import TYPE_CHECKING
 
 from function.domain.errors import PolicyConflict
-from function.domain.explain import Explanation, RuleVerdict
 from function.domain.profile import DEFAULT, NicProfile, describe_profile
 from function.domain.tags import Tags
 from function.domain.text import canonical_uuid
+
+if TYPE_CHECKING:  # ``explain`` (the CLI's) imports them when it runs
+    from function.domain.explain import Explanation, RuleVerdict
 
 __all__ = [
     "AttachSpec",
     "Condition",
     "Desired",
-    "Explanation",
     "NicRequest",
     "Policy",
     "PolicyConflict",
     "Rule",
-    "RuleVerdict",
     "evaluate",
     "explain",
     "first_failure",
@@ -139,6 +140,8 @@ def evaluate(policy: Policy, tags: Tags) -> Desired:
 
 def explain(policy: Policy, tags: Tags) -> Explanation:
     """Per rule: matched or not and the first failed condition; then the NICs or the conflict."""
+    from function.domain.explain import Explanation
+
     verdicts = tuple(_verdict(rule, tags) for rule in policy.rules)
     try:
         nics, conflict = evaluate(policy, tags).nics, None
@@ -163,6 +166,8 @@ def first_failure(rule: Rule, tags: Tags) -> str | None:
 
 
 def _verdict(rule: Rule, tags: Tags) -> RuleVerdict:
+    from function.domain.explain import RuleVerdict
+
     failed = first_failure(rule, tags)
     return RuleVerdict(rule.name, rule.index, failed is None, failed)
 
