@@ -69,7 +69,7 @@ class Service:
         sink: emit.Sink | None,
         session: HttpSession,
         timing: Timing,
-        releaser: Releaser | None = None,
+        releaser: Callable[[], Releaser] | None = None,
         compute_calls: Callable[[], int] = lambda: 0,
         ready: ReadyEvents | None = None,
     ) -> None:
@@ -81,7 +81,7 @@ class Service:
         self.sink = sink
         self.session = session
         self.timing = timing
-        self.releaser = releaser
+        self.releaser = releaser  # made when a lifecycle hook first needs an answer
         self.compute_calls = compute_calls  # requests sent to the compute API so far
         self.ready = ready  # NICATTACH_READY_EVENT: nicattach.nic.ready through the sink
         self.intake = Intake(settings.max_body_bytes, SmnGate(session, settings.smn_topics))
@@ -199,7 +199,7 @@ class Service:
     ) -> list[Outcome]:
         """Answer the lifecycle hook of every server that has one (``function/lifecycle``)."""
         assert self.releaser is not None
-        releaser = self.releaser
+        releaser = self.releaser()
         pairs = list(zip(refs, outcomes, strict=True))
 
         def release(pair: tuple[ServerRef, Outcome]) -> Outcome:

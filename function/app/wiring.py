@@ -7,6 +7,7 @@ build services here with a fake ``Timing`` and never sleep for real.
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 import time
@@ -33,7 +34,6 @@ from function.domain.policy import Policy
 from function.domain.port_profile import Flavour
 from function.domain.timing import Timing
 from function.gate import Gate
-from function.lifecycle.releaser import Releaser
 from function.network.client import NetworkClient
 from function.network.eips import EipClient, FloatingIps, PublicIps
 from function.transport import tls
@@ -42,6 +42,7 @@ from function.transport.session import Counted, HttpSession, Session
 if TYPE_CHECKING:
     from function.compute.huawei_v1.backend import HuaweiV1Backend
     from function.compute.nova.backend import NovaBackend
+    from function.lifecycle.releaser import Releaser
 
 log = logging.getLogger("nicattach.wiring")
 REAL = Timing(clock=time.monotonic, sleep=time.sleep, rng=random.random)
@@ -92,7 +93,8 @@ def build_service(
     )
     flow = Flow(FlowScope.of(settings), policy, backend, waiter, converger, reads)
     sink = emit.sink_from_settings(settings, session, auth, timing=timing)
-    releaser = hook_releaser(settings, session, auth, timing, wall)
+    # Made on the first event with a lifecycle hook: most processes never see one.
+    releaser = functools.cache(lambda: hook_releaser(settings, session, auth, timing, wall))
     ready = None
     if settings.ready_event and sink is not None:
         from function.app.ready import ReadyEvents  # NICATTACH_READY_EVENT only
@@ -121,6 +123,8 @@ def hook_releaser(
     wall: Callable[[], float] = time.time,
 ) -> Releaser:
     """Answers Auto Scaling lifecycle hooks (``NICATTACH_AS_ENDPOINT``; else reports only)."""
+    from function.lifecycle.releaser import Releaser
+
     client = None
     if settings.as_endpoint:
         from function.lifecycle.client import AsClient  # NICATTACH_AS_ENDPOINT only

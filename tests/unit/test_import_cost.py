@@ -37,6 +37,8 @@ RARE = (
     "function.delivery.ready",
     "function.domain.explain",  # the CLI's explain
     "function.lifecycle.client",  # NICATTACH_AS_ENDPOINT
+    "function.lifecycle.decision",  # an event with a lifecycle hook
+    "function.lifecycle.releaser",
     "function.sources.smn_signature",  # SMN messages over HTTP
 )
 OTHER_BACKEND = {"nova": "function.compute.huawei_v1", "huawei-v1": "function.compute.nova"}
