@@ -8,13 +8,19 @@ blocked) once per checkout, timed as ``imports.py`` times it, then once more und
 puts the load of a shared machine on every side alike. Each checkout runs its own
 ``.venv/bin/python`` from its own directory; the environment is a bench-like one
 (``examples/policy.yaml``, an endpoint and a token: nothing is contacted at import).
-One untimed import per checkout first writes its bytecode caches.
+
+``--bytecode cached`` (the default; what a deployment runs: functions-framework writes
+``__pycache__``, ``make package`` ships ``.pyc`` for the runtime's Python): one untimed
+import per checkout first writes the caches. ``--bytecode none``: ``function/``'s caches
+are removed and none written, so every import compiles its sources (a package built
+for another Python version; or ``PYTHONDONTWRITEBYTECODE=1`` in a fresh checkout).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 from pathlib import Path
@@ -35,6 +41,10 @@ BLOCK = f"import sys\nfor name in {HTTP_STACK!r}:\n    sys.modules[name] = None\
 def _run(tree: Path, *args: str) -> subprocess.CompletedProcess[str]:
     python = str(tree / ".venv" / "bin" / "python")
     env = {**os.environ, **ENV}
+    if os.environ.get("BENCH_NO_BYTECODE"):
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+    else:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
     return subprocess.run(
         [python, *args], cwd=tree, env=env, capture_output=True, text=True, check=True
     )
@@ -68,7 +78,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("trees", nargs="+", type=Path)
     parser.add_argument("--rounds", type=int, default=21)
+    parser.add_argument("--bytecode", choices=("cached", "none"), default="cached")
     args = parser.parse_args()
+    if args.bytecode == "none":
+        os.environ["BENCH_NO_BYTECODE"] = "1"
+        for tree in args.trees:
+            for cache in (tree / "function").rglob("__pycache__"):
+                shutil.rmtree(cache)
     timed: dict[Path, list[float]] = {tree: [] for tree in args.trees}
     own: dict[Path, list[float]] = {tree: [] for tree in args.trees}
     counts: dict[Path, tuple[int, int]] = {}
