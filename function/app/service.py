@@ -7,7 +7,6 @@ safe to share between threads. ``main.py`` (HTTP and FunctionGraph) and
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -28,7 +27,6 @@ from function.app.replies import Reply as Reply  # re-exported: the entry points
 from function.app.replies import correlation_id_of as correlation_id_of
 from function.app.replies import error_reply as error_reply
 from function.app.replies import package_version as package_version
-from function.app.smn_gate import SmnGate
 from function.auth import Auth
 from function.compute.base import ComputeBackend
 from function.config import Settings
@@ -84,7 +82,7 @@ class Service:
         self.releaser = releaser  # made when a lifecycle hook first needs an answer
         self.compute_calls = compute_calls  # requests sent to the compute API so far
         self.ready = ready  # NICATTACH_READY_EVENT: nicattach.nic.ready through the sink
-        self.intake = Intake(settings.max_body_bytes, SmnGate(session, settings.smn_topics))
+        self.intake = Intake(settings.max_body_bytes, session, settings.smn_topics)
         self.cloud = cloud_attributes(settings.ecs_endpoint)
         reserves.check_deadline(settings)
 
@@ -224,7 +222,7 @@ class Service:
         before ``now`` (an ISO 8601 time)."""
         # Imported here: a TIMER event or the CLI sweeps, most processes never do.
         from function.app.views import summary_json
-        from function.converge.sweep import reconcile
+        from function.converge.sweep import reconcile, sweep_window_start
 
         project = check_project_id(project_id or self.settings.project_id or "", "project")
         if not self.settings.project_allowed(project):
@@ -295,12 +293,3 @@ class Service:
         log.info("ignored event %s: %s", event_id, reason, extra={"ctx": ctx})
         body = {"outcome": "ignored", "reason": reason, "trigger": trigger_json(parsed)}
         return Reply.of_json(IGNORED.http_status, body, IGNORED)
-
-
-def sweep_window_start(now: str | None, window_s: float) -> str:
-    """``changes-since`` for a sweep window ending ``now`` (default: the current time)."""
-    end = dt.datetime.fromisoformat(now) if now else dt.datetime.now(dt.timezone.utc)
-    if end.tzinfo is None:
-        end = end.replace(tzinfo=dt.timezone.utc)
-    start = end - dt.timedelta(seconds=window_s)
-    return start.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

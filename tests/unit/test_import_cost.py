@@ -39,7 +39,8 @@ RARE = (
     "function.lifecycle.client",  # NICATTACH_AS_ENDPOINT
     "function.lifecycle.decision",  # an event with a lifecycle hook
     "function.lifecycle.releaser",
-    "function.sources.smn_signature",  # SMN messages over HTTP
+    "function.app.smn_gate",  # SMN messages over HTTP (the HTTP entry only)
+    "function.sources.smn_signature",
 )
 OTHER_BACKEND = {"nova": "function.compute.huawei_v1", "huawei-v1": "function.compute.nova"}
 
