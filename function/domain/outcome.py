@@ -20,6 +20,8 @@ class Kind(str, Enum):
 
 @dataclass(frozen=True)
 class Outcome:
+    """What happened to one server in one delivery: exactly one per server per event."""
+
     kind: Kind
     server_id: str
     project_id: str | None

@@ -87,6 +87,8 @@ class AttachSpec:
 
 @dataclass(frozen=True)
 class Rule:
+    """One rule of the policy file: conditions on tags, and the NICs to attach."""
+
     name: str
     index: int  # 1-based position in the file
     when: tuple[Condition, ...]
@@ -96,6 +98,8 @@ class Rule:
 
 @dataclass(frozen=True)
 class Policy:
+    """The validated policy file: its rules in file order."""
+
     source: str  # file name for messages
     rules: tuple[Rule, ...]
 
@@ -121,6 +125,8 @@ class NicRequest:
 
 @dataclass(frozen=True)
 class Desired:
+    """What the policy wants for one server's tags: the matching rules and their NICs."""
+
     rules: tuple[str, ...]  # matching rule names, policy order
     nics: tuple[NicRequest, ...]  # merged, in first-appearance order
 
