@@ -35,7 +35,7 @@ from function.domain.codes import ErrorCode
 from function.domain.errors import InputError
 from function.domain.model import Ignored
 from function.domain.timing import Deadline
-from function.sources.smn import is_smn
+from function.sources.inbound import is_smn
 from function.transport.session import HttpSession, TransportError
 
 if TYPE_CHECKING:  # the checker itself is imported by verify: most processes never see SMN

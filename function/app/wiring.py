@@ -29,7 +29,6 @@ from function.converge.ports import PortOwner
 from function.converge.waiter import Waiter
 from function.delivery import emit
 from function.domain.errors import PolicyError
-from function.domain.lifecycle import Action
 from function.domain.policy import Policy
 from function.domain.port_profile import Flavour
 from function.domain.timing import Timing
@@ -123,6 +122,7 @@ def hook_releaser(
     wall: Callable[[], float] = time.time,
 ) -> Releaser:
     """Answers Auto Scaling lifecycle hooks (``NICATTACH_AS_ENDPOINT``; else reports only)."""
+    from function.domain.lifecycle import Action
     from function.lifecycle.releaser import Releaser
 
     client = None

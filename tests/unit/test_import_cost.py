@@ -30,16 +30,18 @@ RARE = (
     "function.app.check",  # the CLI's check
     "function.app.check_network",
     "function.app.ready",  # NICATTACH_READY_EVENT
+    "function.app.smn_gate",  # SMN messages over HTTP (the HTTP entry only)
     "function.app.views",  # JSON of a sweep summary or a dry run
     "function.cli",
     "function.converge.preview",  # dry runs and sweeps
     "function.converge.sweep",  # TIMER events and the CLI
     "function.delivery.ready",
     "function.domain.explain",  # the CLI's explain
+    "function.domain.lifecycle",  # Auto Scaling lifecycle hooks (SMN)
     "function.lifecycle.client",  # NICATTACH_AS_ENDPOINT
     "function.lifecycle.decision",  # an event with a lifecycle hook
     "function.lifecycle.releaser",
-    "function.app.smn_gate",  # SMN messages over HTTP (the HTTP entry only)
+    "function.sources.smn",  # a lifecycle hook's SMN notification
     "function.sources.smn_signature",
 )
 OTHER_BACKEND = {"nova": "function.compute.huawei_v1", "huawei-v1": "function.compute.nova"}
