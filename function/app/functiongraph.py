@@ -23,7 +23,6 @@ from typing import Any, Protocol
 from function import logs, telemetry
 from function.app import reserves
 from function.app.service import Service
-from function.app.views import summary_json
 from function.auth import InvocationCredentials, invocation
 from function.config import PROJECT_ID
 from function.delivery import emit
@@ -138,6 +137,8 @@ def wrong_target() -> Any:
 def timer_sweep(service: Service, budget: float | None) -> dict[str, Any]:
     """The TIMER sweep's summary; a sweep it cannot start (no project, a project not
     allowed) is answered with the reason, not raised: a retry would not fix it."""
+    from function.app.views import summary_json  # a TIMER event's only: not at cold start
+
     try:
         return summary_json(service.reconcile(full=False, budget_s=budget))
     except NicAttachError as exc:

@@ -10,19 +10,38 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-from function.app.smn_gate import SmnGate
 from function.domain.errors import BodyTooLarge, InputError
 from function.domain.model import Ignored, ParsedEvent
 from function.domain.timing import Deadline
 from function.sources.inbound import decode_parsed, decode_request
 from function.sources.parse import parse_event
 
+if TYPE_CHECKING:
+    from function.app.smn_gate import SmnGate
+    from function.transport.session import HttpSession
+
 
 class Intake:
-    def __init__(self, max_body_bytes: int, smn: SmnGate) -> None:
+    def __init__(self, max_body_bytes: int, session: HttpSession, topics: tuple[str, ...]) -> None:
         self.max_body_bytes = max_body_bytes
-        self.smn = smn
+        self._session, self._topics = session, topics
+        self._smn: SmnGate | None = None
+
+    @property
+    def smn(self) -> SmnGate:
+        """Made (and imported) when a request over HTTP first needs it: FunctionGraph's
+        handler never does, so its cold start skips the module."""
+        if self._smn is None:  # two first requests at once may make two: both are equal
+            from function.app.smn_gate import SmnGate
+
+            self._smn = SmnGate(self._session, self._topics)
+        return self._smn
+
+    @smn.setter
+    def smn(self, gate: SmnGate) -> None:
+        self._smn = gate
 
     def request(
         self, headers: Mapping[str, str], body: bytes, untrusted: Deadline | None = None

@@ -21,6 +21,8 @@ from function.config import DEADLINE_S, ConfigError, Settings
 
 @dataclass(frozen=True)
 class Reserve:
+    """A share of an event's deadline kept back for one step, between a floor and a cap."""
+
     share: float
     """Of the event's deadline."""
     floor: float

@@ -4,10 +4,9 @@ threads; ``main.py`` (HTTP, FunctionGraph) and ``cli.py`` only translate to and 
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from function import logs, telemetry
 from function.app import reserves
@@ -20,19 +19,15 @@ from function.app.observe import (
     observe,
     outcome_record,
 )
-from function.app.ready import ReadyEvents
 from function.app.replies import PACKAGE, outcome_reply, trigger_json
 from function.app.replies import Reply as Reply  # re-exported: the entry points' name
 from function.app.replies import correlation_id_of as correlation_id_of
 from function.app.replies import error_reply as error_reply
 from function.app.replies import package_version as package_version
-from function.app.smn_gate import SmnGate
-from function.app.views import preview_json, summary_json
 from function.auth import Auth
 from function.compute.base import ComputeBackend
 from function.config import Settings
 from function.converge.flow import Flow
-from function.converge.sweep import SweepSummary, reconcile
 from function.delivery import emit
 from function.domain.codes import ErrorCode
 from function.domain.errors import InputError
@@ -40,10 +35,14 @@ from function.domain.model import ParsedEvent, ServerRef, check_project_id
 from function.domain.outcome import IGNORED, Outcome, failed
 from function.domain.policy import Policy
 from function.domain.timing import Deadline, Timing
-from function.lifecycle.releaser import Releaser
 from function.pool import Admit, map_in_context
 from function.transport.api import CORRELATION_HEADER
 from function.transport.session import HttpSession
+
+if TYPE_CHECKING:  # types only: these modules serve rare paths (see reconcile, dry_run)
+    from function.app.ready import ReadyEvents
+    from function.converge.sweep import SweepSummary
+    from function.lifecycle.releaser import Releaser
 
 log = logging.getLogger("nicattach.service")
 
@@ -65,7 +64,7 @@ class Service:
         sink: emit.Sink | None,
         session: HttpSession,
         timing: Timing,
-        releaser: Releaser | None = None,
+        releaser: Callable[[], Releaser] | None = None,
         compute_calls: Callable[[], int] = lambda: 0,
         ready: ReadyEvents | None = None,
         admit: Admit | None = None,
@@ -78,11 +77,11 @@ class Service:
         self.sink = sink
         self.session = session
         self.timing = timing
-        self.releaser = releaser
+        self.releaser = releaser  # made when a lifecycle hook first needs an answer
         self.compute_calls = compute_calls  # requests sent to the compute API so far
         self.ready = ready  # NICATTACH_READY_EVENT: nicattach.nic.ready through the sink
         self.admit = admit  # a batch's servers start as the compute gate lets them
-        self.intake = Intake(settings.max_body_bytes, SmnGate(session, settings.smn_topics))
+        self.intake = Intake(settings.max_body_bytes, session, settings.smn_topics)
         self.cloud = cloud_attributes(settings.ecs_endpoint)
         reserves.check_deadline(settings)
 
@@ -201,7 +200,7 @@ class Service:
     ) -> list[Outcome]:
         """Answer the lifecycle hook of every server that has one (``function/lifecycle``)."""
         assert self.releaser is not None
-        releaser = self.releaser
+        releaser = self.releaser()
         pairs = list(zip(refs, outcomes, strict=True))
 
         def release(pair: tuple[ServerRef, Outcome]) -> Outcome:
@@ -224,6 +223,10 @@ class Service:
         """The sweep over one project (default: the configured one); see ``sweep.py``.
         ``full=False`` looks only at servers changed within ``NICATTACH_SWEEP_WINDOW_S``
         before ``now`` (an ISO 8601 time)."""
+        # Imported here: a TIMER event or the CLI sweeps, most processes never do.
+        from function.app.views import summary_json
+        from function.converge.sweep import reconcile, sweep_window_start
+
         project = check_project_id(project_id or self.settings.project_id or "", "project")
         if not self.settings.project_allowed(project):
             raise InputError(f"project {project} is not allowed (NICATTACH_ALLOWED_PROJECTS)")
@@ -250,6 +253,8 @@ class Service:
         """Per server: tags, matching rules, what would be attached or undone. Reads only.
 
         Raises ``InputError`` for a body ``handle`` would answer with 400."""
+        from function.app.views import preview_json  # the CLI's dry run only
+
         parsed = self.intake.request(headers, body)
         if parsed.ignored_reason is not None:
             return [{"ignored": parsed.ignored_reason}]
@@ -287,12 +292,3 @@ class Service:
         log.info("ignored event %s: %s", event_id, reason, extra={"ctx": ctx})
         body = {"outcome": "ignored", "reason": reason, "trigger": trigger_json(parsed)}
         return Reply.of_json(IGNORED.http_status, body, IGNORED)
-
-
-def sweep_window_start(now: str | None, window_s: float) -> str:
-    """``changes-since`` for a sweep window ending ``now`` (default: the current time)."""
-    end = dt.datetime.fromisoformat(now) if now else dt.datetime.now(dt.timezone.utc)
-    if end.tzinfo is None:
-        end = end.replace(tzinfo=dt.timezone.utc)
-    start = end - dt.timedelta(seconds=window_s)
-    return start.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -29,23 +29,17 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from function.domain.codes import ErrorCode
 from function.domain.errors import InputError
 from function.domain.model import Ignored
 from function.domain.timing import Deadline
-from function.sources.smn import is_smn
-from function.sources.smn_signature import (
-    CONFIRMATION,
-    NOTIFICATION,
-    SIGNED_FIELDS,
-    BadSignature,
-    SigningKey,
-    signing_key,
-    string_to_sign,
-)
+from function.sources.inbound import is_smn
 from function.transport.session import HttpSession, TransportError
+
+if TYPE_CHECKING:  # the checker itself is imported by verify: most processes never see SMN
+    from function.sources.smn_signature import SigningKey
 
 log = logging.getLogger("nicattach.smn")
 
@@ -56,6 +50,9 @@ CLOCK_SKEW_S = 300.0
 CERT_HOST = re.compile(r"smn\.[a-z0-9-]+\.(myhuaweicloud\.(com|eu|cn)|huaweicloud\.com)")
 CACHED_CERTS = 16
 RECORD_FIELDS = ("topic_urn", "message", "subject", "message_id", "timestamp", "type")
+NOTIFICATION, CONFIRMATION = "Notification", "SubscriptionConfirmation"
+SIGNED_TYPES = frozenset((NOTIFICATION, CONFIRMATION, "UnsubscribeConfirmation"))
+"""The types of SMN's HTTP messages (``smn_signature.SIGNED_FIELDS`` signs each)."""
 
 
 class Forbidden(InputError):
@@ -122,6 +119,8 @@ class SmnGate:
         raise Ignored(f"SMN subscription to {topic} ended")
 
     def verify(self, message: Mapping[str, Any], deadline: Deadline) -> None:
+        from function.sources.smn_signature import BadSignature, string_to_sign
+
         topic = message.get("topic_urn")
         if topic not in self._topics:
             raise Forbidden(f"SMN topic {str(topic)[:200]!r} is not in NICATTACH_SMN_TOPICS")
@@ -153,6 +152,8 @@ class SmnGate:
             if url in self._keys:
                 self._keys.move_to_end(url)
                 return self._keys[url]
+        from function.sources.smn_signature import signing_key
+
         key = signing_key(self._get(url, deadline, "signing certificate"))
         with self._lock:
             self._keys[url] = key
@@ -181,4 +182,4 @@ class SmnGate:
 
 def _looks_signed(data: Mapping[str, Any]) -> bool:
     """SMN's HTTP body: its ``type`` and ``topic_urn`` (signed or not: either way checked)."""
-    return data.get("type") in SIGNED_FIELDS and "topic_urn" in data
+    return data.get("type") in SIGNED_TYPES and "topic_urn" in data

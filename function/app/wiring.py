@@ -7,21 +7,18 @@ build services here with a fake ``Timing`` and never sleep for real.
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 from function.app import reserves
-from function.app.ready import ReadyEvents
 from function.app.service import Service
 from function.auth import Auth, auth_from_settings, bind
 from function.compute.base import ComputeBackend
-from function.compute.huawei_v1.backend import HuaweiV1Backend
-from function.compute.huawei_v1.client import HuaweiV1Client
-from function.compute.nova.backend import NovaBackend
-from function.compute.nova.client import NovaClient
 from function.config import ConfigError, Settings
 from function.config.checks import network_problem
 from function.config.policy_file import load_policy
@@ -32,18 +29,20 @@ from function.converge.ports import PortOwner
 from function.converge.waiter import Waiter
 from function.delivery import emit
 from function.domain.errors import PolicyError
-from function.domain.lifecycle import Action
 from function.domain.policy import Policy
 from function.domain.port_profile import Flavour
 from function.domain.timing import Timing
 from function.gate import Gate
-from function.lifecycle.client import AsClient
-from function.lifecycle.releaser import Releaser
 from function.network.bandwidths import BandwidthClient
 from function.network.client import NetworkClient
 from function.network.eips import EipClient, FloatingIps, PublicIps
 from function.transport import tls
 from function.transport.session import Counted, HttpSession, Session
+
+if TYPE_CHECKING:
+    from function.compute.huawei_v1.backend import HuaweiV1Backend
+    from function.compute.nova.backend import NovaBackend
+    from function.lifecycle.releaser import Releaser
 
 log = logging.getLogger("nicattach.wiring")
 REAL = Timing(clock=time.monotonic, sleep=time.sleep, rng=random.random)
@@ -95,9 +94,12 @@ def build_service(
     )
     flow = Flow(FlowScope.of(settings), policy, backend, waiter, converger, reads)
     sink = emit.sink_from_settings(settings, session, auth, timing=timing)
-    releaser = hook_releaser(settings, session, auth, timing, wall)
+    # Made on the first event with a lifecycle hook: most processes never see one.
+    releaser = functools.cache(lambda: hook_releaser(settings, session, auth, timing, wall))
     ready = None
     if settings.ready_event and sink is not None:
+        from function.app.ready import ReadyEvents  # NICATTACH_READY_EVENT only
+
         ready = ReadyEvents(sink, ports.client if ports else None, settings.event_source)
     return Service(
         settings,
@@ -123,8 +125,13 @@ def hook_releaser(
     wall: Callable[[], float] = time.time,
 ) -> Releaser:
     """Answers Auto Scaling lifecycle hooks (``NICATTACH_AS_ENDPOINT``; else reports only)."""
+    from function.domain.lifecycle import Action
+    from function.lifecycle.releaser import Releaser
+
     client = None
     if settings.as_endpoint:
+        from function.lifecycle.client import AsClient  # NICATTACH_AS_ENDPOINT only
+
         timeout = (settings.connect_timeout_s, settings.read_timeout_s)
         client = AsClient(session, settings.as_endpoint, auth, timing=timing, timeout=timeout)
         client.limiter = Gate(settings.concurrency, timing)  # its own API, its own limit
@@ -183,7 +190,11 @@ def compute_backend(
     """The backend ``NICATTACH_BACKEND`` names; its requests pass ``gate`` (a new one if
     none is given: adaptive, ``NICATTACH_CONCURRENCY`` its ceiling)."""
     gate = gate or Gate(settings.concurrency, timing)
+    # Each backend imported when chosen: a process runs one, never both.
     if settings.backend == "nova":
+        from function.compute.nova.backend import NovaBackend
+        from function.compute.nova.client import NovaClient
+
         client = NovaClient(
             session,
             settings.ecs_endpoint,
@@ -195,6 +206,9 @@ def compute_backend(
         client.limiter = gate
         return NovaBackend(client, marks=settings.device_tags)
     if settings.backend == "huawei-v1":
+        from function.compute.huawei_v1.backend import HuaweiV1Backend
+        from function.compute.huawei_v1.client import HuaweiV1Client
+
         v1 = HuaweiV1Client(
             session,
             settings.ecs_endpoint,
@@ -207,10 +221,17 @@ def compute_backend(
     raise ConfigError(f"backend {settings.backend!r} is not available")
 
 
-BACKENDS: dict[str, type[NovaBackend] | type[HuaweiV1Backend]] = {
-    "nova": NovaBackend,
-    "huawei-v1": HuaweiV1Backend,
-}
+def backend_class(backend: str) -> type[NovaBackend] | type[HuaweiV1Backend] | None:
+    """The class of a backend by its setting's name (imported then: only the one in use)."""
+    if backend == "nova":
+        from function.compute.nova.backend import NovaBackend
+
+        return NovaBackend
+    if backend == "huawei-v1":
+        from function.compute.huawei_v1.backend import HuaweiV1Backend
+
+        return HuaweiV1Backend
+    return None
 
 
 def refuse_unsupported(policy: Policy, backend: str, *, port_first: bool = True) -> None:
@@ -219,7 +240,7 @@ def refuse_unsupported(policy: Policy, backend: str, *, port_first: bool = True)
     backend's capabilities, before anything is built or authenticated. ``port_first``:
     whether the ownership in effect makes every NIC from a port (a NIC profile lives on
     the port; a Nova attach by ``net_id`` with a device tag cannot carry one)."""
-    kind = BACKENDS.get(backend)
+    kind = backend_class(backend)
     if kind is None:
         return
     problems = [

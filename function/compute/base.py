@@ -44,6 +44,8 @@ class Capabilities:
 
 @dataclass(frozen=True)
 class Server:
+    """A server as either backend reads it: its status and its tags."""
+
     id: str
     status: str
     tags: Tags | None
@@ -54,6 +56,8 @@ class Server:
 
 @dataclass(frozen=True)
 class ServerPage:
+    """One page of a server listing (the sweep reads them in turn)."""
+
     servers: tuple[Server, ...]
     next_marker: str | None
     """Where the next page starts; ``None`` after the last page."""

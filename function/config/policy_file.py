@@ -17,24 +17,43 @@ Decisions an operator should know (also in ``docs/policy-reference.md``):
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from function.config.policy_rules import Problems, parse
 from function.config.values import YamlScalar
 from function.domain.errors import PolicyError
 from function.domain.policy import Policy
 
+if TYPE_CHECKING:
+    import yaml
+
 __all__ = ["load_policy", "parse_policy"]
 
 
-class _PolicyLoader(yaml.SafeLoader):
-    """SafeLoader that keeps the text of non-string scalars, so messages can say "quote it"."""
+@functools.cache
+def _loader() -> type[yaml.SafeLoader]:
+    """SafeLoader that keeps the text of non-string scalars, so messages can say "quote it".
+
+    Made (and yaml imported) by the first YAML policy read: a JSON policy never pays
+    for yaml's import (tens of regexes compiled)."""
+    import yaml
+
+    class PolicyLoader(yaml.SafeLoader):
+        pass
+
+    for tag, kind_name, build in (
+        ("bool", "boolean", yaml.SafeLoader.construct_yaml_bool),
+        ("int", "number", yaml.SafeLoader.construct_yaml_int),
+        ("float", "number", yaml.SafeLoader.construct_yaml_float),
+        ("timestamp", "date", yaml.SafeLoader.construct_yaml_timestamp),
+    ):
+        PolicyLoader.add_constructor(f"tag:yaml.org,2002:{tag}", _keep_text(kind_name, build))
+    return PolicyLoader
 
 
 def _keep_text(kind: str, build: Callable[[Any, Any], object]) -> Callable[[Any, Any], object]:
@@ -42,15 +61,6 @@ def _keep_text(kind: str, build: Callable[[Any, Any], object]) -> Callable[[Any,
         return YamlScalar(build(loader, node), str(node.value), kind)
 
     return construct
-
-
-for _tag, _kind_name, _build in (
-    ("bool", "boolean", yaml.SafeLoader.construct_yaml_bool),
-    ("int", "number", yaml.SafeLoader.construct_yaml_int),
-    ("float", "number", yaml.SafeLoader.construct_yaml_float),
-    ("timestamp", "date", yaml.SafeLoader.construct_yaml_timestamp),
-):
-    _PolicyLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", _keep_text(_kind_name, _build))
 
 
 def load_policy(path: str | os.PathLike[str]) -> Policy:
@@ -81,7 +91,9 @@ def _read_document(text: str, problems: Problems) -> object:
             return json.loads(text, object_pairs_hook=lambda pairs: _json_object(pairs, problems))
         except json.JSONDecodeError:
             pass  # maybe a YAML flow mapping: let YAML have its say, with its line numbers
-    loader = _PolicyLoader(text)
+    import yaml  # a YAML policy only (see _loader)
+
+    loader = _loader()(text)
     try:
         node = loader.get_single_node()
         if node is None:
@@ -109,6 +121,8 @@ def _json_object(pairs: list[tuple[str, Any]], problems: Problems) -> dict[str, 
 
 
 def _duplicate_keys(node: yaml.Node) -> Iterator[str]:
+    import yaml  # already loaded: only a YAML document has nodes
+
     if isinstance(node, yaml.MappingNode):
         seen: set[str] = set()
         for key, value in node.value:

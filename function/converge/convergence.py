@@ -50,6 +50,8 @@ ROUNDS = 6
 
 @dataclass(frozen=True)
 class Converged:
+    """Where a server's NICs settled: what is attached now and what needs a look."""
+
     attached: bool
     """Whether this delivery attached anything."""
     interfaces: tuple[Interface, ...]

@@ -10,13 +10,13 @@ from __future__ import annotations
 import logging
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from function import pool
 from function.compute.base import Attached, ComputeBackend, Server
 from function.config import Settings
 from function.converge.convergence import Converger
 from function.converge.ports import PortOwner
-from function.converge.preview import Preview, PreviewError
 from function.converge.waiter import READY, Waiter
 from function.domain.codes import ErrorCode, SkipReason
 from function.domain.errors import NicAttachError, PermanentError, ServerGone, TemporaryError
@@ -26,6 +26,9 @@ from function.domain.plan import plan
 from function.domain.policy import Policy, evaluate
 from function.domain.tags import Tags
 from function.domain.timing import Deadline
+
+if TYPE_CHECKING:  # dry runs and sweeps only: imported by preview when one runs
+    from function.converge.preview import Preview
 
 log = logging.getLogger("nicattach.flow")
 
@@ -183,6 +186,8 @@ class Flow:
 
     def preview(self, ref: ServerRef, deadline: Deadline) -> Preview:
         """Reads only: the tags, the matching rules and what ``run`` would do now."""
+        from function.converge.preview import Preview, PreviewError
+
         decision = self._scope.decide(ref)
         if decision.refusal is not None:
             return _refused(decision.refusal)
@@ -253,6 +258,8 @@ class Flow:
 
 def _refused(refusal: Outcome) -> Preview:
     """The preview of a server whose project decision ended it before any call."""
+    from function.converge.preview import Preview, PreviewError
+
     if refusal.reason is not None:
         return Preview(refusal.server_id, refusal.project_id, skipped=refusal.reason)
     code, message = refusal.error_code or "", refusal.error_message or ""

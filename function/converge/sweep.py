@@ -11,6 +11,7 @@ cleanly before the deadline and report where to resume (``marker``).
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import uuid
 from dataclasses import dataclass, field
@@ -241,3 +242,12 @@ def _count(summary: SweepSummary, outcome: Outcome) -> None:
         )
     for nic in outcome.stale:
         summary.stale_interfaces.append(NicSeen(outcome.server_id, nic.port_id, nic.net_id))
+
+
+def sweep_window_start(now: str | None, window_s: float) -> str:
+    """``changes-since`` for a sweep window ending ``now`` (default: the current time)."""
+    end = dt.datetime.fromisoformat(now) if now else dt.datetime.now(dt.timezone.utc)
+    if end.tzinfo is None:
+        end = end.replace(tzinfo=dt.timezone.utc)
+    start = end - dt.timedelta(seconds=window_s)
+    return start.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

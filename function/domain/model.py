@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from function.domain.errors import InputError
-from function.domain.lifecycle import Lifecycle
 from function.domain.tags import Tags
 from function.domain.text import canonical_uuid, shorten
+
+if TYPE_CHECKING:  # a type only: lifecycle hooks are parsed (sources/smn.py) when one comes
+    from function.domain.lifecycle import Lifecycle
 
 PROJECT_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 

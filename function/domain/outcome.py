@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from function.domain.codes import SkipReason
-from function.domain.lifecycle import Release
 from function.domain.plan import Interface
 from function.domain.port_profile import PortDrift
+
+if TYPE_CHECKING:  # a type only: the releaser makes these (function/lifecycle/)
+    from function.domain.lifecycle import Release
 
 
 class Kind(str, Enum):
@@ -20,6 +23,8 @@ class Kind(str, Enum):
 
 @dataclass(frozen=True)
 class Outcome:
+    """What happened to one server in one delivery: exactly one per server per event."""
+
     kind: Kind
     server_id: str
     project_id: str | None

@@ -36,6 +36,8 @@ MARK_PREFIX = "nicattach:"
 
 @dataclass(frozen=True)
 class FixedIp:
+    """One fixed IP of an attached NIC, in the subnet that holds it."""
+
     subnet_id: str
     ip_address: str
 
@@ -87,6 +89,8 @@ class Detach:
 
 @dataclass(frozen=True)
 class Plan:
+    """What to do about a server's NICs, given what the policy wants and what it has."""
+
     assigned: tuple[Interface | None, ...]
     """Per desired request, in order: the NIC that satisfies it, or ``None``."""
     missing: tuple[NicRequest, ...]

@@ -22,23 +22,24 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
+from typing import TYPE_CHECKING
 
 from function.domain.errors import PolicyConflict
-from function.domain.explain import Explanation, RuleVerdict
 from function.domain.profile import DEFAULT, NicProfile, describe_profile
 from function.domain.tags import Tags
 from function.domain.text import canonical_uuid
+
+if TYPE_CHECKING:  # ``explain`` (the CLI's) imports them when it runs
+    from function.domain.explain import Explanation, RuleVerdict
 
 __all__ = [
     "AttachSpec",
     "Condition",
     "Desired",
-    "Explanation",
     "NicRequest",
     "Policy",
     "PolicyConflict",
     "Rule",
-    "RuleVerdict",
     "evaluate",
     "explain",
     "first_failure",
@@ -86,6 +87,8 @@ class AttachSpec:
 
 @dataclass(frozen=True)
 class Rule:
+    """One rule of the policy file: conditions on tags, and the NICs to attach."""
+
     name: str
     index: int  # 1-based position in the file
     when: tuple[Condition, ...]
@@ -95,6 +98,8 @@ class Rule:
 
 @dataclass(frozen=True)
 class Policy:
+    """The validated policy file: its rules in file order."""
+
     source: str  # file name for messages
     rules: tuple[Rule, ...]
 
@@ -120,6 +125,8 @@ class NicRequest:
 
 @dataclass(frozen=True)
 class Desired:
+    """What the policy wants for one server's tags: the matching rules and their NICs."""
+
     rules: tuple[str, ...]  # matching rule names, policy order
     nics: tuple[NicRequest, ...]  # merged, in first-appearance order
 
@@ -139,6 +146,8 @@ def evaluate(policy: Policy, tags: Tags) -> Desired:
 
 def explain(policy: Policy, tags: Tags) -> Explanation:
     """Per rule: matched or not and the first failed condition; then the NICs or the conflict."""
+    from function.domain.explain import Explanation
+
     verdicts = tuple(_verdict(rule, tags) for rule in policy.rules)
     try:
         nics, conflict = evaluate(policy, tags).nics, None
@@ -163,6 +172,8 @@ def first_failure(rule: Rule, tags: Tags) -> str | None:
 
 
 def _verdict(rule: Rule, tags: Tags) -> RuleVerdict:
+    from function.domain.explain import RuleVerdict
+
     failed = first_failure(rule, tags)
     return RuleVerdict(rule.name, rule.index, failed is None, failed)
 

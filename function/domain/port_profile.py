@@ -80,6 +80,8 @@ class NoIpv6Subnet(PermanentError):
 
 @dataclass(frozen=True)
 class Subnet:
+    """A subnet of a NIC's network, as far as profiles need it."""
+
     id: str
     ip_version: int
     cidr: str

@@ -62,6 +62,8 @@ def binding_of(raw: Mapping[str, Any]) -> Binding:
 
 @dataclass(frozen=True)
 class ReadyNic:
+    """A policy NIC found ready, and what the network API said of its port."""
+
     interface: Interface
     binding: Binding | None = None
     """What the network API showed of the port; ``None`` when it was not read."""

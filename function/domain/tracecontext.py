@@ -16,6 +16,8 @@ MAX_LENGTH = 512
 
 @dataclass(frozen=True)
 class TraceParent:
+    """A W3C ``traceparent`` header's fields (version 00)."""
+
     trace_id: str  # 32 lowercase hex digits, not all zero
     span_id: str  # 16 lowercase hex digits, not all zero
     flags: str = "01"  # 2 hex digits; bit 0 is "sampled"

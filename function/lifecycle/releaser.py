@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from function.domain.codes import SkipReason
 from function.domain.errors import ApiPermanentError, PermanentError, TemporaryError
@@ -21,8 +22,10 @@ from function.domain.lifecycle import seconds_left as left_until
 from function.domain.model import ServerRef
 from function.domain.outcome import Outcome
 from function.domain.timing import Deadline
-from function.lifecycle.client import AsClient
 from function.lifecycle.decision import NO_HELP_FROM_TIME, decide, should_extend
+
+if TYPE_CHECKING:  # the client is built (and imported) by wiring when an endpoint is set
+    from function.lifecycle.client import AsClient
 
 log = logging.getLogger("nicattach.lifecycle")
 NOT_CONFIGURED = "not released: NICATTACH_AS_ENDPOINT is not set"

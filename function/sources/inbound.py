@@ -16,7 +16,6 @@ from function.domain.errors import InputError
 from function.domain.model import Trigger
 from function.sources.cts import is_trace
 from function.sources.nova import is_notification
-from function.sources.smn import is_smn
 
 STRUCTURED = "application/cloudevents+json"
 BATCH = "application/cloudevents-batch+json"
@@ -138,3 +137,13 @@ def _no_constant(name: str) -> Any:
 
 def _is_json_type(content_type: object) -> bool:
     return isinstance(content_type, str) and "json" in content_type.lower()
+
+
+def is_smn(data: Mapping[str, Any]) -> bool:
+    records = data.get("record")
+    return (
+        isinstance(records, list)
+        and bool(records)
+        and isinstance(records[0], Mapping)
+        and (records[0].get("event_source") == "smn" or "smn" in records[0])
+    )

@@ -22,8 +22,8 @@ from function.domain.model import (
 )
 from function.domain.tags import parse_tags
 from function.sources.cts import is_trace, parse_trace
+from function.sources.inbound import is_smn
 from function.sources.nova import is_notification, parse_notification
-from function.sources.smn import is_smn, parse_smn
 
 Parser = Callable[[Mapping[str, Any]], list[ServerRef]]
 
@@ -47,7 +47,9 @@ def _pick_parser(data: Mapping[str, Any]) -> Parser:
         return parse_trace
     if is_notification(data):
         return parse_notification
-    if is_smn(data):
+    if is_smn(data):  # an Auto Scaling lifecycle hook: rare, so its parser loads here
+        from function.sources.smn import parse_smn
+
         return parse_smn
     if "server_id" in data:
         return parse_generic

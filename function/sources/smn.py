@@ -46,16 +46,6 @@ _PAIR = re.compile(r"""["']?([A-Za-z][\w.-]{1,40})["']?\s*[:=]\s*["']?([^\s"',;{
 _MAX_DEPTH = 8
 
 
-def is_smn(data: Mapping[str, Any]) -> bool:
-    records = data.get("record")
-    return (
-        isinstance(records, list)
-        and bool(records)
-        and isinstance(records[0], Mapping)
-        and (records[0].get("event_source") == "smn" or "smn" in records[0])
-    )
-
-
 def parse_smn(data: Mapping[str, Any]) -> list[ServerRef]:
     """One ``ServerRef`` per hook notification among the records; ``Ignored`` if none is."""
     refs, reasons = [], []

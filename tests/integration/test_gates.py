@@ -41,8 +41,9 @@ def test_the_compute_and_network_requests_of_an_event_pass_their_own_gates(
     assert network is not compute
     assert network.width > START and compute.width > START  # both saw clean answers
     assert compute.running == 0  # the batch's servers were admitted by it, and left
-    releaser = built.releaser
-    assert releaser is not None and releaser.client is not None
+    assert built.releaser is not None
+    releaser = built.releaser()  # made when a hook first needs an answer; the same after
+    assert releaser is built.releaser() and releaser.client is not None
     hooks = releaser.client.limiter
     assert isinstance(hooks, Gate) and hooks not in (network, compute)
 

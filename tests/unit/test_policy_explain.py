@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from function.config.policy_file import load_policy
-from function.domain.explain import RuleVerdict
-from function.domain.policy import Explanation, NicRequest, Policy, explain
+from function.domain.explain import Explanation, RuleVerdict
+from function.domain.policy import NicRequest, Policy, explain
 from function.domain.tags import parse_tags
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
