@@ -53,16 +53,16 @@ def test_a_job_running_at_the_deadline_is_retryable_and_never_makes_a_second_nic
 ) -> None:
     """The redelivery finds the port the first delivery named and attaches that same port
     again (the port is the idempotency key: its second job fails, one NIC is made)."""
-    v1.set_ecs_options(job_seconds=2.5)
+    v1.set_ecs_options(job_seconds=5.0)  # twice the deadline: slow enough on a loaded machine
     policy = one_nic_policy(tmp_path)
-    service = make_service(emulator, policy, deadline_s=1.0)
+    service = make_service(emulator, policy, deadline_s=2.0)
     status, body = deliver(service, event())
     assert status == 503 and body["error"]["retryable"] is True, body
     assert body["error"]["code"] == "job_pending", body
     status, body = deliver(service, event())  # nothing remembered: the cloud has the port
     assert status == 503, body
     assert len({json.dumps(body) for body in adds(v1)}) == 1  # one port, never a network
-    time.sleep(2.0)
+    time.sleep(5.0)
     fresh = make_service(emulator, policy)  # another instance: re-reads, finds the NIC
     status, body = deliver(fresh, event())
     assert (status, body["status"]) == (200, "already_attached"), body
