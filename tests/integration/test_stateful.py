@@ -55,7 +55,28 @@ class Killed(BaseException):
     """The copy is gone (SIGKILL): nothing after this point runs, no handler sees it."""
 
 
-class DyingSession(Session):
+class Intercepted(Session):
+    """A session that calls ``carried`` after each request was carried out (and before
+    its answer reaches the function): where a test kills the copy or holds it."""
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        data: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: Timeout = (3.05, 20.0),
+        total: float | None = None,
+    ) -> Response:
+        answer = super().request(method, url, data, headers, timeout, total)
+        self.carried(method, url)
+        return answer
+
+    def carried(self, method: str, url: str) -> None:
+        raise NotImplementedError
+
+
+class DyingSession(Intercepted):
     """A session whose copy dies right after its ``after``-th request was carried out."""
 
     def __init__(self, after: int) -> None:
@@ -63,46 +84,26 @@ class DyingSession(Session):
         self._left = after
         self._lock = threading.Lock()
 
-    def request(
-        self,
-        method: str,
-        url: str,
-        data: bytes | None = None,
-        headers: Mapping[str, str] | None = None,
-        timeout: Timeout = (3.05, 20.0),
-        total: float | None = None,
-    ) -> Response:
-        answer = super().request(method, url, data, headers, timeout, total)
+    def carried(self, method: str, url: str) -> None:
         with self._lock:
             self._left -= 1
             if self._left <= 0:
                 raise Killed()
-        return answer
 
 
-class DieAfter(Session):
+class DieAfter(Intercepted):
     """A copy that dies right after its first request that ``matches`` was carried out."""
 
     def __init__(self, method: str, path_end: str) -> None:
         super().__init__()
         self._method, self._end = method, path_end
 
-    def request(
-        self,
-        method: str,
-        url: str,
-        data: bytes | None = None,
-        headers: Mapping[str, str] | None = None,
-        timeout: Timeout = (3.05, 20.0),
-        total: float | None = None,
-    ) -> Response:
-        answer = super().request(method, url, data, headers, timeout, total)
+    def carried(self, method: str, url: str) -> None:
         if method == self._method and url.split("?", 1)[0].endswith(self._end):
             raise Killed()
-        return answer
 
 
-class MeetAfterPortSearch(Session):
+class MeetAfterPortSearch(Intercepted):
     """Copies that wait for each other after their first look for ports: each has seen
     none, so each creates one (two ports for one request)."""
 
@@ -110,23 +111,13 @@ class MeetAfterPortSearch(Session):
         super().__init__()
         self._barrier, self._met = barrier, False
 
-    def request(
-        self,
-        method: str,
-        url: str,
-        data: bytes | None = None,
-        headers: Mapping[str, str] | None = None,
-        timeout: Timeout = (3.05, 20.0),
-        total: float | None = None,
-    ) -> Response:
-        answer = super().request(method, url, data, headers, timeout, total)
+    def carried(self, method: str, url: str) -> None:
         if not self._met and method == "GET" and "/v2.0/ports" in url:
             self._met = True
             try:
                 self._barrier.wait(timeout=5)
             except threading.BrokenBarrierError:
                 pass
-        return answer
 
 
 class Deliveries(RuleBasedStateMachine):
