@@ -1,82 +1,100 @@
-"""Which urllib3 pool a URL goes to: the connection cache of the process's session.
+"""Which connections a URL goes to: the origins of the process's session.
 
 The common case (a direct origin, a plain URL) is looked up by the URL's origin string
-without parsing it again on every call; the environment's proxy settings are read once,
-and an origin they send through a proxy gets that proxy's manager. ``transport/session.py``
-sends and reads; this module only picks the pool.
+without parsing it again on every call, and answered with that origin's kept-alive
+connections (``transport/wire.py``). The environment's proxy settings are read once; an
+origin they send through a proxy, and a URL with user info or a fragment, get ``None``:
+``transport/proxied.py`` (urllib3) sends those. ``transport/session.py`` sends and reads;
+this module only picks.
 """
 
 from __future__ import annotations
 
+import os
+import ssl
 import threading
-import urllib.request
-from typing import Any
 from urllib.parse import urlsplit
 
-import urllib3
-from urllib3.connectionpool import HTTPConnectionPool
-
-from function.transport.watchdog import watched
+from function.transport.wire import Origin, tls_context
 
 MAX_ORIGINS = 32
 """Origins remembered at most (the function calls a handful: compute, network, sinks)."""
 
 
 class Origins:
-    """Thread-safe: urllib3's pools are; a race on the cache only builds a pool twice."""
+    """Thread-safe: a race on the cache only builds an origin twice (one is dropped)."""
 
-    def __init__(self, options: dict[str, Any]) -> None:
-        self._options = options
-        self.direct = watched(urllib3.PoolManager(num_pools=8, **options))
-        self._proxies = urllib.request.getproxies_environment()  # read once, not per call
-        self._via: dict[tuple[str, str], urllib3.PoolManager] = {}
+    def __init__(self, ca_certs: str | None, maxsize: int) -> None:
+        self.ca_certs = ca_certs
+        self._maxsize = maxsize
+        self.proxies = _environment_proxies()  # read once, not per call
+        self._tls: ssl.SSLContext | None = None
         self._lock = threading.Lock()
-        self._pools: dict[str, HTTPConnectionPool | None] = {}  # origin: its direct pool
+        self._known: dict[str, Origin | None] = {}  # origin: its connections, None if proxied
 
-    def pool(self, url: str) -> tuple[HTTPConnectionPool | None, str]:
-        """The direct pool of ``url``'s origin and the path to ask it for; ``None`` for a
-        proxy's host or an unusual URL (``manager`` then sends it)."""
+    def pick(self, url: str) -> tuple[Origin | None, str]:
+        """``url``'s origin and the target to ask it for; ``None`` (and the whole URL)
+        for an origin reached through a proxy or an unusual URL."""
         start = url.find("://") + 3
         slash = url.find("/", start)
-        origin, path = (url, "/") if slash < 0 else (url[:slash], url[slash:])
+        origin, target = (url, "/") if slash < 0 else (url[:slash], url[slash:])
         if "#" in url or "?" in origin or "@" in origin:
             return None, url
-        pool = self._pools.get(origin)
-        if pool is None or pool.pool is None:  # new, or closed (evicted by the manager)
-            if origin in self._pools and pool is None:
-                return None, url
-            parts = urlsplit(origin)
-            proxy = self._proxies.get(parts.scheme)
-            if proxy and not _bypass(parts.hostname or "", self._proxies):
-                self._pools[origin] = None
-                return None, url
-            pool = self.direct.connection_from_host(parts.hostname, parts.port, parts.scheme)
-            if len(self._pools) > MAX_ORIGINS:
-                self._pools.clear()
-            self._pools[origin] = pool
-        return pool, path
+        try:
+            found = self._known[origin]
+        except KeyError:
+            found = self._learn(origin)
+        return (found, target) if found is not None else (None, url)
 
-    def manager(self, url: str) -> urllib3.PoolManager:
-        """The direct pool, or a proxy's for hosts the environment sends through one."""
-        parts = urlsplit(url)
-        proxy = self._proxies.get(parts.scheme)
-        if not proxy or _bypass(parts.hostname or "", self._proxies):
-            return self.direct
+    def _learn(self, origin: str) -> Origin | None:
+        try:
+            parts = urlsplit(origin)
+            port = parts.port
+        except ValueError:
+            return None
+        host, scheme = parts.hostname, parts.scheme.lower()
+        found: Origin | None = None
+        direct = not self.proxies.get(scheme) or _bypass(host or "", self.proxies)
+        if host and direct and scheme in ("http", "https"):
+            tls = self._context() if scheme == "https" else None
+            port = port or (443 if scheme == "https" else 80)
+            found = Origin(scheme, _bracketed(host), port, tls, self._maxsize)
         with self._lock:
-            key = (parts.scheme, proxy)
-            if key not in self._via:
-                proxied = urllib3.ProxyManager(proxy, num_pools=8, **self._options)
-                self._via[key] = watched(proxied)
-            return self._via[key]
+            if len(self._known) >= MAX_ORIGINS:
+                self.clear()
+            self._known[origin] = found
+        return found
+
+    def _context(self) -> ssl.SSLContext:
+        if self._tls is None:
+            self._tls = tls_context(self.ca_certs)
+        return self._tls
 
     def clear(self) -> None:
-        self._pools.clear()
-        self.direct.clear()
-        for pool in self._via.values():
-            pool.clear()
+        known, self._known = self._known, {}
+        for origin in known.values():
+            if origin is not None:
+                origin.clear()
+
+
+def _bracketed(host: str) -> str:
+    """An IPv6 literal as the Host header writes it."""
+    return f"[{host}]" if ":" in host else host
+
+
+def _environment_proxies() -> dict[str, str]:
+    """``http_proxy`` and the like; ``urllib.request`` (and ``http.client`` with it) is
+    imported only when one is set."""
+    if not any(name.lower().endswith("_proxy") for name in os.environ):
+        return {}
+    import urllib.request  # noqa: PLC0415 - the rare path
+
+    return urllib.request.getproxies_environment()
 
 
 def _bypass(host: str, proxies: dict[str, str]) -> bool:
     """``no_proxy`` says this host is reached directly."""
+    import urllib.request  # noqa: PLC0415 - only with a proxy set
+
     bypass: bool = urllib.request.proxy_bypass_environment(host, proxies)  # type: ignore[attr-defined]
     return bypass

@@ -1,22 +1,25 @@
-"""HTTP for the function's own calls (compute API, sinks): urllib3, kept alive, kept lean.
+"""HTTP for the function's own calls (compute API, sinks): kept alive, kept lean.
 
 ``requests`` is urllib3 plus conveniences this function does not use (cookies,
-redirects, auth hooks, an environment scan on every call). Measured on a
-2-core test machine, one keep-alive GET costs 0.74 ms of CPU through a
-``requests.Session`` (1.6 ms with ``trust_env``) and 0.34 ms through urllib3,
-and importing requests adds about 100 ms to a cold start. So the calls of one
-event go through this small session: one per process, shared by threads,
-connections kept alive, TLS always verified; which pool a URL goes to (and the
-environment's proxy settings, read once) is ``transport/origins.py``'s. Errors
-become ``TransportError`` here, and the API client layer (``transport/api.py``)
-maps those (and HTTP answers) to the project's error tree.
+redirects, auth hooks, an environment scan on every call), and urllib3 parses every
+answer through ``http.client`` and the ``email`` package. Measured on a 2-core test
+machine, one keep-alive GET costs about 0.74 ms of CPU through a ``requests.Session``,
+0.17 ms through urllib3 and 0.04 ms through ``transport/wire.py`` (a request written
+as one buffer, the answer parsed by llhttp through ``httptools``), and importing
+requests adds about 100 ms to a cold start. So the calls of one event go through this
+small session: one per process, shared by threads, connections kept alive, TLS always
+verified. Which connections a URL goes to (and the environment's proxy settings, read
+once) is ``transport/origins.py``'s; a proxied URL goes through urllib3
+(``transport/proxied.py``, imported on the first). Errors become ``TransportError``
+here, and the API client layer (``transport/api.py``) maps those (and HTTP answers) to
+the project's error tree.
 
 A request given a ``total`` is bounded whole, status line and headers included: a
 per-read timeout alone lets an answer that trickles in (a byte every second) hold
-the caller for ever. A watchdog (``transport/watchdog.py``: one thread for the
-process, ~8 µs to arm, where a timer thread per request cost ~0.4 ms) shuts the
-connection's socket down at ``total``; whatever the request was doing then fails,
-and is reported as a timeout.
+the caller for ever. Each read's timeout is cut to what is left of ``total``, and a
+watchdog (``transport/watchdog.py``: one thread for the process, ~8 µs to arm) shuts
+the connection's socket down at ``total`` whatever it is doing (a TLS handshake that
+trickles, a proxy); that is reported as a timeout.
 """
 
 from __future__ import annotations
@@ -26,16 +29,15 @@ import threading
 import time
 from collections.abc import Mapping
 from types import TracebackType
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
-import urllib3
-from urllib3.exceptions import HTTPError as Urllib3Error
-from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError, SSLError
-from urllib3.exceptions import TimeoutError as Urllib3Timeout
-
+from function.transport.framing import WireError
 from function.transport.origins import Origins
-from function.transport.watchdog import CURRENT, Watchdog
+from function.transport.watchdog import Watchdog
+
+if TYPE_CHECKING:
+    from function.transport.proxied import Proxied
 
 Timeout = tuple[float, float]
 
@@ -54,8 +56,6 @@ class TooLarge(TransportError):
 
 MAX_ANSWER_BYTES = 16 * 1024 * 1024
 """No answer of the APIs we call comes near this; a larger one is refused unread."""
-_CHUNK = 64 * 1024
-_ONCE: dict[str, Any] = {"redirect": False, "preload_content": False}
 
 
 class Response:
@@ -92,7 +92,7 @@ class HttpSession(Protocol):
 
 
 class Session:
-    """One per process; thread-safe (urllib3's pools are)."""
+    """One per process; thread-safe (each connection serves one request at a time)."""
 
     def __init__(
         self,
@@ -102,10 +102,9 @@ class Session:
         max_answer_bytes: int = MAX_ANSWER_BYTES,
     ) -> None:
         self._max_bytes = max_answer_bytes
-        options: dict[str, Any] = {"maxsize": maxsize, "block": False, "retries": False}
-        options.update(cert_reqs="CERT_REQUIRED", ca_certs=ca_certs or _default_ca())
-        self._origins = Origins(options)
-        self._timeouts: dict[Timeout, urllib3.Timeout] = {}
+        self._origins = Origins(ca_certs or _default_ca(), maxsize)
+        self._proxied: Proxied | None = None
+        self._maxsize = maxsize
 
     def request(
         self,
@@ -119,90 +118,42 @@ class Session:
         """One request. ``total`` bounds the whole exchange, body included (an answer
         that trickles in byte by byte cannot hold the caller past it); answers larger
         than ``max_answer_bytes`` are refused unread. Errors never carry header values."""
-        started = time.monotonic()
+        deadline = None
         if total is not None:
+            deadline = time.monotonic() + total
             timeout = (min(timeout[0], total), min(timeout[1], total))
         watchdog = Watchdog(total)
-        token = CURRENT.set(watchdog)
         try:
-            answer = self._send(method, url, data, headers, timeout, watchdog)
-            try:
-                body = self._read(answer, started, total)
-            except TransportError as exc:
-                raise (_timed_out(watchdog) or exc) from None
-            finally:
-                answer.release_conn()
+            origin, target = self._origins.pick(url)
+            if origin is not None:
+                limits = (timeout, deadline, self._max_bytes)
+                answer = origin.exchange(method, target, headers, data, watchdog.watch, *limits)
+            else:
+                sent = dict(headers or {})
+                answer = self._via().request(
+                    method, url, data, sent, timeout, watchdog, deadline, self._max_bytes
+                )
+        except WireError as exc:
+            raise _timed_out(watchdog) or _translate(exc, url) from None
         finally:
             watchdog.cancel()
-            CURRENT.reset(token)
         late = _timed_out(watchdog)  # a socket shut mid-body can look like the body's end
         if late is not None:
             raise late
-        return Response(answer.status, answer.reason or "", answer.headers, body)
+        return Response(*answer)
 
-    def _send(
-        self,
-        method: str,
-        url: str,
-        data: bytes | None,
-        headers: Mapping[str, str] | None,
-        timeout: Timeout,
-        watchdog: Watchdog,
-    ) -> urllib3.BaseHTTPResponse:
-        """Send the request and read the status line and headers (the watchdog's time)."""
-        try:
-            seconds = self._timeouts.get(timeout)
-            if seconds is None:
-                if len(self._timeouts) > 64:  # budgets left over vary: keep the cache small
-                    self._timeouts.clear()
-                seconds = self._timeouts[timeout] = urllib3.Timeout(*timeout)
-            pool, path = self._origins.pool(url)
-            if pool is None:  # through a proxy, or a URL the fast path leaves to urllib3
-                via = self._origins.manager(url)
-                return via.request(method, url, data, dict(headers or {}), **_ONCE, timeout=seconds)
-            return pool.urlopen(
-                method, path, data, dict(headers or {}), **_ONCE, timeout=seconds, retries=False
-            )
-        except MaxRetryError as exc:  # retries=False wraps the cause
-            raise _timed_out(watchdog) or _translate(exc.reason or exc, url) from None
-        except Urllib3Error as exc:
-            raise _timed_out(watchdog) or _translate(exc, url) from None
-        except (ValueError, TypeError, LookupError, OSError) as exc:  # e.g. a bad header value
-            raise _timed_out(watchdog) or TransportError(
-                f"invalid request: {type(exc).__name__}"
-            ) from None
+    def _via(self) -> Proxied:
+        if self._proxied is None:
+            from function.transport.proxied import Proxied  # noqa: PLC0415 - the rare path
 
-    def _read(self, answer: urllib3.BaseHTTPResponse, started: float, total: float | None) -> bytes:
-        length = answer.headers.get("Content-Length", "")
-        if length.isdigit() and int(length) > self._max_bytes:
-            answer.close()
-            raise TooLarge(f"answer of {length} bytes exceeds {self._max_bytes}")
-        chunks: list[bytes] = []
-        identity = "Content-Encoding" not in answer.headers  # else the length is not ours
-        size, expected = 0, int(length) if identity and length.isdigit() else -1
-        try:
-            while True:
-                if total is not None:
-                    left = total - (time.monotonic() - started)
-                    if left <= 0:
-                        answer.close()
-                        raise TransportTimeout("Timeout: the answer took longer than allowed")
-                    _set_read_timeout(answer, left)
-                chunk = answer.read1(_CHUNK)  # one socket read: the budget is checked between
-                if not chunk:
-                    return b"".join(chunks)
-                size += len(chunk)
-                if size > self._max_bytes:
-                    answer.close()
-                    raise TooLarge(f"answer exceeds {self._max_bytes} bytes")
-                chunks.append(chunk)
-                if size == expected:  # all the answer announced: no read to see its end
-                    return b"".join(chunks)
-        except Urllib3Error as exc:
-            raise _translate(exc, "") from None
+            proxies = self._origins.proxies
+            self._proxied = Proxied(self._origins.ca_certs, self._maxsize, proxies)
+        return self._proxied
 
     def close(self) -> None:
         self._origins.clear()
+        if self._proxied is not None:
+            self._proxied.clear()
 
     def __enter__(self) -> Session:
         return self
@@ -219,28 +170,21 @@ def _timed_out(watchdog: Watchdog) -> TransportTimeout | None:
     return TransportTimeout("Timeout: no complete answer within the request's budget")
 
 
-def _set_read_timeout(answer: urllib3.BaseHTTPResponse, seconds: float) -> None:
-    """Shorten the socket's timeout for the next read to what is left of the budget."""
-    connection = getattr(answer, "connection", None)
-    sock = getattr(connection, "sock", None)
-    if sock is not None:
-        current = sock.gettimeout()
-        sock.settimeout(max(0.001, seconds if current is None else min(current, seconds)))
-
-
-def _translate(exc: BaseException, url: str) -> TransportError:
+def _translate(exc: WireError, url: str) -> TransportError:
     """A short, secret-free description: scheme, host and port at most; never the URL's
     path or query, never a header."""
     where = _where(url)
-    if isinstance(exc, NewConnectionError):  # a subclass of ConnectTimeoutError in urllib3 2
+    if exc.kind == "too_large":
+        return TooLarge(str(exc))
+    if exc.kind == "invalid":
+        return TransportError(str(exc))
+    if exc.kind == "connect":
         return TransportError(f"ConnectionError: cannot connect to {where}")
-    if isinstance(exc, Urllib3Timeout):
-        return TransportTimeout(f"Timeout: {type(exc).__name__} ({where})")
-    if isinstance(exc, SSLError):
+    if exc.kind == "timeout":
+        return TransportTimeout(f"Timeout: {exc} ({where})")
+    if exc.kind == "tls":
         return TransportError(f"SSLError: TLS handshake or verification failed ({where})")
-    if isinstance(exc, ProtocolError):
-        return TransportError(f"ConnectionError: connection dropped ({where})")
-    return TransportError(f"ConnectionError: {type(exc).__name__} ({where})")
+    return TransportError(f"ConnectionError: {exc} ({where})")
 
 
 def _where(url: str) -> str:

@@ -1,12 +1,12 @@
 """A request's whole life bounded: the watchdog that ends it at its budget.
 
-urllib3's timeouts bound each socket operation, not the exchange: a server (or a
-proxy) that sends its status line and headers a byte at a time holds a request
-for as long as it likes. ``Session.request`` arms a ``Watchdog`` with the
-request's ``total``; the connection classes below hand it their socket once the
-request is sent, and at ``total`` it shuts that socket down, so whatever the
-request is doing (waiting for the status line, reading headers or the body)
-fails at once. One thread serves every watchdog of the process (a heap of
+Socket timeouts bound each socket operation, not the exchange: a server (or a
+proxy) that sends its answer a byte at a time, or its TLS handshake, holds a request
+for as long as it likes. ``Session.request`` arms a ``Watchdog`` with the request's
+``total``; the connections (``transport/wire.py``, ``transport/proxied.py``) hand it
+their socket once the request is sent, and at ``total`` it shuts that socket down, so
+whatever the request is doing (waiting for the status line, reading headers or the
+body) fails at once. One thread serves every watchdog of the process (a heap of
 deadlines): arming one costs a heap push, not a thread.
 """
 
@@ -19,11 +19,6 @@ import os
 import socket
 import threading
 import time
-from typing import Any
-
-import urllib3
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 CURRENT: contextvars.ContextVar[Watchdog | None] = contextvars.ContextVar(
     "nicattach_watchdog", default=None
@@ -103,33 +98,3 @@ class _Reaper:
 
 
 _REAPER = _Reaper()
-
-
-class _WatchedHTTP(HTTPConnection):
-    def request(self, *args: Any, **kwargs: Any) -> None:
-        super().request(*args, **kwargs)  # connects first, when the connection is new
-        watchdog = CURRENT.get()
-        if watchdog is not None:
-            watchdog.watch(self.sock)
-
-
-class _WatchedHTTPS(HTTPSConnection):
-    def request(self, *args: Any, **kwargs: Any) -> None:
-        super().request(*args, **kwargs)
-        watchdog = CURRENT.get()
-        if watchdog is not None:
-            watchdog.watch(self.sock)
-
-
-class _HTTPPool(HTTPConnectionPool):
-    ConnectionCls = _WatchedHTTP
-
-
-class _HTTPSPool(HTTPSConnectionPool):
-    ConnectionCls = _WatchedHTTPS
-
-
-def watched(manager: urllib3.PoolManager) -> urllib3.PoolManager:
-    """``manager`` whose connections report their socket to the current watchdog."""
-    manager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
-    return manager

@@ -51,11 +51,11 @@ def package_zip(tmp_path_factory: pytest.TempPathFactory, packager: ModuleType) 
 def test_the_zip_holds_the_function_and_its_runtime_dependencies_only(package_zip: Path) -> None:
     names = zipfile.ZipFile(package_zip).namelist()
     tops = {name.split("/")[0] for name in names}
-    runtime = {"urllib3", "certifi", "yaml", "cloudevents"}
+    runtime = {"httptools", "urllib3", "certifi", "yaml", "cloudevents"}
     assert {"index.py", "policy.yaml", "function", *runtime} <= tops
     assert not tops & {"emulator", "tests", "bench", "scripts", "examples", "events"}
     assert not tops & {"flask", "functions_framework", "werkzeug", "gunicorn", "bin"}
-    assert "requests" not in tops, "the function's HTTP is urllib3 (function/transport/session.py)"
+    assert "requests" not in tops, "the function's HTTP is function/transport/ (wire, proxied)"
 
 
 def test_the_handler_runs_with_only_the_unpacked_folder_on_sys_path(

@@ -3,7 +3,7 @@ functions-framework absent) loads none of the modules of the rare paths.
 
 Each of these is imported where it runs (a TIMER sweep, the CLI, an SMN message over
 HTTP, a lifecycle hook with an Auto Scaling endpoint, the ready event, the backend not
-chosen), so an ordinary event's process never pays for it. Deterministic: the module
+chosen, a proxy), so an ordinary event's process never pays for it. Deterministic: the module
 list of a fresh interpreter, no timing (timings are bench/imports.py's and
 bench/import_ab.py's).
 """
@@ -43,6 +43,9 @@ RARE = (
     "function.lifecycle.releaser",
     "function.sources.smn",  # a lifecycle hook's SMN notification
     "function.sources.smn_signature",
+    "function.transport.proxied",  # an HTTP(S) proxy in the environment
+    "urllib3",  # with it: the function's own HTTP needs none (function/transport/wire.py)
+    "urllib.request",  # proxy settings read only when a *_proxy variable is set
 )
 OTHER_BACKEND = {"nova": "function.compute.huawei_v1", "huawei-v1": "function.compute.nova"}
 
