@@ -140,8 +140,16 @@ def counting() -> Iterator[dict[str, int]]:
 
 
 _INSTANCE: Telemetry | None = None
-_PID = 0
 _INSTANCE_LOCK = threading.Lock()
+
+
+def _forget_in_child() -> None:
+    """A forked child makes its own (the parent's exporters and threads are not there)."""
+    global _INSTANCE, _INSTANCE_LOCK
+    _INSTANCE, _INSTANCE_LOCK = None, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_in_child)
 
 
 def wanted(environ: Mapping[str, str]) -> bool:
@@ -153,12 +161,13 @@ def wanted(environ: Mapping[str, str]) -> bool:
 
 def get() -> Telemetry:
     """This process's telemetry, made on first use (again after a fork)."""
-    global _INSTANCE, _PID
-    if _INSTANCE is not None and _PID == os.getpid():
-        return _INSTANCE
+    global _INSTANCE
+    made = _INSTANCE
+    if made is not None:  # no os.getpid() here: a fork is told by register_at_fork
+        return made
     with _INSTANCE_LOCK:
-        if _INSTANCE is None or _PID != os.getpid():
-            _INSTANCE, _PID = _choose(), os.getpid()
+        if _INSTANCE is None:
+            _INSTANCE = _choose()
         return _INSTANCE
 
 
@@ -175,5 +184,5 @@ def _choose() -> Telemetry:
 
 def flush() -> None:
     """Export what is buffered now (tests; a platform about to freeze the process)."""
-    if _INSTANCE is not None and _PID == os.getpid():
+    if _INSTANCE is not None:
         _INSTANCE.flush()

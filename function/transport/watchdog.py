@@ -70,16 +70,23 @@ class _Reaper:
         self._heap: list[tuple[float, int, Watchdog]] = []
         self._cond = threading.Condition()
         self._order = itertools.count()
-        self._pid = 0
+        self._running = False
+        os.register_at_fork(after_in_child=self._forked)
 
     def add(self, at: float, watchdog: Watchdog) -> None:
         with self._cond:
             heapq.heappush(self._heap, (at, next(self._order), watchdog))
-            if self._pid != os.getpid():  # first use, or a fork: the thread is not here
-                self._pid = os.getpid()
+            if not self._running:  # first use, or a fork: the thread is not here
+                self._running = True
                 threading.Thread(target=self._run, name="nicattach-watchdog", daemon=True).start()
             elif self._heap[0][2] is watchdog:
                 self._cond.notify()
+
+    def _forked(self) -> None:
+        """In a forked child: no thread yet, and the parent's requests are not ours."""
+        self._cond = threading.Condition()
+        self._heap = []
+        self._running = False
 
     def _run(self) -> None:
         while True:

@@ -90,7 +90,9 @@ class Origin:
         request = _encode(method, target, self.host, headers, body)
         conn = self._take(timeout[0])
         try:
-            conn.sock.settimeout(time_left(timeout[1], deadline))
+            seconds = time_left(timeout[1], deadline)
+            if conn.sock.gettimeout() != seconds:  # setting it is a system call
+                conn.sock.settimeout(seconds)
             conn.sock.sendall(request)
             on_socket(conn.sock)
             answer, reusable = read_answer(conn.sock, method, timeout[1], deadline, max_bytes)
