@@ -54,7 +54,7 @@ class Origins:
             return None
         host, scheme = parts.hostname, parts.scheme.lower()
         found: Origin | None = None
-        direct = not self.proxies.get(scheme) or _bypass(host or "", self.proxies)
+        direct = not self.proxies.get(scheme) or bypass(host or "", self.proxies)
         if host and direct and scheme in ("http", "https"):
             tls = self._context() if scheme == "https" else None
             port = port or (443 if scheme == "https" else 80)
@@ -92,9 +92,9 @@ def _environment_proxies() -> dict[str, str]:
     return urllib.request.getproxies_environment()
 
 
-def _bypass(host: str, proxies: dict[str, str]) -> bool:
+def bypass(host: str, proxies: dict[str, str]) -> bool:
     """``no_proxy`` says this host is reached directly."""
     import urllib.request  # noqa: PLC0415 - only with a proxy set
 
-    bypass: bool = urllib.request.proxy_bypass_environment(host, proxies)  # type: ignore[attr-defined]
-    return bypass
+    direct: bool = urllib.request.proxy_bypass_environment(host, proxies)  # type: ignore[attr-defined]
+    return direct

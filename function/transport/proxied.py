@@ -20,6 +20,7 @@ from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError,
 from urllib3.exceptions import TimeoutError as Urllib3Timeout
 
 from function.transport.framing import Headers, WireError
+from function.transport.origins import bypass
 from function.transport.watchdog import CURRENT, Watchdog
 
 _CHUNK = 64 * 1024
@@ -69,12 +70,10 @@ class Proxied:
         return answer.status, answer.reason or "", Headers(list(answer.headers.items())), body
 
     def _manager(self, url: str) -> urllib3.PoolManager:
-        from function.transport.origins import _bypass  # noqa: PLC0415 - one module apart
-
         parts = urllib3.util.parse_url(url)
         proxy = self._proxies.get(parts.scheme or "")
         with self._lock:
-            if not proxy or _bypass(parts.host or "", self._proxies):
+            if not proxy or bypass(parts.host or "", self._proxies):
                 if self._direct is None:
                     self._direct = _watched(urllib3.PoolManager(num_pools=8, **self._options))
                 return self._direct
