@@ -198,6 +198,7 @@ def test_a_v1_job_failure_that_quotes_the_token_leaks_nothing(
         "NICATTACH_BACKEND": "huawei-v1",
         "NICATTACH_WAIT_ACTIVE_S": "0.3",
         "NICATTACH_AS_ENDPOINT": emulator.url,
+        "NICATTACH_DEADLINE_S": "8",  # every job fails: each run would retry for the default 50 s
     }
     everything = scan(outputs(tmp_path, env, monkeypatch), caplog, capfd)
     assert "job_failed" in everything  # the jobs did fail, and their code was cut
