@@ -7,8 +7,8 @@ Sections (``python -m bench --sections adaptive,rate-limit,peer-cpu``):
   batches of 1 and 50 servers at ``flat100``; the 50-server batch's time ÷ one server's.
 - ``rate-limit``: the same process, the emulator's token bucket at ``--rate-limit``
   requests/s (burst: one second's worth) and ``flat100``; a batch of ``--rate-limit-servers``
-  servers. The limit's own bound is (requests the limited API served: compute or ECS v1;
-  the emulator does not limit the network API's) ÷ rate; the figures are the
+  servers. Each API has its own bucket (compute or ECS v1, and the network API), so the
+  limit's own bound is (the requests the busiest API served) ÷ rate; the figures are the
   wall time ÷ that bound and the share of requests answered 429 (the emulator's log).
   ``NICATTACH_DEADLINE_S`` is raised to 300 s for this run only: the bound of 200
   servers on huawei-v1 (5 limited requests each, 50 s) is at the 50 s deadline, and what is
@@ -89,10 +89,14 @@ def rate_limited(admin: Any, sc: scale.Scale, url: str, n: int, rate: float) -> 
     for entry in log:
         if entry["status"] == 429:
             by_second[min(len(by_second) - 1, int(entry["time"] - start))] += 1
-    # the emulator limits the compute and ECS v1 APIs (their paths name the project); the
-    # network API's requests (/v2.0, ports first) are not limited and not in the bound
-    limited = [entry for entry in log if not str(entry.get("path", "")).startswith("/v2.0")]
-    served = sum(1 for entry in limited if entry["status"] != 429)
+    # each API has its own bucket (compute or ECS v1; the network API, /v2.0, ports first):
+    # they pace in parallel, so the bound is the busiest API's served requests ÷ rate
+    served_by_api: dict[str, int] = {}
+    for entry in log:
+        if entry["status"] != 429:
+            api = "network" if str(entry.get("path", "")).startswith("/v2.0") else "compute"
+            served_by_api[api] = served_by_api.get(api, 0) + 1
+    served = max(served_by_api.values(), default=0)
     bound = served / rate
     return {
         "servers": n,
@@ -101,7 +105,7 @@ def rate_limited(admin: Any, sc: scale.Scale, url: str, n: int, rate: float) -> 
         "seconds": round(wall, 2),
         "requests": len(log),
         "answered_429": throttled,
-        "limited_requests": len(limited),
+        "served_by_api": served_by_api,
         "served": served,
         "bound_s": round(bound, 2),
         "times_bound": round(wall / bound, 3),

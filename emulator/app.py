@@ -71,8 +71,8 @@ class Route:
 
     pattern: re.Pattern[str]
     serve: Callable[[Request, re.Match[str]], Response]
-    #: The rate limit's API name, and the group that holds the project.
-    limit: tuple[str, int] | None = None
+    #: The rate limit's API name, and where the request names its project.
+    limit: tuple[str, Callable[[Request, re.Match[str]], str]] | None = None
     #: Whether the fault plan applies; then the server a fault may name, if any.
     faults: bool = False
     server: Callable[[re.Match[str]], str | None] = lambda _: None
@@ -82,6 +82,11 @@ class Route:
 
 def _read(_: Request, __: bool) -> str:
     return "read"
+
+
+def _project_header(request: Request, _: re.Match[str]) -> str:
+    """The network API names no project in its paths: the caller's ``X-Project-Id``."""
+    return request.headers.get("x-project-id") or "-"
 
 
 def _compute_kind(request: Request, faulted: bool) -> str:
@@ -148,7 +153,7 @@ class EmulatorApp:
             Route(
                 COMPUTE_PATH,
                 lambda r, m: compute.handle(r, m.group(1), m.group(2), m.group(3) or ""),
-                limit=("compute", 2),
+                limit=("compute", lambda _, m: m.group(2)),
                 faults=True,
                 server=_server(SERVER_IN_PATH, 3),
                 latency=_compute_kind,
@@ -162,7 +167,7 @@ class EmulatorApp:
             Route(
                 ECS_V1_PATH,
                 lambda r, m: ecs_v1.handle(r, m.group(1), m.group(2)),
-                limit=("ecs", 1),
+                limit=("ecs", lambda _, m: m.group(1)),
                 faults=True,
                 server=_server(V1_SERVER_IN_PATH, 2),
                 latency=_read,  # a job's own time is job_seconds
@@ -171,6 +176,7 @@ class EmulatorApp:
             Route(
                 NETWORK_PATH,
                 lambda r, m: network.handle(r, m.group(1) or "/"),
+                limit=("network", _project_header),
                 faults=True,
                 latency=_read,
             ),
@@ -205,7 +211,7 @@ class EmulatorApp:
         else:
             return self._safely(lambda: version_discovery(request))
         if route.limit is not None:  # the gateway's rate limit: at once
-            throttled = self.ratelimit.check(match.group(route.limit[1]), route.limit[0])
+            throttled = self.ratelimit.check(route.limit[1](request, match), route.limit[0])
             if throttled is not None:
                 return throttled
         fault = self.faults.before(request, route.server(match)) if route.faults else None

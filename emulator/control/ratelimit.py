@@ -5,7 +5,8 @@ instances) that sends faster than the limit gets 429 until it slows down. Here e
 (project, API) pair has its own bucket of ``burst`` tokens refilled at ``rate`` per
 second; a request takes one, and a request that finds none is answered 429 with
 ``Retry-After`` = the seconds until the next token (Nova's ``overLimit`` body on the
-compute API, API Gateway's ``APIG.0308`` on the ECS v1 API), before the backend sees it.
+compute API, API Gateway's ``APIG.0308`` on the ECS v1 and network APIs), before the
+backend sees it.
 ``rate`` 0 (the default) switches it off.
 
 Set it with ``PATCH /_admin/ratelimit`` (``{"rate": 20, "burst": 20}``; ``GET`` shows it
@@ -25,8 +26,9 @@ from emulator.core import clock as clocks
 from emulator.core.errors import BadRequest
 from emulator.core.wire import Request, Response
 
-APIS = ("compute", "ecs")
-"""The compute API (``/v2.1``, ``/v2``) and the ECS v1 API (``/v1``) have a bucket each."""
+APIS = ("compute", "ecs", "network")
+"""The compute API (``/v2.1``, ``/v2``), the ECS v1 API (``/v1``) and the network API
+(``/v2.0``, the project from ``X-Project-Id``) have a bucket each."""
 
 
 @dataclass
@@ -122,7 +124,7 @@ def throttled(api: str, wait: float, rate: float) -> Response:
     """The answer past the limit: ``Retry-After`` in seconds, rounded up to the millisecond."""
     seconds = math.ceil(wait * 1000) / 1000
     headers = {"Retry-After": f"{seconds:g}"}
-    if api == "ecs":  # Huawei API Gateway's throttling answer
+    if api in ("ecs", "network"):  # Huawei API Gateway's throttling answer (ECS, VPC)
         limit = f"limit:{rate:g}, time:1 second"
         message = f"The throttling threshold has been reached: {limit}"
         body: dict[str, Any] = {"error_code": "APIG.0308", "error_msg": message}

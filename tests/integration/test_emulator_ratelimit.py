@@ -44,6 +44,24 @@ def test_the_ecs_v1_api_has_its_own_bucket_and_api_gateway_s_answer(
     assert admin.rate_limit() == {"rate": 0.2, "burst": 1.0, "throttled": {f"{PROJECT}/ecs": 1}}
 
 
+def test_the_network_api_has_a_bucket_per_project_header(
+    emulator: EmulatorServer, admin: AdminClient, emulator_token: str
+) -> None:
+    admin.set_rate_limit(0.2, burst=1)
+    assert _get(emulator, f"/v2.1/{PROJECT}/servers/detail", emulator_token).status_code == 200
+
+    def ports(project: str) -> requests.Response:
+        headers = {"X-Auth-Token": emulator_token, "X-Project-Id": project}
+        return requests.get(f"{emulator.url}/v2.0/ports", headers=headers, timeout=5)
+
+    assert ports(PROJECT).status_code == 200  # not the compute API's bucket
+    answer = ports(PROJECT)
+    assert answer.status_code == 429 and float(answer.headers["Retry-After"]) > 0
+    assert answer.json()["error_code"] == "APIG.0308"  # the VPC API behind API Gateway
+    assert ports(OTHER).status_code != 429  # another project's bucket
+    assert admin.rate_limit()["throttled"] == {f"{PROJECT}/network": 1}
+
+
 @pytest.mark.parametrize(
     "body", [{"rate": -1}, {"rate": "fast"}, {"burst": 0.5, "rate": 1}, {"nonsense": 1}, [1]]
 )
