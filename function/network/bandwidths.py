@@ -14,13 +14,11 @@ re-reads).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Protocol
 
 from function.domain.timing import Deadline
-from function.gate import Gate
-from function.network.errors import read_fault
-from function.transport.api import JsonApi, Signer, field, text
-from function.transport.session import HttpSession
+from function.network.vpc import VpcApis
+from function.transport.api import field, text
 
 IPV6_PORT = "5_dualStack"
 """``publicip_type`` of an IPv6 port in a shared bandwidth."""
@@ -38,16 +36,8 @@ class SharedBandwidths(Protocol):
         ...
 
 
-class BandwidthClient:
+class BandwidthClient(VpcApis):
     """The two API versions the bandwidth calls need, over one keep-alive session."""
-
-    def __init__(self, session: HttpSession, endpoint: str, auth: Signer, **kwargs: Any) -> None:
-        self._v1 = JsonApi(session, endpoint, auth, read_fault, api_version="v1", **kwargs)
-        self._v2 = JsonApi(session, endpoint, auth, read_fault, api_version="v2.0", **kwargs)
-
-    def limit(self, gate: Gate) -> None:
-        """Both API versions' requests pass ``gate`` (the bandwidth API's own limit)."""
-        self._v1.limiter = self._v2.limiter = gate
 
     def members(self, project_id: str, bandwidth_id: str, deadline: Deadline) -> frozenset[str]:
         body = self._v1._get(project_id, f"bandwidths/{bandwidth_id}", deadline)

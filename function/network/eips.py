@@ -15,11 +15,9 @@ from typing import Any, Protocol
 from urllib.parse import urlencode
 
 from function.domain.timing import Deadline
-from function.gate import Gate
 from function.network.client import NetworkClient
-from function.network.errors import read_fault
-from function.transport.api import JsonApi, Signer, field, text
-from function.transport.session import HttpSession
+from function.network.vpc import VpcApis
+from function.transport.api import field, text
 
 
 @dataclass(frozen=True)
@@ -50,16 +48,8 @@ def eip_from_api(raw: Mapping[str, Any]) -> Eip:
     )
 
 
-class EipClient:
+class EipClient(VpcApis):
     """The two API versions the EIP calls need, over one keep-alive session; thread-safe."""
-
-    def __init__(self, session: HttpSession, endpoint: str, auth: Signer, **kwargs: Any) -> None:
-        self._v1 = JsonApi(session, endpoint, auth, read_fault, api_version="v1", **kwargs)
-        self._v2 = JsonApi(session, endpoint, auth, read_fault, api_version="v2.0", **kwargs)
-
-    def limit(self, gate: Gate) -> None:
-        """Both API versions' requests pass ``gate`` (the EIP API's own limit)."""
-        self._v1.limiter = self._v2.limiter = gate
 
     def find(self, project_id: str, deadline: Deadline, **filters: str) -> list[Eip]:
         """The project's EIPs matching ``port_id=`` or ``public_ip_address=``."""
